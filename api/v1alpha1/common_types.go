@@ -1,0 +1,111 @@
+package v1alpha1
+
+import (
+	"k8s.io/apimachinery/pkg/api/resource"
+)
+
+// Labels, annotations and finalizers Landlord reads and writes.
+const (
+	// AccountLabel names the Account an object belongs to. It is on every object
+	// Landlord creates, and on a namespace it may adopt.
+	AccountLabel = "hosting.landlord.dev/account"
+	// SubscriptionLabel names the Subscription a site object belongs to.
+	SubscriptionLabel = "hosting.landlord.dev/subscription"
+	// CostCenterLabel carries Account.spec.costCenter onto the account namespace.
+	CostCenterLabel = "hosting.landlord.dev/cost-center"
+	// ManagedByLabel marks objects created by Landlord (value "landlord").
+	ManagedByLabel = "app.kubernetes.io/managed-by"
+	// ManagedByValue is the value of ManagedByLabel on Landlord's objects.
+	ManagedByValue = "landlord"
+
+	// PaidThroughCorrectionAnnotation, set to "true" on a Subscription update,
+	// allows spec.paidThrough to move backwards (a billing correction).
+	PaidThroughCorrectionAnnotation = "hosting.landlord.dev/paid-through-correction"
+
+	// Finalizer is put on Accounts, Subscriptions and CustomDomains so that their
+	// clean-up (namespace, site data, domain claims) runs before they disappear.
+	Finalizer = "hosting.landlord.dev/finalizer"
+)
+
+// SubjectKind is the kind of identity a member or owner is.
+// +kubebuilder:validation:Enum=User;Group;ServiceAccount
+type SubjectKind string
+
+// Subject kinds.
+const (
+	SubjectUser           SubjectKind = "User"
+	SubjectGroup          SubjectKind = "Group"
+	SubjectServiceAccount SubjectKind = "ServiceAccount"
+)
+
+// Subject is a person, group or service account that gets access to an account.
+// +kubebuilder:validation:XValidation:rule="self.kind == 'ServiceAccount' ? has(self.__namespace__) : !has(self.__namespace__)",message="namespace is required for kind ServiceAccount and not allowed for User or Group"
+type Subject struct {
+	// kind is User, Group or ServiceAccount.
+	// +required
+	Kind SubjectKind `json:"kind"`
+
+	// name is the user name, group name or service account name as the API
+	// server authenticates it.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="!self.matches('[[:space:]]')",message="name must not contain whitespace"
+	Name string `json:"name"`
+
+	// namespace of a ServiceAccount subject; not used for User and Group.
+	// +optional
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	Namespace string `json:"namespace,omitempty"`
+}
+
+// SuspensionReason says why an account or subscription is suspended.
+// +kubebuilder:validation:Enum=NonPayment;Manual;Fraud;Abuse
+type SuspensionReason string
+
+// Suspension reasons. Only NonPayment is lifted automatically (by a payment);
+// the others are lifted only when the provider clears spec.suspension.
+const (
+	SuspensionNonPayment SuspensionReason = "NonPayment"
+	SuspensionManual     SuspensionReason = "Manual"
+	SuspensionFraud      SuspensionReason = "Fraud"
+	SuspensionAbuse      SuspensionReason = "Abuse"
+)
+
+// Suspension is a suspension put in place by the provider.
+type Suspension struct {
+	// reason is NonPayment, Manual, Fraud or Abuse.
+	// +required
+	Reason SuspensionReason `json:"reason"`
+
+	// message is shown to the tenant, for example on the portal.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	Message string `json:"message,omitempty"`
+}
+
+// Limits are the resources a site may use. Plans set them, add-ons add to them.
+type Limits struct {
+	// storage is the size of the site volume.
+	// +optional
+	// +kubebuilder:validation:XValidation:rule="!string(self).startsWith('-')",message="storage must not be negative"
+	Storage *resource.Quantity `json:"storage,omitempty"`
+
+	// cpu is the CPU limit of the site container.
+	// +optional
+	// +kubebuilder:validation:XValidation:rule="!string(self).startsWith('-')",message="cpu must not be negative"
+	CPU *resource.Quantity `json:"cpu,omitempty"`
+
+	// memory is the memory limit of the site container.
+	// +optional
+	// +kubebuilder:validation:XValidation:rule="!string(self).startsWith('-')",message="memory must not be negative"
+	Memory *resource.Quantity `json:"memory,omitempty"`
+
+	// customDomains is how many custom domains the site may map (0 = none).
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=10000
+	CustomDomains *int32 `json:"customDomains,omitempty"`
+}

@@ -1,0 +1,110 @@
+package v1alpha1
+
+// Condition types. Every kind has Ready, the summary a person or a GitOps tool
+// looks at first; the others explain it.
+const (
+	// ConditionReady summarises the object: True when everything it asks for is in place.
+	ConditionReady = "Ready"
+
+	// ConditionNamespaceReady (Account): the account namespace and its guard
+	// rails (NetworkPolicy, LimitRange, Pod Security labels) are in place.
+	ConditionNamespaceReady = "NamespaceReady"
+
+	// ConditionSuspended (Account, Subscription): True while suspended.
+	ConditionSuspended = "Suspended"
+
+	// ConditionSiteReady (Subscription): the site's Deployment is available.
+	ConditionSiteReady = "SiteReady"
+	// ConditionLimitsApplied (Subscription): the plan's limits are applied to
+	// the site and the namespace quota.
+	ConditionLimitsApplied = "LimitsApplied"
+	// ConditionRenewalDue (Subscription): paidThrough is within renewalNotice, or past.
+	ConditionRenewalDue = "RenewalDue"
+	// ConditionOverQuota (Subscription): current use exceeds the limits (after a downgrade).
+	ConditionOverQuota = "OverQuota"
+
+	// ConditionClaimed (CustomDomain): this domain holds the hostname's DomainClaim.
+	ConditionClaimed = "Claimed"
+	// ConditionVerified (CustomDomain): the TXT record proves control of the hostname.
+	ConditionVerified = "Verified"
+	// ConditionRouted (CustomDomain): the hostname is routed to the site.
+	ConditionRouted = "Routed"
+	// ConditionCertificateReady (CustomDomain): the TLS certificate is issued.
+	ConditionCertificateReady = "CertificateReady"
+)
+
+// Condition reasons shared by several kinds.
+const (
+	// ReasonReconciled: everything asked for is in place.
+	ReasonReconciled = "Reconciled"
+	// ReasonProgressing: Landlord is creating or waiting for something.
+	ReasonProgressing = "Progressing"
+	// ReasonNoAccount: the namespace belongs to no Account.
+	ReasonNoAccount = "NoAccount"
+	// ReasonAccountSuspended: the account is suspended.
+	ReasonAccountSuspended = "AccountSuspended"
+	// ReasonDeleting: the object is being deleted.
+	ReasonDeleting = "Deleting"
+)
+
+// Account reasons.
+const (
+	// ReasonNamespaceNotOwned: a namespace of that name exists without the account label.
+	ReasonNamespaceNotOwned = "NamespaceNotOwned"
+)
+
+// Membership reasons.
+const (
+	// ReasonExpired: spec.expiresAt has passed; the binding is removed.
+	ReasonExpired = "Expired"
+	// ReasonDuplicateSubject: another Membership of this account names the same subject.
+	ReasonDuplicateSubject = "DuplicateSubject"
+)
+
+// Subscription reasons.
+const (
+	// ReasonPlanNotFound: spec.plan names no Plan.
+	ReasonPlanNotFound = "PlanNotFound"
+	// ReasonTemplateNotFound: spec.site.template names no SiteTemplate.
+	ReasonTemplateNotFound = "TemplateNotFound"
+	// ReasonTemplateNotAllowed: the plan does not allow the template.
+	ReasonTemplateNotAllowed = "TemplateNotAllowed"
+	// ReasonAddOnNotOffered: spec.addOns names an add-on the plan does not offer.
+	ReasonAddOnNotOffered = "AddOnNotOffered"
+	// ReasonTerminated: the subscription was terminated; it is final.
+	ReasonTerminated = "Terminated"
+	// ReasonOverQuota: use exceeds the limits; nothing was deleted, nothing may grow.
+	ReasonOverQuota = "OverQuota"
+	// ReasonWithinLimits: use is within the limits.
+	ReasonWithinLimits = "WithinLimits"
+	// ReasonRenewalDue: paidThrough is near or past.
+	ReasonRenewalDue = "RenewalDue"
+	// ReasonNotDue: paidThrough is further away than renewalNotice.
+	ReasonNotDue = "NotDue"
+	// ReasonCancelled: cancelAtPeriodEnd and the period has ended.
+	ReasonCancelled = "Cancelled"
+)
+
+// CustomDomain reasons.
+const (
+	// ReasonInvalidHostname: spec.hostname does not normalise to a valid hostname.
+	ReasonInvalidHostname = "InvalidHostname"
+	// ReasonPlatformDomain: the hostname is under the platform's own base domain.
+	ReasonPlatformDomain = "PlatformDomain"
+	// ReasonClaimedElsewhere: another CustomDomain holds the hostname.
+	ReasonClaimedElsewhere = "ClaimedElsewhere"
+	// ReasonSubscriptionNotFound: spec.subscription names no Subscription here.
+	ReasonSubscriptionNotFound = "SubscriptionNotFound"
+	// ReasonRecordMissing: the TXT record was not found or holds another value.
+	ReasonRecordMissing = "RecordMissing"
+	// ReasonLookupFailed: the DNS lookup failed; it is retried with backoff.
+	ReasonLookupFailed = "LookupFailed"
+	// ReasonDomainLimitReached: the plan's customDomains limit is used up.
+	ReasonDomainLimitReached = "DomainLimitReached"
+	// ReasonLapsed: the record disappeared; the route is removed after the grace.
+	ReasonLapsed = "Lapsed"
+	// ReasonCertManagerMissing: TLS Auto but the cert-manager API is not installed.
+	ReasonCertManagerMissing = "CertManagerMissing"
+	// ReasonTLSDisabled: spec.tls.mode is Disabled.
+	ReasonTLSDisabled = "TLSDisabled"
+)

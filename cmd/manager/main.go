@@ -1,0 +1,81 @@
+// Command manager runs the Landlord controllers.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/landlord-dev/landlord/internal/clock"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	hostingv1alpha1 "github.com/landlord-dev/landlord/api/v1alpha1"
+	"github.com/landlord-dev/landlord/internal/manager"
+	"github.com/landlord-dev/landlord/internal/platform"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "landlord:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	var (
+		metricsAddr, probeAddr string
+		leaderElect            bool
+		leaderElectNamespace   string
+		qps                    float64
+		burst                  int
+	)
+	cfg := platform.Default()
+	flag.StringVar(&metricsAddr, "metrics-bind-address", ":8080", "Address of the Prometheus metrics endpoint; 0 disables it.")
+	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz endpoints.")
+	flag.BoolVar(&leaderElect, "leader-elect", false, "Elect a leader, so that only one replica reconciles at a time.")
+	flag.StringVar(&leaderElectNamespace, "leader-election-namespace", "", "Namespace of the leader-election Lease (default: the operator namespace when in a cluster).")
+	flag.Float64Var(&qps, "kube-api-qps", 100, "Client-side rate limit of API requests per second.")
+	flag.IntVar(&burst, "kube-api-burst", 200, "Client-side burst of API requests.")
+	cfg.BindFlags(flag.CommandLine)
+	opts := zap.Options{Development: false}
+	opts.BindFlags(flag.CommandLine)
+	flag.Parse()
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
+
+	scheme := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(hostingv1alpha1.AddToScheme(scheme))
+
+	restConfig := ctrl.GetConfigOrDie()
+	restConfig.QPS, restConfig.Burst = float32(qps), burst
+
+	mgrOpts := manager.Options(scheme, cfg)
+	mgrOpts.Metrics = metricsserver.Options{BindAddress: metricsAddr}
+	mgrOpts.HealthProbeBindAddress = probeAddr
+	mgrOpts.LeaderElection = leaderElect
+	mgrOpts.LeaderElectionID = "landlord.hosting.landlord.dev"
+	mgrOpts.LeaderElectionNamespace = leaderElectNamespace
+	mgrOpts.LeaderElectionReleaseOnCancel = true
+
+	mgr, err := ctrl.NewManager(restConfig, mgrOpts)
+	if err != nil {
+		return fmt.Errorf("creating the manager: %w", err)
+	}
+	if err := manager.SetupControllers(mgr, cfg, clock.Real{}); err != nil {
+		return err
+	}
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return err
+	}
+	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		return err
+	}
+	ctrl.Log.Info("starting Landlord", "namespacePrefix", cfg.NamespacePrefix, "baseDomain", cfg.BaseDomain, "routeKind", cfg.RouteKind)
+	return mgr.Start(ctrl.SetupSignalHandler())
+}

@@ -1,0 +1,121 @@
+// Package platform holds the operator-wide settings that come from the
+// manager's flags and the names derived from them.
+package platform
+
+import (
+	"flag"
+	"strings"
+	"time"
+)
+
+// RouteKind selects the routing API for sites and custom domains.
+type RouteKind string
+
+// Route kinds.
+const (
+	RouteHTTPRoute RouteKind = "HTTPRoute"
+	RouteIngress   RouteKind = "Ingress"
+)
+
+// Config is what the controllers need to know about the platform they run on.
+type Config struct {
+	// NamespacePrefix is prepended to an account's name to name its namespace.
+	NamespacePrefix string
+	// IngressNamespace is the namespace of the ingress controller or gateway;
+	// the tenant NetworkPolicy admits traffic from it only.
+	IngressNamespace string
+	// OperatorNamespace is where Landlord runs and its suspended page is served.
+	OperatorNamespace string
+	// SuspendedService is the Service (in OperatorNamespace) that serves the
+	// "suspended" page; suspended sites are routed to it.
+	SuspendedService string
+	// SuspendedServicePort is that Service's port.
+	SuspendedServicePort int
+	// BaseDomain is the platform's domain: sites get <sub>-<account>.<BaseDomain>.
+	BaseDomain string
+	// RouteKind is HTTPRoute (Gateway API) or Ingress.
+	RouteKind RouteKind
+	// GatewayNamespace and GatewayName are the parent Gateway of HTTPRoutes.
+	GatewayNamespace, GatewayName string
+	// IngressClassName is the class of Ingresses.
+	IngressClassName string
+	// DomainTarget is where customers point their hostnames (CNAME target).
+	DomainTarget string
+	// DNSServer is host:port of the resolver used to verify domains; empty = system.
+	DNSServer string
+	// CertIssuerKind and CertIssuerName select the cert-manager issuer.
+	CertIssuerKind, CertIssuerName string
+	// ReverifyInterval is how often a verified domain's TXT record is re-checked.
+	ReverifyInterval time.Duration
+	// LapseGrace is how long a lapsed domain stays routed before it is unrouted.
+	LapseGrace time.Duration
+}
+
+// Default is the configuration used when no flag is given.
+func Default() Config {
+	return Config{
+		NamespacePrefix:      "acct-",
+		IngressNamespace:     "landlord-gateway",
+		OperatorNamespace:    "landlord-system",
+		SuspendedService:     "landlord-suspended-page",
+		SuspendedServicePort: 80,
+		BaseDomain:           "sites.landlord.localhost",
+		RouteKind:            RouteHTTPRoute,
+		GatewayNamespace:     "landlord-gateway",
+		GatewayName:          "landlord",
+		IngressClassName:     "",
+		DomainTarget:         "sites.landlord.localhost",
+		CertIssuerKind:       "ClusterIssuer",
+		CertIssuerName:       "letsencrypt",
+		ReverifyInterval:     24 * time.Hour,
+		LapseGrace:           7 * 24 * time.Hour,
+	}
+}
+
+// BindFlags registers the configuration's flags on fs, with c's values as defaults.
+func (c *Config) BindFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.NamespacePrefix, "namespace-prefix", c.NamespacePrefix, "Prefix of account namespaces: <prefix><account>.")
+	fs.StringVar(&c.IngressNamespace, "ingress-namespace", c.IngressNamespace, "Namespace of the ingress controller or gateway; tenant NetworkPolicies admit traffic from it.")
+	fs.StringVar(&c.OperatorNamespace, "operator-namespace", c.OperatorNamespace, "Namespace Landlord runs in (serves the suspended page).")
+	fs.StringVar(&c.SuspendedService, "suspended-service", c.SuspendedService, "Service in the operator namespace that serves the suspended page.")
+	fs.IntVar(&c.SuspendedServicePort, "suspended-service-port", c.SuspendedServicePort, "Port of the suspended-page Service.")
+	fs.StringVar(&c.BaseDomain, "base-domain", c.BaseDomain, "Platform base domain; sites get <subscription>-<account>.<base-domain>.")
+	fs.Func("route-kind", "HTTPRoute (Gateway API) or Ingress (default HTTPRoute).", func(s string) error {
+		switch RouteKind(s) {
+		case RouteHTTPRoute, RouteIngress:
+			c.RouteKind = RouteKind(s)
+			return nil
+		}
+		return errInvalid("route-kind must be HTTPRoute or Ingress")
+	})
+	fs.Func("gateway", "Parent Gateway of HTTPRoutes, as namespace/name (default landlord-gateway/landlord).", func(s string) error {
+		ns, name, ok := strings.Cut(s, "/")
+		if !ok || ns == "" || name == "" {
+			return errInvalid("gateway must be namespace/name")
+		}
+		c.GatewayNamespace, c.GatewayName = ns, name
+		return nil
+	})
+	fs.StringVar(&c.IngressClassName, "ingress-class", c.IngressClassName, "IngressClass of Ingresses (with --route-kind=Ingress).")
+	fs.StringVar(&c.DomainTarget, "domain-target", c.DomainTarget, "Hostname customers point their domains at (CNAME target).")
+	fs.StringVar(&c.DNSServer, "dns-server", c.DNSServer, "host:port of the DNS server used to verify domains (default: the system resolver).")
+	fs.Func("cert-issuer", "cert-manager issuer for custom domains, as Kind/name (default ClusterIssuer/letsencrypt).", func(s string) error {
+		kind, name, ok := strings.Cut(s, "/")
+		if !ok || (kind != "ClusterIssuer" && kind != "Issuer") || name == "" {
+			return errInvalid("cert-issuer must be ClusterIssuer/<name> or Issuer/<name>")
+		}
+		c.CertIssuerKind, c.CertIssuerName = kind, name
+		return nil
+	})
+	fs.DurationVar(&c.ReverifyInterval, "domain-reverify-interval", c.ReverifyInterval, "How often verified domains are re-checked in DNS.")
+	fs.DurationVar(&c.LapseGrace, "domain-lapse-grace", c.LapseGrace, "How long a lapsed domain stays routed before it is unrouted.")
+}
+
+type errInvalid string
+
+func (e errInvalid) Error() string { return string(e) }
+
+// AccountNamespace is the namespace of the named account.
+func (c Config) AccountNamespace(account string) string {
+	return c.NamespacePrefix + account
+}

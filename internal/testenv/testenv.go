@@ -1,0 +1,215 @@
+// Package testenv is the integration-test harness: one real control plane
+// (etcd, kube-apiserver, kube-controller-manager) per test package, with
+// Landlord's CRDs, tenant roles and admission policies installed, and helpers
+// to run the real manager, impersonate tenants and wait for outcomes.
+package testenv
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	hostingv1alpha1 "github.com/landlord-dev/landlord/api/v1alpha1"
+	"github.com/landlord-dev/landlord/internal/controlplane"
+)
+
+// Options configure Start.
+type Options struct {
+	// Kwok also runs kube-scheduler and kwok, so that pods run on a fake node.
+	Kwok bool
+	// ExtraCRDPaths are installed besides Landlord's CRDs (Gateway API, cert-manager).
+	ExtraCRDPaths []string
+	// SkipManifests leaves out the tenant roles and admission policies.
+	SkipManifests bool
+}
+
+// Env is a running test environment.
+type Env struct {
+	CP     *controlplane.ControlPlane
+	Config *rest.Config
+	Scheme *runtime.Scheme
+	// Client is an uncached admin client.
+	Client client.Client
+	// Root is the repository root.
+	Root string
+}
+
+// Scheme returns a scheme with the built-in kinds and Landlord's.
+func Scheme() *runtime.Scheme {
+	s := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(s))
+	utilruntime.Must(hostingv1alpha1.AddToScheme(s))
+	return s
+}
+
+// ManifestDirs are the directories of config/ applied into every test
+// environment, as `make install` applies them into a cluster.
+var ManifestDirs = []string{"config/rbac/tenant", "config/admission"}
+
+// Start starts a control plane and installs Landlord's CRDs and manifests.
+func Start(ctx context.Context, opts Options) (*Env, error) {
+	root := controlplane.RepoRoot()
+	var log io.Writer
+	if os.Getenv("LANDLORD_TEST_LOG") != "" {
+		log = os.Stderr
+	}
+	cp, err := controlplane.Start(ctx, controlplane.Options{
+		CRDPaths: append([]string{filepath.Join(root, "config", "crd", "bases")}, opts.ExtraCRDPaths...),
+		Kwok:     opts.Kwok,
+		Log:      log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	e := &Env{CP: cp, Config: cp.Config, Scheme: Scheme(), Root: root}
+	if e.Client, err = client.New(cp.Config, client.Options{Scheme: e.Scheme}); err != nil {
+		_ = cp.Stop()
+		return nil, err
+	}
+	if !opts.SkipManifests {
+		for _, dir := range ManifestDirs {
+			if err := e.ApplyDir(ctx, filepath.Join(root, dir)); err != nil {
+				_ = cp.Stop()
+				return nil, err
+			}
+		}
+	}
+	return e, nil
+}
+
+// Main runs a package's tests in one shared environment: use it from TestMain.
+func Main(m *testing.M, env **Env, opts Options) {
+	ctx := context.Background()
+	e, err := Start(ctx, opts)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "testenv:", err)
+		os.Exit(1)
+	}
+	*env = e
+	code := m.Run()
+	if err := e.CP.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, "testenv: stopping:", err)
+	}
+	os.Exit(code)
+}
+
+// Stop stops the environment.
+func (e *Env) Stop() error { return e.CP.Stop() }
+
+// ApplyDir server-side applies every YAML file in dir (not recursing), in name
+// order, skipping kustomization.yaml.
+func (e *Env) ApplyDir(ctx context.Context, dir string) error {
+	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	if err != nil {
+		return err
+	}
+	sort.Strings(files)
+	for _, f := range files {
+		if filepath.Base(f) == "kustomization.yaml" {
+			continue
+		}
+		if err := e.ApplyFile(ctx, f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ApplyFile server-side applies every object of a multi-document YAML file.
+func (e *Env) ApplyFile(ctx context.Context, path string) error {
+	objs, err := ReadObjects(path)
+	if err != nil {
+		return err
+	}
+	for _, o := range objs {
+		if err := e.Client.Patch(ctx, o, client.Apply, client.FieldOwner("landlord-tests"), client.ForceOwnership); err != nil {
+			return fmt.Errorf("applying %s %s from %s: %w", o.GetKind(), o.GetName(), path, err)
+		}
+	}
+	return nil
+}
+
+// ReadObjects decodes every object of a multi-document YAML file.
+func ReadObjects(path string) ([]*unstructured.Unstructured, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(b), 4096)
+	var out []*unstructured.Unstructured
+	for {
+		u := &unstructured.Unstructured{}
+		if err := dec.Decode(&u.Object); err != nil {
+			if errors.Is(err, io.EOF) {
+				return out, nil
+			}
+			return nil, fmt.Errorf("decoding %s: %w", path, err)
+		}
+		if len(u.Object) > 0 {
+			out = append(out, u)
+		}
+	}
+}
+
+// As returns an uncached client that impersonates user in groups. Every
+// request it makes is authorised by the API server as that tenant would be.
+func (e *Env) As(user string, groups ...string) client.Client {
+	cfg := rest.CopyConfig(e.Config)
+	cfg.Impersonate = rest.ImpersonationConfig{UserName: user, Groups: append(groups, "system:authenticated")}
+	c, err := client.New(cfg, client.Options{Scheme: e.Scheme})
+	utilruntime.Must(err)
+	return c
+}
+
+var nameSeq atomic.Int64
+
+// Name returns a DNS-label name unique within the test binary: prefix-<n>.
+func Name(prefix string) string {
+	return fmt.Sprintf("%s-%d", strings.ToLower(prefix), nameSeq.Add(1))
+}
+
+// Eventually calls check until it returns nil or timeout passes, then fails
+// the test with check's last error.
+func Eventually(t testing.TB, timeout time.Duration, check func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	var err error
+	for {
+		if err = check(); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not true within %s: %v", timeout, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Consistently calls check repeatedly for d and fails on the first error.
+func Consistently(t testing.TB, d time.Duration, check func() error) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if err := check(); err != nil {
+			t.Fatalf("stopped holding: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
