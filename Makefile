@@ -10,6 +10,8 @@ KUBE_VERSION           ?= v1.37.1
 IMG ?= ghcr.io/landlord-dev/landlord:dev
 ARGS ?=
 BENCH_N ?= 200
+TEST_PKGS ?= ./...
+TEST_ARGS ?=
 
 SHELL := /usr/bin/env bash -o pipefail
 .SHELLFLAGS := -ec
@@ -70,7 +72,7 @@ verify: generate manifests ## Fail if generated files are stale.
 
 .PHONY: test
 test: generate manifests control-plane $(KWOK) ## Unit and integration tests (real kube-apiserver + etcd + kube-controller-manager).
-	go test ./... -count=1 -timeout 30m $(TEST_ARGS)
+	go test $(TEST_PKGS) -count=1 -timeout 30m $(TEST_ARGS)
 
 .PHONY: bench
 bench: control-plane $(KWOK) ## Benchmark Landlord against the raw API server (BENCH_N tenants).

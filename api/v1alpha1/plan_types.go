@@ -53,7 +53,7 @@ type PlanSpec struct {
 	// +optional
 	// +listType=map
 	// +listMapKey=name
-	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:MaxItems=16
 	AddOns []PlanAddOn `json:"addOns,omitempty"`
 }
 

@@ -89,14 +89,14 @@ func bytesHasModule(goMod []byte) bool {
 
 // Start starts the control plane and returns when the API server answers and
 // the controller manager (and, with Kwok, a Ready node) is running.
-func Start(ctx context.Context, opts Options) (cp *ControlPlane, err error) {
+func Start(ctx context.Context, opts Options) (_ *ControlPlane, err error) {
 	if opts.BinDir == "" {
 		opts.BinDir = BinDir()
 	}
 	if opts.Log == nil {
 		opts.Log = io.Discard
 	}
-	cp = &ControlPlane{}
+	cp := &ControlPlane{}
 	defer func() {
 		if err != nil {
 			_ = cp.Stop()
@@ -170,7 +170,6 @@ func Start(ctx context.Context, opts Options) (cp *ControlPlane, err error) {
 			"--kubeconfig="+cp.KubeconfigPath,
 			"--manage-all-nodes=true",
 			"--config="+filepath.Join(opts.BinDir, "kwok-stages.yaml"),
-			"--server-address=127.0.0.1:0",
 		); err != nil {
 			return nil, err
 		}
@@ -189,7 +188,7 @@ func (cp *ControlPlane) spawn(opts Options, name string, args ...string) error {
 	}
 	cmd := exec.Command(path, args...)
 	cmd.Stdout, cmd.Stderr = opts.Log, opts.Log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	// Pdeathsig fires when the creating OS thread exits; pin it while starting.
 	runtime.LockOSThread()
 	err := cmd.Start()
@@ -258,13 +257,13 @@ func (cp *ControlPlane) Stop() error {
 	var errs []error
 	for i := len(cp.children) - 1; i >= 0; i-- {
 		c := cp.children[i]
-		_ = syscall.Kill(-c.Process.Pid, syscall.SIGTERM)
+		_ = c.Process.Signal(syscall.SIGTERM)
 		done := make(chan struct{})
 		go func() { _ = c.Wait(); close(done) }()
 		select {
 		case <-done:
 		case <-time.After(10 * time.Second):
-			_ = syscall.Kill(-c.Process.Pid, syscall.SIGKILL)
+			_ = c.Process.Kill()
 			<-done
 		}
 	}

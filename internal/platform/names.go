@@ -1,0 +1,52 @@
+package platform
+
+import (
+	"strings"
+
+	hostingv1alpha1 "github.com/landlord-dev/landlord/api/v1alpha1"
+)
+
+// Names of the objects Landlord creates. Every controller derives them from
+// here, so that one controller can find what another made.
+
+// SiteName names a subscription's Deployment, Service and default route.
+func SiteName(subscription string) string { return subscription }
+
+// SiteVolumeName names a subscription's PersistentVolumeClaim.
+func SiteVolumeName(subscription string) string { return subscription + "-data" }
+
+// DomainRouteName names the route of a CustomDomain.
+func DomainRouteName(customDomain string) string { return "domain-" + customDomain }
+
+// Fixed names of the per-namespace guard rails.
+const (
+	QuotaName         = "landlord-quota"
+	LimitRangeName    = "landlord-limits"
+	NetworkPolicyName = "landlord-default-deny"
+)
+
+// DefaultHostname is a site's default hostname: <subscription>-<account>.<base domain>.
+func (c Config) DefaultHostname(subscription, account string) string {
+	return subscription + "-" + account + "." + strings.TrimSuffix(c.BaseDomain, ".")
+}
+
+// AccountLabels are the labels of every object Landlord creates for an account.
+func AccountLabels(account string) map[string]string {
+	return map[string]string{
+		hostingv1alpha1.AccountLabel:   account,
+		hostingv1alpha1.ManagedByLabel: hostingv1alpha1.ManagedByValue,
+	}
+}
+
+// SiteLabels are the labels of a subscription's site objects.
+func SiteLabels(account, subscription string) map[string]string {
+	l := AccountLabels(account)
+	l[hostingv1alpha1.SubscriptionLabel] = subscription
+	return l
+}
+
+// AccountOfNamespace returns the account a namespace belongs to, from its
+// label (never from a field a tenant could forge), or "" if none.
+func AccountOfNamespace(labels map[string]string) string {
+	return labels[hostingv1alpha1.AccountLabel]
+}
