@@ -28,7 +28,115 @@ CONTROLLER_GEN := $(BIN)/controller-gen-$(CONTROLLER_GEN_VERSION)
 KUSTOMIZE      := $(BIN)/kustomize-$(KUSTOMIZE_VERSION)
 KWOK           := $(BIN)/kwok
 KUBECTL        := $(BIN)/kubectl
-CONTROL_PLANE  := $(BIN)/etcd # A versioned stamp, not file times: a fresh checkout (newer go.mod) must not
+CONTROL_PLANE_STAMP := $(BIN)/.control-plane-$(KUBE_VERSION)
+
+KUBE_MINOR := $(word 2,$(subst ., ,$(KUBE_VERSION)))
+KUBE_LDFLAGS := -s -w $(foreach p,k8s.io/component-base/version k8s.io/client-go/pkg/version,\
+	-X $(p).gitVersion=$(KUBE_VERSION) -X $(p).gitMajor=1 -X $(p).gitMinor=$(KUBE_MINOR) \
+	-X $(p).gitTreeState=clean -X $(p).buildDate=1970-01-01T00:00:00Z)
+
+.PHONY: all
+all: build
+
+##@ General
+
+.PHONY: help
+help: ## Show the targets.
+	@awk 'BEGIN {FS = ":.*##"} /^[a-zA-Z_-]+:.*?##/ { printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2 } /^##@/ { printf "\n\033[1m%s\033[0m\n", substr($$0, 5) }' $(MAKEFILE_LIST)
+
+##@ Development
+
+.PHONY: generate
+generate: $(CONTROLLER_GEN) ## Generate deepcopy code.
+	$(CONTROLLER_GEN) object:headerFile=hack/boilerplate.go.txt paths=./api/...
+
+.PHONY: manifests
+manifests: $(CONTROLLER_GEN) ## Generate CRDs and the manager's RBAC.
+	$(CONTROLLER_GEN) crd rbac:roleName=landlord-manager paths=./api/... paths=./controllers/... paths=./internal/... \
+		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac/manager
+
+.PHONY: fmt
+fmt: ## gofmt the tree.
+	gofmt -l -w $$(git ls-files '*.go')
+
+.PHONY: lint
+lint: ## go vet and a gofmt check.
+	go vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+.PHONY: verify
+verify: generate manifests ## Fail if generated files are stale.
+	@git diff --exit-code -- api config || { echo "generated files are stale: run 'make generate manifests' and commit"; exit 1; }
+	@untracked=$$(git ls-files --others --exclude-standard -- api config); \
+		if [ -n "$$untracked" ]; then echo "untracked generated files: $$untracked"; exit 1; fi
+
+.PHONY: test
+test: generate manifests control-plane $(KWOK) ## Unit and integration tests (real kube-apiserver + etcd + kube-controller-manager).
+	go test $(TEST_PKGS) -count=1 -timeout 30m $(TEST_ARGS)
+
+.PHONY: bench
+bench: control-plane $(KWOK) ## Benchmark Landlord against the raw API server (BENCH_N tenants).
+	go run ./test/bench -n $(BENCH_N) -out $(BIN)/bench/results.json
+
+##@ Build
+
+.PHONY: build
+build: ## Build the manager binary.
+	go build -o $(BIN)/manager ./cmd/manager
+
+.PHONY: run
+run: ## Run the manager on this host against the cluster of $KUBECONFIG (ARGS='--flag=value ...').
+	go run ./cmd/manager $(ARGS)
+
+.PHONY: docker-build
+docker-build: ## Build the manager image (needs a Docker engine).
+	docker build -t $(IMG) .
+
+##@ Local platform
+
+.PHONY: cluster-up
+cluster-up: control-plane $(KWOK) ## Start etcd, kube-apiserver, controller-manager, scheduler and kwok on loopback.
+	hack/cluster-up.sh
+
+.PHONY: cluster-down
+cluster-down: ## Stop the local control plane and remove its state.
+	hack/cluster-down.sh
+
+.PHONY: run-local
+run-local: control-plane $(KWOK) $(CONTROLLER_GEN) ## Local platform: control plane, CRDs, Landlord, samples; Ctrl-C stops it all.
+	hack/run-local.sh
+
+##@ Deployment
+
+.PHONY: install
+install: manifests $(KUSTOMIZE) ## Install CRDs, tenant roles and admission policies into $KUBECONFIG's cluster.
+	$(KUSTOMIZE) build config/install | $(KUBECTL) apply --server-side -f -
+
+.PHONY: uninstall
+uninstall: manifests $(KUSTOMIZE) ## Remove what `install` put in.
+	$(KUSTOMIZE) build config/install | $(KUBECTL) delete --ignore-not-found -f -
+
+.PHONY: deploy
+deploy: manifests $(KUSTOMIZE) ## Deploy Landlord to $KUBECONFIG's cluster (IMG=...).
+	cd config/manager && $(KUSTOMIZE) edit set image controller=$(IMG)
+	$(KUSTOMIZE) build config/default | $(KUBECTL) apply --server-side -f -
+
+.PHONY: undeploy
+undeploy: $(KUSTOMIZE) ## Remove Landlord from $KUBECONFIG's cluster.
+	$(KUSTOMIZE) build config/default | $(KUBECTL) delete --ignore-not-found -f -
+
+.PHONY: build-installer
+build-installer: manifests $(KUSTOMIZE) ## Write dist/install.yaml.
+	mkdir -p dist
+	cd config/manager && $(KUSTOMIZE) edit set image controller=$(IMG)
+	$(KUSTOMIZE) build config/default > dist/install.yaml
+
+##@ Tools (built once into bin/, from the Go module proxy)
+
+.PHONY: control-plane
+control-plane: $(CONTROL_PLANE_STAMP) ## Build etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl.
+
+# A versioned stamp, not file times: a fresh checkout (newer go.mod) must not
 # rebuild binaries that are already there for this version.
 $(CONTROL_PLANE_STAMP):
 	mkdir -p $(BIN)
