@@ -14,6 +14,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	hostingv1alpha1 "github.com/landlord-dev/landlord/api/v1alpha1"
 	"github.com/landlord-dev/landlord/internal/platform"
@@ -40,6 +41,8 @@ func Options(scheme *runtime.Scheme, _ platform.Config) ctrl.Options {
 				&networkingv1.NetworkPolicy{}:   managed,
 				&networkingv1.Ingress{}:         managed,
 				&rbacv1.RoleBinding{}:           managed,
+				&gatewayv1.HTTPRoute{}:          managed,
+				&gatewayv1.ReferenceGrant{}:     managed,
 			},
 		},
 		Client: client.Options{

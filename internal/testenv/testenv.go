@@ -7,10 +7,12 @@ package testenv
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -25,6 +27,7 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	hostingv1alpha1 "github.com/landlord-dev/landlord/api/v1alpha1"
 	"github.com/landlord-dev/landlord/internal/controlplane"
@@ -56,8 +59,43 @@ func Scheme() *runtime.Scheme {
 	s := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(s))
 	utilruntime.Must(hostingv1alpha1.AddToScheme(s))
+	utilruntime.Must(gatewayv1.Install(s))
 	return s
 }
+
+// ModuleDir is the directory of a module in the module cache (downloaded
+// through the Go module proxy if need be), for CRDs shipped in Go modules.
+func ModuleDir(module string) (string, error) {
+	out, err := exec.Command("go", "mod", "download", "-json", module).Output()
+	if err != nil {
+		return "", fmt.Errorf("go mod download %s: %w", module, err)
+	}
+	var info struct{ Dir, Error string }
+	if err := json.Unmarshal(out, &info); err != nil {
+		return "", err
+	}
+	if info.Error != "" {
+		return "", errors.New(info.Error)
+	}
+	return info.Dir, nil
+}
+
+// GatewayAPICRDs are the Gateway API CRDs Landlord uses, from the module
+// version go.mod pins.
+func GatewayAPICRDs() ([]string, error) {
+	dir, err := ModuleDir("sigs.k8s.io/gateway-api@" + GatewayAPIVersion)
+	if err != nil {
+		return nil, err
+	}
+	var files []string
+	for _, kind := range []string{"gatewayclasses", "gateways", "httproutes", "referencegrants"} {
+		files = append(files, filepath.Join(dir, "config", "crd", "standard", "gateway.networking.k8s.io_"+kind+".yaml"))
+	}
+	return files, nil
+}
+
+// GatewayAPIVersion is the sigs.k8s.io/gateway-api version in go.mod.
+const GatewayAPIVersion = "v1.5.0"
 
 // ManifestDirs are the directories of config/ applied into every test
 // environment, as `make install` applies them into a cluster.
