@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
@@ -19,7 +20,7 @@ func (e *Env) StartManager(cfg platform.Config, clk clock.Clock) (stop func(), e
 	opts := manager.Options(e.Scheme, cfg)
 	opts.Metrics = metricsserver.Options{BindAddress: "0"}
 	opts.HealthProbeBindAddress = "0"
-	opts.Controller.SkipNameValidation = ptrTrue()
+	opts.Controller.SkipNameValidation = ptr.To(true)
 	mgr, err := ctrl.NewManager(e.Config, opts)
 	if err != nil {
 		return nil, fmt.Errorf("creating the manager: %w", err)
@@ -37,4 +38,3 @@ func (e *Env) StartManager(cfg platform.Config, clk clock.Clock) (stop func(), e
 	return func() { cancel(); <-done }, nil
 }
 
-func ptrTrue() *bool { t := true; return &t }
