@@ -37,4 +37,3 @@ func (e *Env) StartManager(cfg platform.Config, clk clock.Clock) (stop func(), e
 	}
 	return func() { cancel(); <-done }, nil
 }
-
