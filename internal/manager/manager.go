@@ -4,6 +4,8 @@
 package manager
 
 import (
+	"fmt"
+
 	"github.com/landlord-dev/landlord/internal/clock"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -17,6 +19,7 @@ import (
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	hostingv1alpha1 "github.com/landlord-dev/landlord/api/v1alpha1"
+	"github.com/landlord-dev/landlord/internal/metrics"
 	"github.com/landlord-dev/landlord/internal/platform"
 )
 
@@ -57,6 +60,8 @@ func Options(scheme *runtime.Scheme, _ platform.Config) ctrl.Options {
 
 // SetupControllers registers every Landlord controller with mgr.
 func SetupControllers(mgr ctrl.Manager, cfg platform.Config, clk clock.Clock) error {
-	_ = hostingv1alpha1.GroupVersion
+	if err := metrics.Register(mgr.GetCache()); err != nil {
+		return fmt.Errorf("registering metrics: %w", err)
+	}
 	return nil
 }

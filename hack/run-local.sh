@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# make run-local: the whole platform on this machine, in the foreground.
+#   1. the local control plane (make cluster-up: etcd, kube-apiserver,
+#      kube-controller-manager, kube-scheduler, kwok with one fake node)
+#   2. Landlord's CRDs, tenant roles and admission policies, the Gateway API CRDs
+#   3. a DNS server on loopback that publishes the TXT records of the sample
+#      custom domains (hack/localdns), so they verify as a customer's would
+#   4. Landlord itself, logging here
+#   5. config/samples, applied until everything is accepted
+# Ctrl-C stops everything it started and removes bin/local.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+BIN=$ROOT/bin
+KUBECTL=$BIN/kubectl
+export KUBECONFIG=$ROOT/bin/local/kubeconfig
+DNS_PORT=${LANDLORD_DNS_PORT:-15353}
+METRICS_ADDR=${LANDLORD_METRICS_ADDR:-127.0.0.1:18080}
+PROBE_ADDR=${LANDLORD_PROBE_ADDR:-127.0.0.1:18081}
+PAGE_ADDR=${LANDLORD_PAGE_ADDR:-127.0.0.1:18082}
+
+pids=()
+cleanup() {
+  trap - INT TERM EXIT
+  echo
+  echo "run-local: stopping Landlord, the DNS server and the control plane"
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  hack/cluster-down.sh >/dev/null
+  echo "run-local: stopped"
+}
+trap cleanup INT TERM EXIT
+
+hack/cluster-down.sh >/dev/null 2>&1 || true
+hack/cluster-up.sh
+
+echo "run-local: installing CRDs, tenant roles, admission policies and the Gateway API CRDs"
+gwdir=$(go mod download -json sigs.k8s.io/gateway-api | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
+for f in gatewayclasses gateways httproutes referencegrants; do
+  $KUBECTL apply --server-side -f "$gwdir/config/crd/standard/gateway.networking.k8s.io_$f.yaml" >/dev/null
+done
+"$BIN"/kustomize-v5.8.2 build config/install | $KUBECTL apply --server-side -f - >/dev/null
+$KUBECTL wait --for=condition=Established crd --all --timeout=60s >/dev/null
+$KUBECTL create namespace landlord-system --dry-run=client -o yaml | $KUBECTL apply --server-side -f - >/dev/null
+$KUBECTL create namespace landlord-gateway --dry-run=client -o yaml | $KUBECTL apply --server-side -f - >/dev/null
+
+go build -o "$BIN/manager" ./cmd/manager
+go build -o "$BIN/localdns" ./hack/localdns
+
+echo "run-local: DNS server for the sample domains on 127.0.0.1:$DNS_PORT"
+"$BIN/localdns" --listen "127.0.0.1:$DNS_PORT" --kubeconfig "$KUBECONFIG" > >(sed -u 's/^/[dns] /') 2>&1 &
+pids+=($!)
+
+echo "run-local: starting Landlord"
+"$BIN/manager" --kubeconfig "$KUBECONFIG" \
+  --dns-server "127.0.0.1:$DNS_PORT" \
+  --metrics-bind-address "$METRICS_ADDR" --health-probe-bind-address "$PROBE_ADDR" \
+  --suspended-page-bind-address "$PAGE_ADDR" \
+  --base-domain sites.landlord.localhost \
+  --domain-reverify-interval 1m ${LANDLORD_ARGS:-} > >(sed -u 's/^/[landlord] /') 2>&1 &
+pids+=($!)
+
+echo "run-local: applying config/samples"
+for i in $(seq 1 120); do
+  if "$BIN"/kustomize-v5.8.2 build config/samples | $KUBECTL apply --server-side -f - >/dev/null 2>&1; then break; fi
+  sleep 1   # the account namespaces appear once Landlord has reconciled the Accounts
+done
+
+cat <<MSG
+
+Landlord is running. In another terminal:
+
+  export KUBECONFIG=$KUBECONFIG
+  bin/kubectl get landlord -A                    # every Landlord object
+  bin/kubectl get subscriptions -A               # phases, paid-through dates, URLs
+  bin/kubectl get customdomain -n acct-acme www-acme -o yaml   # DNS instructions
+  curl -s http://$METRICS_ADDR/metrics | grep ^landlord_
+
+Press Ctrl-C to stop everything.
+MSG
+wait "${pids[@]}"
