@@ -27,6 +27,7 @@ export LANDLORD_BIN_DIR := $(BIN)
 CONTROLLER_GEN := $(BIN)/controller-gen-$(CONTROLLER_GEN_VERSION)
 KUSTOMIZE      := $(BIN)/kustomize-$(KUSTOMIZE_VERSION)
 KWOK           := $(BIN)/kwok
+export LANDLORD_KUSTOMIZE := $(KUSTOMIZE)
 KUBECTL        := $(BIN)/kubectl
 CONTROL_PLANE_STAMP := $(BIN)/.control-plane-$(KUBE_VERSION)
 
@@ -71,7 +72,7 @@ verify: generate manifests ## Fail if generated files are stale.
 		if [ -n "$$untracked" ]; then echo "untracked generated files: $$untracked"; exit 1; fi
 
 .PHONY: test
-test: generate manifests control-plane $(KWOK) ## Unit and integration tests (real kube-apiserver + etcd + kube-controller-manager).
+test: generate manifests control-plane $(KWOK) $(KUSTOMIZE) ## Unit and integration tests (real kube-apiserver + etcd + kube-controller-manager).
 	go test $(TEST_PKGS) -count=1 -timeout 30m $(TEST_ARGS)
 
 .PHONY: bench
