@@ -44,6 +44,8 @@ type Options struct {
 	StateDir string
 	// Log receives the output of the child processes; nil discards it.
 	Log io.Writer
+	// APIServerArgs are extra kube-apiserver flags (name without "--" → value).
+	APIServerArgs map[string]string
 }
 
 // ControlPlane is a running control plane.
@@ -127,6 +129,9 @@ func Start(ctx context.Context, opts Options) (_ *ControlPlane, err error) {
 	api := cp.env.ControlPlane.GetAPIServer()
 	api.CertDir = filepath.Join(state, "certs")
 	api.Out, api.Err = opts.Log, opts.Log
+	for k, v := range opts.APIServerArgs {
+		api.Configure().Set(k, v)
+	}
 
 	if _, err := cp.env.Start(); err != nil {
 		return nil, fmt.Errorf("starting etcd and kube-apiserver from %s (run 'make control-plane'): %w", opts.BinDir, err)
@@ -249,6 +254,19 @@ func nodeReady(n *corev1.Node) bool {
 		}
 	}
 	return false
+}
+
+// AddUser returns a client config authenticating as a new user in groups.
+func (cp *ControlPlane) AddUser(name string, groups ...string) (*rest.Config, []byte, error) {
+	u, err := cp.env.AddUser(envtest.User{Name: name, Groups: groups}, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	kc, err := u.KubeConfig()
+	if err != nil {
+		return nil, nil, err
+	}
+	return u.Config(), kc, nil
 }
 
 // Stop stops the child processes, then kube-apiserver and etcd, and removes
