@@ -56,6 +56,10 @@ manifests: $(CONTROLLER_GEN) ## Generate CRDs and the manager's RBAC.
 	$(CONTROLLER_GEN) crd rbac:roleName=landlord-manager paths=./api/... paths=./controllers/... paths=./internal/... \
 		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac/manager
 
+.PHONY: docs
+docs: ## Generate docs/api.md from the API types.
+	go run ./hack/apidocs api/v1alpha1 docs/api.md
+
 .PHONY: fmt
 fmt: ## gofmt the tree.
 	gofmt -l -w $$(git ls-files '*.go')
@@ -66,9 +70,9 @@ lint: ## go vet and a gofmt check.
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 .PHONY: verify
-verify: generate manifests ## Fail if generated files are stale.
-	@git diff --exit-code -- api config || { echo "generated files are stale: run 'make generate manifests' and commit"; exit 1; }
-	@untracked=$$(git ls-files --others --exclude-standard -- api config); \
+verify: generate manifests docs ## Fail if generated files are stale.
+	@git diff --exit-code -- api config docs || { echo "generated files are stale: run 'make generate manifests docs' and commit"; exit 1; }
+	@untracked=$$(git ls-files --others --exclude-standard -- api config docs); \
 		if [ -n "$$untracked" ]; then echo "untracked generated files: $$untracked"; exit 1; fi
 
 .PHONY: test
