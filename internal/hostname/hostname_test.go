@@ -49,8 +49,8 @@ func TestCanonical(t *testing.T) {
 		{"xn--zz.example.com", ""},                   // invalid punycode
 		{"ab--cd.example.com", ""},                   // hyphens in positions 3-4 are reserved
 		{"a\u200db.example.com", ""},                 // zero-width joiner out of context
-		{"😀.example.com", "xn--e28h.example.com"}, // UTS #46 allows it (admission does not)
-		{"exa\u00a0mple.com", ""}, // no-break space
+		{"😀.example.com", "xn--e28h.example.com"},    // UTS #46 allows it (admission does not)
+		{"exa\u00a0mple.com", ""},                    // no-break space
 	}
 	for _, tc := range cases {
 		got, err := Canonical(tc.in)
