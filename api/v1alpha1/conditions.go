@@ -108,3 +108,10 @@ const (
 	// ReasonTLSDisabled: spec.tls.mode is Disabled.
 	ReasonTLSDisabled = "TLSDisabled"
 )
+
+// More CustomDomain reasons.
+const (
+	// ReasonSiteSuspended: the site is suspended or cancelled; the hostname
+	// shows the suspended page.
+	ReasonSiteSuspended = "SiteSuspended"
+)

@@ -6,7 +6,6 @@ package manager
 import (
 	"fmt"
 
-	"github.com/landlord-dev/landlord/internal/clock"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -19,6 +18,8 @@ import (
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	hostingv1alpha1 "github.com/landlord-dev/landlord/api/v1alpha1"
+	"github.com/landlord-dev/landlord/controllers/customdomain"
+	"github.com/landlord-dev/landlord/internal/clock"
 	"github.com/landlord-dev/landlord/internal/metrics"
 	"github.com/landlord-dev/landlord/internal/platform"
 )
@@ -62,6 +63,9 @@ func Options(scheme *runtime.Scheme, _ platform.Config) ctrl.Options {
 func SetupControllers(mgr ctrl.Manager, cfg platform.Config, clk clock.Clock) error {
 	if err := metrics.Register(mgr.GetCache()); err != nil {
 		return fmt.Errorf("registering metrics: %w", err)
+	}
+	if err := customdomain.Setup(mgr, cfg, clk); err != nil {
+		return fmt.Errorf("setting up the CustomDomain controller: %w", err)
 	}
 	return nil
 }

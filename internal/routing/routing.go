@@ -44,6 +44,9 @@ type Route struct {
 	Hostnames       []string
 	Backend         Backend
 	RedirectTo      string
+	// TLSSecretName, with Ingress routing, names the Secret holding the
+	// hostnames' certificate (spec.tls). HTTPRoutes leave TLS to the Gateway.
+	TLSSecretName string
 }
 
 // SiteBackend is a site's own Service.
@@ -126,6 +129,9 @@ func Ingress(cfg platform.Config, r Route) *networkingv1.Ingress {
 	}
 	if cfg.IngressClassName != "" {
 		ing.Spec.IngressClassName = ptr.To(cfg.IngressClassName)
+	}
+	if r.TLSSecretName != "" {
+		ing.Spec.TLS = []networkingv1.IngressTLS{{Hosts: r.Hostnames, SecretName: r.TLSSecretName}}
 	}
 	for _, h := range r.Hostnames {
 		ing.Spec.Rules = append(ing.Spec.Rules, networkingv1.IngressRule{

@@ -80,6 +80,13 @@ func TestIngress(t *testing.T) {
 	if redirect.Annotations[PermanentRedirectAnnotation] != "https://new.example" {
 		t.Errorf("redirect annotation = %v", redirect.Annotations)
 	}
+	if len(redirect.Spec.TLS) != 0 {
+		t.Errorf("TLS without a secret: %v", redirect.Spec.TLS)
+	}
+	tls := Ingress(cfg, Route{Name: "d", Namespace: "n", Hostnames: []string{"shop.example"}, Backend: SiteBackend("www"), TLSSecretName: "d-tls"})
+	if len(tls.Spec.TLS) != 1 || tls.Spec.TLS[0].SecretName != "d-tls" || tls.Spec.TLS[0].Hosts[0] != "shop.example" {
+		t.Errorf("tls = %v", tls.Spec.TLS)
+	}
 	ext := SuspendedExternalService(cfg, "acct-acme", nil)
 	if ext.Spec.ExternalName != cfg.SuspendedService+"."+cfg.OperatorNamespace+".svc.cluster.local" {
 		t.Errorf("external name = %s", ext.Spec.ExternalName)

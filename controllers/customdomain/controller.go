@@ -1,0 +1,488 @@
+// Package customdomain is the CustomDomain controller: it normalises the
+// hostname, claims it atomically with a cluster-scoped DomainClaim, verifies
+// control in DNS, applies the plan gate, routes the hostname to the site (or
+// redirects it to the site's primary domain) and requests its certificate,
+// then re-verifies periodically.
+package customdomain
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/go-logr/logr"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/klog/v2"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	hostingv1alpha1 "github.com/landlord-dev/landlord/api/v1alpha1"
+	"github.com/landlord-dev/landlord/internal/clock"
+	"github.com/landlord-dev/landlord/internal/hostname"
+	"github.com/landlord-dev/landlord/internal/platform"
+	"github.com/landlord-dev/landlord/internal/resolver"
+)
+
+// FieldOwner is Landlord's server-side apply field manager.
+const FieldOwner = client.FieldOwner("landlord")
+
+// Reconciler reconciles CustomDomains.
+type Reconciler struct {
+	client.Client
+	// APIReader reads uncached, where a decision must see the latest writes
+	// (the claim that won, the site's other domains for the plan gate).
+	APIReader client.Reader
+	Config    platform.Config
+	Clock     clock.Clock
+	Resolver  resolver.Resolver
+	Recorder  events.EventRecorder
+	// CertManager is true when the cert-manager Certificate API is installed
+	// (decided at start-up); CertCache then holds Landlord's Certificates.
+	CertManager bool
+	CertCache   cache.Cache
+}
+
+// +kubebuilder:rbac:groups=hosting.landlord.dev,resources=customdomains,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=hosting.landlord.dev,resources=customdomains/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=hosting.landlord.dev,resources=customdomains/finalizers,verbs=update
+// +kubebuilder:rbac:groups=hosting.landlord.dev,resources=domainclaims,verbs=get;list;watch;create;delete
+// +kubebuilder:rbac:groups=hosting.landlord.dev,resources=accounts;subscriptions;plans,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
+// +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=httproutes,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=cert-manager.io,resources=certificates,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// scope is one reconcile of one CustomDomain.
+type scope struct {
+	cd      *hostingv1alpha1.CustomDomain
+	log     logr.Logger
+	account *hostingv1alpha1.Account
+	// siblings are the CustomDomains of the same site, self included.
+	siblings []hostingv1alpha1.CustomDomain
+	obs      observed
+}
+
+// eligible reports whether the domain may hold its hostname at all.
+func (s *scope) eligible() bool {
+	r, _ := s.obs.failed()
+	return r == ""
+}
+
+// Reconcile: get → finalizer → one deferred status patch → deletion → phases.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, retErr error) {
+	log := ctrl.LoggerFrom(ctx).WithValues("domain", klog.KRef(req.Namespace, req.Name))
+	ctx = ctrl.LoggerInto(ctx, log)
+
+	cd := &hostingv1alpha1.CustomDomain{}
+	if err := r.Get(ctx, req.NamespacedName, cd); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if cd.DeletionTimestamp.IsZero() && !controllerutil.ContainsFinalizer(cd, hostingv1alpha1.Finalizer) {
+		before := cd.DeepCopy()
+		controllerutil.AddFinalizer(cd, hostingv1alpha1.Finalizer)
+		if err := r.Patch(ctx, cd, client.MergeFrom(before)); err != nil {
+			return ctrl.Result{}, fmt.Errorf("adding the finalizer: %w", err)
+		}
+	}
+
+	s := &scope{cd: cd, log: log, obs: observed{
+		generation: cd.Generation,
+		now:        r.Clock.Now(),
+		baseDomain: r.Config.BaseDomain,
+	}}
+	if !cd.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, r.reconcileDelete(ctx, s)
+	}
+
+	original := cd.DeepCopy()
+	defer func() {
+		s.obs.SetStatus(&cd.Status)
+		if equality.Semantic.DeepEqual(original.Status, cd.Status) {
+			return
+		}
+		if err := r.Status().Patch(ctx, cd, client.MergeFrom(original)); err != nil && !apierrors.IsNotFound(err) {
+			retErr = errors.Join(retErr, fmt.Errorf("patching the status: %w", err))
+		}
+	}()
+
+	phases := []func(context.Context, *scope) (ctrl.Result, error){
+		r.reconcileHostname,
+		r.reconcileOwner,
+		r.reconcileClaim,
+		r.reconcileVerification,
+		r.reconcileGate,
+		r.reconcileRoute,
+		r.reconcileCertificate,
+	}
+	var result ctrl.Result
+	for _, phase := range phases {
+		res, err := phase(ctx, s)
+		if err != nil {
+			s.obs.err = err
+			return ctrl.Result{}, err
+		}
+		result = earliest(result, res)
+	}
+	if s.obs.lookupErr != nil {
+		// Leave the retry to the workqueue's exponential backoff.
+		return ctrl.Result{}, fmt.Errorf("verifying %s: %w", s.obs.record, s.obs.lookupErr)
+	}
+	return result, nil
+}
+
+// earliest merges two results: the sooner requeue wins.
+func earliest(a, b ctrl.Result) ctrl.Result {
+	if a.RequeueAfter == 0 || (b.RequeueAfter > 0 && b.RequeueAfter < a.RequeueAfter) {
+		return b
+	}
+	return a
+}
+
+// after is a requeue at t (at least a second from now).
+func after(now, t time.Time) ctrl.Result {
+	return ctrl.Result{RequeueAfter: max(t.Sub(now), time.Second)}
+}
+
+// reconcileDelete unroutes and releases the hostname, then lets the
+// CustomDomain go.
+func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) error {
+	if !controllerutil.ContainsFinalizer(s.cd, hostingv1alpha1.Finalizer) {
+		return nil
+	}
+	if err := r.deleteRoute(ctx, s.cd); err != nil {
+		return err
+	}
+	if err := r.deleteCertificate(ctx, s.cd); err != nil {
+		return err
+	}
+	if host, err := hostname.Canonical(s.cd.Spec.Hostname); err == nil {
+		if err := r.releaseClaim(ctx, s.cd, host); err != nil {
+			return err
+		}
+	}
+	before := s.cd.DeepCopy()
+	controllerutil.RemoveFinalizer(s.cd, hostingv1alpha1.Finalizer)
+	if err := r.Patch(ctx, s.cd, client.MergeFrom(before)); err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("removing the finalizer: %w", err)
+	}
+	return nil
+}
+
+// reconcileHostname computes the canonical hostname and refuses the
+// platform's own domain.
+func (r *Reconciler) reconcileHostname(_ context.Context, s *scope) (ctrl.Result, error) {
+	host, err := hostname.Canonical(s.cd.Spec.Hostname)
+	if err != nil {
+		s.obs.hostErr = err
+		return ctrl.Result{}, nil
+	}
+	s.obs.host = host
+	s.obs.record = RecordName(host)
+	s.obs.platform = hostname.IsUnder(host, r.Config.BaseDomain)
+	return ctrl.Result{}, nil
+}
+
+// reconcileOwner finds the domain's account (from its namespace's label,
+// never from a field) and its subscription.
+func (r *Reconciler) reconcileOwner(ctx context.Context, s *scope) (ctrl.Result, error) {
+	ns := &corev1.Namespace{}
+	err := r.Get(ctx, client.ObjectKey{Name: s.cd.Namespace}, ns)
+	if err != nil && !apierrors.IsNotFound(err) {
+		return ctrl.Result{}, fmt.Errorf("getting namespace %s: %w", s.cd.Namespace, err)
+	}
+	if name := platform.AccountOfNamespace(ns.Labels); name != "" {
+		acct := &hostingv1alpha1.Account{}
+		err := r.Get(ctx, client.ObjectKey{Name: name}, acct)
+		switch {
+		case apierrors.IsNotFound(err):
+		case err != nil:
+			return ctrl.Result{}, fmt.Errorf("getting account %s: %w", name, err)
+		case acct.DeletionTimestamp.IsZero():
+			s.account = acct
+		}
+	}
+	s.obs.noAccount = s.account == nil
+
+	sub := &hostingv1alpha1.Subscription{}
+	err = r.Get(ctx, client.ObjectKey{Namespace: s.cd.Namespace, Name: s.cd.Spec.Subscription}, sub)
+	switch {
+	case apierrors.IsNotFound(err):
+	case err != nil:
+		return ctrl.Result{}, fmt.Errorf("getting subscription %s: %w", s.cd.Spec.Subscription, err)
+	case sub.DeletionTimestamp.IsZero():
+		s.obs.sub = sub
+	}
+	return ctrl.Result{}, nil
+}
+
+// reconcileClaim creates the DomainClaim named after the hostname; the API
+// server's name uniqueness makes the first claim win. A domain that may not
+// hold its hostname (invalid, platform domain, no account, site gone or
+// terminated) releases the claim it holds.
+func (r *Reconciler) reconcileClaim(ctx context.Context, s *scope) (ctrl.Result, error) {
+	if !s.eligible() {
+		if s.obs.host != "" {
+			return ctrl.Result{}, r.releaseClaim(ctx, s.cd, s.obs.host)
+		}
+		return ctrl.Result{}, nil
+	}
+	want := BuildClaim(s.obs.host, s.account, s.cd)
+	for attempt := 0; ; attempt++ {
+		err := r.Create(ctx, want.DeepCopy())
+		if err == nil {
+			s.log.Info("claimed the hostname", "hostname", s.obs.host)
+			s.obs.claim = claimHeld
+			return ctrl.Result{}, nil
+		}
+		if !apierrors.IsAlreadyExists(err) {
+			return ctrl.Result{}, fmt.Errorf("claiming %s: %w", s.obs.host, err)
+		}
+		existing := &hostingv1alpha1.DomainClaim{}
+		if err := r.APIReader.Get(ctx, client.ObjectKey{Name: s.obs.host}, existing); err != nil {
+			if apierrors.IsNotFound(err) && attempt == 0 {
+				continue // released in between: try again
+			}
+			return ctrl.Result{}, fmt.Errorf("reading the claim on %s: %w", s.obs.host, err)
+		}
+		if heldBy(existing, s.cd, string(s.account.UID)) {
+			s.obs.claim = claimHeld
+			return ctrl.Result{}, nil
+		}
+		// A claim whose holder no longer exists is stale (its finalizer was
+		// removed by hand, say): release it and try again, once.
+		if attempt == 0 && existing.DeletionTimestamp.IsZero() {
+			stale, err := r.holderGone(ctx, existing)
+			if err != nil {
+				return ctrl.Result{}, err
+			}
+			if stale {
+				s.log.Info("releasing a stale claim", "hostname", s.obs.host, "holder", klog.KRef(existing.Spec.Namespace, existing.Spec.CustomDomain))
+				if err := r.deleteClaim(ctx, existing); err != nil {
+					return ctrl.Result{}, err
+				}
+				continue
+			}
+		}
+		s.obs.claim = claimElsewhere
+		s.obs.claimMsg = fmt.Sprintf("%s is claimed by another account", s.obs.host)
+		if existing.Spec.AccountUID == string(s.account.UID) {
+			s.obs.claimMsg = fmt.Sprintf("%s is claimed by this account's CustomDomain %s/%s", s.obs.host, existing.Spec.Namespace, existing.Spec.CustomDomain)
+		}
+		return ctrl.Result{}, nil
+	}
+}
+
+// holderGone reports whether the CustomDomain a claim names no longer exists.
+func (r *Reconciler) holderGone(ctx context.Context, claim *hostingv1alpha1.DomainClaim) (bool, error) {
+	holder := &hostingv1alpha1.CustomDomain{}
+	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: claim.Spec.Namespace, Name: claim.Spec.CustomDomain}, holder)
+	if apierrors.IsNotFound(err) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("reading the holder of the claim on %s: %w", claim.Name, err)
+	}
+	return false, nil
+}
+
+// releaseClaim deletes the claim on host if cd holds it.
+func (r *Reconciler) releaseClaim(ctx context.Context, cd *hostingv1alpha1.CustomDomain, host string) error {
+	claim := &hostingv1alpha1.DomainClaim{}
+	if err := r.APIReader.Get(ctx, client.ObjectKey{Name: host}, claim); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return fmt.Errorf("reading the claim on %s: %w", host, err)
+	}
+	if !heldBy(claim, cd, "") {
+		return nil
+	}
+	ctrl.LoggerFrom(ctx).Info("releasing the hostname", "hostname", host)
+	return r.deleteClaim(ctx, claim)
+}
+
+// deleteClaim deletes exactly that claim (a UID precondition, so a newer
+// claim by someone else is never deleted).
+func (r *Reconciler) deleteClaim(ctx context.Context, claim *hostingv1alpha1.DomainClaim) error {
+	err := r.Delete(ctx, claim, client.Preconditions{UID: &claim.UID})
+	if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+		return fmt.Errorf("releasing the claim on %s: %w", claim.Name, err)
+	}
+	return nil
+}
+
+// reconcileVerification looks the TXT record up when it is due and records
+// the outcome in status.verification; the state (pending, verified, lapsed)
+// follows from those recorded lookups and the clock.
+func (r *Reconciler) reconcileVerification(ctx context.Context, s *scope) (ctrl.Result, error) {
+	if s.obs.claim != claimHeld {
+		return ctrl.Result{}, nil
+	}
+	host, now := s.obs.host, s.obs.now
+	token := Token(string(s.account.UID), host)
+	v := &s.cd.Status.Verification
+	if v.Value != token || v.RecordName != s.obs.record {
+		*v = hostingv1alpha1.Verification{RecordName: s.obs.record, RecordType: "TXT", Value: token}
+	}
+	s.cd.Status.Instructions = Instructions(r.Config, host, token)
+
+	if next := NextCheck(*v, s.cd.CreationTimestamp.Time, r.Config.ReverifyInterval); !now.Before(next) {
+		values, err := r.Resolver.LookupTXT(ctx, s.obs.record)
+		if err != nil {
+			s.obs.lookupErr = err
+		} else {
+			wasFound := foundAtLastCheck(*v)
+			checked := metav1Time(now)
+			v.LastCheckedAt = &checked
+			found := Matches(values, token)
+			if found {
+				v.VerifiedAt = &checked
+			}
+			switch {
+			case found && !wasFound:
+				r.Recorder.Eventf(s.cd, nil, corev1.EventTypeNormal, "Verified", "Verify", "the TXT record %s holds the account's token", s.obs.record)
+			case !found && wasFound:
+				_, deadline := State(*v, now, r.Config.LapseGrace)
+				r.Recorder.Eventf(s.cd, nil, corev1.EventTypeWarning, hostingv1alpha1.ReasonLapsed, "Verify",
+					"the TXT record %s is missing; %s is unrouted at %s unless it returns", s.obs.record, host, deadline.UTC().Format(time.RFC3339))
+			}
+		}
+	}
+	s.obs.dns, s.obs.deadline = State(*v, now, r.Config.LapseGrace)
+	res := after(now, NextCheck(*v, s.cd.CreationTimestamp.Time, r.Config.ReverifyInterval))
+	if s.obs.dns == dnsLapsed {
+		res = earliest(res, after(now, s.obs.deadline))
+	}
+	return res, nil
+}
+
+// routableSite reports whether the subscription has a site to route to, and
+// whether it is suspended (its domains then show the suspended page).
+func routableSite(sub *hostingv1alpha1.Subscription) (routable, suspended bool) {
+	switch sub.Status.Phase {
+	case hostingv1alpha1.PhaseActive, hostingv1alpha1.PhaseTrialing, hostingv1alpha1.PhasePastDue:
+		return true, false
+	case hostingv1alpha1.PhaseSuspended, hostingv1alpha1.PhaseCancelled:
+		return true, true
+	}
+	return false, false
+}
+
+// reconcileGate lists the site's domains and applies the plan's customDomains limit.
+func (r *Reconciler) reconcileGate(ctx context.Context, s *scope) (ctrl.Result, error) {
+	if s.obs.claim != claimHeld || !s.obs.dns.routable() {
+		return ctrl.Result{}, nil
+	}
+	routable, suspended := routableSite(s.obs.sub)
+	s.obs.siteWaiting, s.obs.suspended = !routable, suspended
+	if !routable {
+		return ctrl.Result{}, nil
+	}
+	list := &hostingv1alpha1.CustomDomainList{}
+	if err := r.APIReader.List(ctx, list, client.InNamespace(s.cd.Namespace)); err != nil {
+		return ctrl.Result{}, fmt.Errorf("listing the site's custom domains: %w", err)
+	}
+	for _, d := range list.Items {
+		if d.Spec.Subscription == s.cd.Spec.Subscription && d.DeletionTimestamp.IsZero() {
+			s.siblings = append(s.siblings, d)
+		}
+	}
+	var plan *hostingv1alpha1.Plan
+	if s.obs.sub.Status.EffectiveLimits.CustomDomains == nil {
+		p := &hostingv1alpha1.Plan{}
+		err := r.Get(ctx, client.ObjectKey{Name: s.obs.sub.Spec.Plan}, p)
+		if err != nil && !apierrors.IsNotFound(err) {
+			return ctrl.Result{}, fmt.Errorf("getting plan %s: %w", s.obs.sub.Spec.Plan, err)
+		}
+		if err == nil {
+			plan = p
+		}
+	}
+	route := emptyRoute(r.Config, s.cd)
+	err := r.Get(ctx, client.ObjectKeyFromObject(route), route)
+	if err != nil && !apierrors.IsNotFound(err) {
+		return ctrl.Result{}, fmt.Errorf("getting the route: %w", err)
+	}
+	selfRouted := err == nil && metav1IsControlledBy(route, s.cd)
+	s.obs.limit = Limit(s.obs.sub, plan)
+	s.obs.admitted, s.obs.inUse = Admit(s.cd, s.siblings, s.obs.limit, selfRouted)
+	return ctrl.Result{}, nil
+}
+
+// reconcileRoute applies the domain's route when it is claimed, verified (or
+// lapsed within the grace), admitted by the plan gate and its site exists;
+// otherwise the route must not exist.
+func (r *Reconciler) reconcileRoute(ctx context.Context, s *scope) (ctrl.Result, error) {
+	o := &s.obs
+	if !(o.claim == claimHeld && o.dns.routable() && !o.siteWaiting && o.admitted) {
+		return ctrl.Result{}, r.deleteRoute(ctx, s.cd)
+	}
+	in := RouteInput{Host: o.host, Account: s.account.Name, Suspended: o.suspended}
+	if !o.suspended {
+		in.RedirectTo = RedirectTarget(s.cd, s.siblings)
+	}
+	if r.CertManager && tlsAuto(s.cd) {
+		in.TLSSecretName = CertificateSecretName(s.cd)
+	}
+	if err := r.Patch(ctx, BuildRoute(r.Config, s.cd, in), client.Apply, FieldOwner, client.ForceOwnership); err != nil {
+		return ctrl.Result{}, fmt.Errorf("applying the route: %w", err)
+	}
+	o.routed, o.redirectTo = true, in.RedirectTo
+	return ctrl.Result{}, nil
+}
+
+func (r *Reconciler) deleteRoute(ctx context.Context, cd *hostingv1alpha1.CustomDomain) error {
+	if err := r.Delete(ctx, emptyRoute(r.Config, cd)); err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("deleting the route: %w", err)
+	}
+	return nil
+}
+
+// reconcileCertificate requests a certificate for a routed hostname with TLS
+// Auto when cert-manager's API is installed, and reads its readiness.
+func (r *Reconciler) reconcileCertificate(ctx context.Context, s *scope) (ctrl.Result, error) {
+	o := &s.obs
+	switch {
+	case !tlsAuto(s.cd):
+		o.cert = certDisabled
+	case !r.CertManager:
+		o.cert = certUnavailable
+		return ctrl.Result{}, nil
+	case !o.routed:
+		o.cert = certNone
+	}
+	if o.cert != certNone || !o.routed {
+		return ctrl.Result{}, r.deleteCertificate(ctx, s.cd)
+	}
+	cert := BuildCertificate(r.Config, s.cd, o.host, s.account.Name)
+	if err := r.Patch(ctx, cert, client.Apply, FieldOwner, client.ForceOwnership); err != nil {
+		return ctrl.Result{}, fmt.Errorf("applying the certificate: %w", err)
+	}
+	ready, msg := certificateReady(cert)
+	o.cert, o.certMsg = certPending, msg
+	if ready {
+		o.cert = certReady
+	}
+	return ctrl.Result{}, nil
+}
+
+func (r *Reconciler) deleteCertificate(ctx context.Context, cd *hostingv1alpha1.CustomDomain) error {
+	if !r.CertManager {
+		return nil
+	}
+	if err := r.Delete(ctx, emptyCertificate(cd)); err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("deleting the certificate: %w", err)
+	}
+	return nil
+}
+
+// CertificateGVK is cert-manager's Certificate.
+var CertificateGVK = schema.GroupVersionKind{Group: certGroup, Version: certVersion, Kind: certKind}

@@ -1,0 +1,66 @@
+package customdomain
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	hostingv1alpha1 "github.com/landlord-dev/landlord/api/v1alpha1"
+	"github.com/landlord-dev/landlord/internal/platform"
+	"github.com/landlord-dev/landlord/internal/routing"
+)
+
+// RouteInput is what decides a domain's route.
+type RouteInput struct {
+	// Host is the canonical hostname.
+	Host string
+	// Account owns the domain (its namespace's label).
+	Account string
+	// Suspended: the subscription is suspended or cancelled; visitors see the
+	// suspended page.
+	Suspended bool
+	// RedirectTo is the primary hostname to redirect to, or "".
+	RedirectTo string
+	// TLSSecretName is the certificate's Secret (Ingress routing), or "".
+	TLSSecretName string
+}
+
+// BuildRoute is the route of a routed CustomDomain: to the site's Service,
+// to the suspended page while the site is suspended, or a permanent redirect
+// to the site's primary domain. It is controlled by the CustomDomain.
+func BuildRoute(cfg platform.Config, cd *hostingv1alpha1.CustomDomain, in RouteInput) client.Object {
+	r := routing.Route{
+		Name:          platform.DomainRouteName(cd.Name),
+		Namespace:     cd.Namespace,
+		Labels:        platform.SiteLabels(in.Account, cd.Spec.Subscription),
+		Hostnames:     []string{in.Host},
+		Backend:       routing.SiteBackend(cd.Spec.Subscription),
+		TLSSecretName: in.TLSSecretName,
+	}
+	switch {
+	case in.Suspended:
+		r.Backend = routing.SuspendedBackend(cfg)
+	case in.RedirectTo != "":
+		r.RedirectTo = in.RedirectTo
+	}
+	obj := routing.Build(cfg, r)
+	obj.SetOwnerReferences([]metav1.OwnerReference{ownerRef(cd)})
+	return obj
+}
+
+// emptyRoute is an object of the configured route kind, for deletes and gets.
+func emptyRoute(cfg platform.Config, cd *hostingv1alpha1.CustomDomain) client.Object {
+	obj := routing.Build(cfg, routing.Route{Name: platform.DomainRouteName(cd.Name), Namespace: cd.Namespace})
+	return obj
+}
+
+func ownerRef(cd *hostingv1alpha1.CustomDomain) metav1.OwnerReference {
+	return metav1.OwnerReference{
+		APIVersion:         hostingv1alpha1.GroupVersion.String(),
+		Kind:               "CustomDomain",
+		Name:               cd.Name,
+		UID:                cd.UID,
+		Controller:         ptr.To(true),
+		BlockOwnerDeletion: ptr.To(true),
+	}
+}
