@@ -4,23 +4,37 @@
 package manager
 
 import (
-	"github.com/landlord-dev/landlord/internal/clock"
+	"fmt"
+
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/selection"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	hostingv1alpha1 "github.com/landlord-dev/landlord/api/v1alpha1"
+	"github.com/landlord-dev/landlord/controllers/account"
+	"github.com/landlord-dev/landlord/controllers/membership"
+	"github.com/landlord-dev/landlord/internal/clock"
 	"github.com/landlord-dev/landlord/internal/platform"
 )
 
 // ManagedSelector selects the objects Landlord creates.
 var ManagedSelector = labels.SelectorFromSet(labels.Set{hostingv1alpha1.ManagedByLabel: hostingv1alpha1.ManagedByValue})
+
+// AccountNamespaceSelector selects namespaces labelled for an account.
+var AccountNamespaceSelector = func() labels.Selector {
+	req, err := labels.NewRequirement(hostingv1alpha1.AccountLabel, selection.Exists, nil)
+	if err != nil {
+		panic(err)
+	}
+	return labels.NewSelector().Add(*req)
+}()
 
 // Options are the manager options every Landlord manager uses: a cache that
 // holds only Landlord-labelled built-in objects, and never managedFields.
@@ -31,7 +45,10 @@ func Options(scheme *runtime.Scheme, _ platform.Config) ctrl.Options {
 		Cache: cache.Options{
 			DefaultTransform: cache.TransformStripManagedFields(),
 			ByObject: map[client.Object]cache.ByObject{
-				&corev1.Namespace{}:             managed,
+				// Every account namespace carries the account label; selecting on it
+				// (not on managed-by) also shows a namespace being labelled for
+				// adoption, so the Account reconciles at once.
+				&corev1.Namespace{}:             {Label: AccountNamespaceSelector},
 				&corev1.Service{}:               managed,
 				&corev1.PersistentVolumeClaim{}: managed,
 				&corev1.ResourceQuota{}:         managed,
@@ -54,6 +71,22 @@ func Options(scheme *runtime.Scheme, _ platform.Config) ctrl.Options {
 
 // SetupControllers registers every Landlord controller with mgr.
 func SetupControllers(mgr ctrl.Manager, cfg platform.Config, clk clock.Clock) error {
-	_ = hostingv1alpha1.GroupVersion
+	if err := (&account.Reconciler{
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		Config:    cfg,
+		Clock:     clk,
+		Recorder:  mgr.GetEventRecorder("landlord-account"),
+	}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the account controller: %w", err)
+	}
+	if err := (&membership.Reconciler{
+		Client:   mgr.GetClient(),
+		Config:   cfg,
+		Clock:    clk,
+		Recorder: mgr.GetEventRecorder("landlord-membership"),
+	}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the membership controller: %w", err)
+	}
 	return nil
 }

@@ -69,3 +69,6 @@ func MembershipBindingName(membership string) string {
 	sum := sha256.Sum256([]byte(membership))
 	return name[:253-17] + "-" + hex.EncodeToString(sum[:8])
 }
+
+// FieldManager is the server-side apply field manager of every object Landlord applies.
+const FieldManager = "landlord"

@@ -28,6 +28,7 @@ import (
 
 	hostingv1alpha1 "github.com/landlord-dev/landlord/api/v1alpha1"
 	"github.com/landlord-dev/landlord/internal/controlplane"
+	"github.com/landlord-dev/landlord/internal/platform"
 )
 
 // Options configure Start.
@@ -38,6 +39,9 @@ type Options struct {
 	ExtraCRDPaths []string
 	// SkipManifests leaves out the tenant roles and admission policies.
 	SkipManifests bool
+	// Manager, when set, makes Main also run the Landlord manager with this
+	// configuration and a fake clock reading ManagerEpoch (Env.Manager).
+	Manager *platform.Config
 }
 
 // Env is a running test environment.
@@ -49,6 +53,8 @@ type Env struct {
 	Client client.Client
 	// Root is the repository root.
 	Root string
+	// Manager is the manager Main started (Options.Manager), else nil.
+	Manager *Manager
 }
 
 // Scheme returns a scheme with the built-in kinds and Landlord's.
@@ -103,7 +109,19 @@ func Main(m *testing.M, env **Env, opts Options) {
 		os.Exit(1)
 	}
 	*env = e
+	if opts.Manager != nil {
+		if e.Manager, err = e.StartManager(*opts.Manager, ManagerEpoch); err != nil {
+			fmt.Fprintln(os.Stderr, "testenv: starting the manager:", err)
+			_ = e.CP.Stop()
+			os.Exit(1)
+		}
+	}
 	code := m.Run()
+	if e.Manager != nil {
+		if err := e.Manager.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "testenv: manager:", err)
+		}
+	}
 	if err := e.CP.Stop(); err != nil {
 		fmt.Fprintln(os.Stderr, "testenv: stopping:", err)
 	}
