@@ -13,7 +13,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/landlord-dev/landlord/api/v1alpha1"
@@ -154,11 +153,10 @@ func TestForeignNamespaceIsNotAdopted(t *testing.T) {
 	})
 
 	// Labelling it for the account is the consent to adopt it.
-	patch := client.MergeFrom(foreign.DeepCopy())
 	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(foreign), foreign); err != nil {
 		t.Fatal(err)
 	}
-	patch = client.MergeFrom(foreign.DeepCopy())
+	patch := client.MergeFrom(foreign.DeepCopy())
 	foreign.Labels[v1.AccountLabel] = name
 	if err := env.Client.Patch(ctx, foreign, patch); err != nil {
 		t.Fatal(err)
@@ -434,5 +432,3 @@ func domainClaim(t *testing.T, host string, a *v1.Account) *v1.DomainClaim {
 	t.Cleanup(func() { _ = env.Client.Delete(ctx, dc) })
 	return dc
 }
-
-var _ = ptr.To[int]

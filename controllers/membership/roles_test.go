@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -13,15 +12,6 @@ import (
 
 	v1 "github.com/landlord-dev/landlord/api/v1alpha1"
 	"github.com/landlord-dev/landlord/internal/testenv"
-)
-
-const (
-	O = "Owner"
-	A = "Admin"
-	D = "Developer"
-	E = "Editor"
-	B = "Billing"
-	V = "Viewer"
 )
 
 var allRoles = []v1.MembershipRole{v1.RoleOwner, v1.RoleAdmin, v1.RoleDeveloper, v1.RoleEditor, v1.RoleBilling, v1.RoleViewer}
@@ -185,5 +175,3 @@ func TestRoleTable(t *testing.T) {
 	})
 	t.Run("suspended", func(t *testing.T) { check(t, true) })
 }
-
-var _ = time.Second
