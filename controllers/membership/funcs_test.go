@@ -35,10 +35,10 @@ func TestDuplicateOf(t *testing.T) {
 		want string
 	}{
 		{"alone", mb("a", "sam", time.Hour), nil, ""},
-		{"other subject", mb("a", "sam", time.Hour), []v1.Membership{mb("b", "kim", 2 * time.Hour)}, ""},
-		{"younger duplicate", mb("b", "sam", time.Hour), []v1.Membership{mb("a", "sam", 2 * time.Hour)}, "a"},
-		{"older is the original", mb("a", "sam", 2 * time.Hour), []v1.Membership{mb("b", "sam", time.Hour)}, ""},
-		{"oldest of several", mb("c", "sam", time.Hour), []v1.Membership{mb("b", "sam", 2 * time.Hour), mb("a", "sam", 3 * time.Hour)}, "a"},
+		{"other subject", mb("a", "sam", time.Hour), []v1.Membership{mb("b", "kim", 2*time.Hour)}, ""},
+		{"younger duplicate", mb("b", "sam", time.Hour), []v1.Membership{mb("a", "sam", 2*time.Hour)}, "a"},
+		{"older is the original", mb("a", "sam", 2*time.Hour), []v1.Membership{mb("b", "sam", time.Hour)}, ""},
+		{"oldest of several", mb("c", "sam", time.Hour), []v1.Membership{mb("b", "sam", 2*time.Hour), mb("a", "sam", 3*time.Hour)}, "a"},
 		{"same age: name decides", mb("b", "sam", time.Hour), []v1.Membership{mb("a", "sam", time.Hour)}, "a"},
 		{"expired older one does not count", mb("b", "sam", time.Hour), []v1.Membership{mb("a", "sam", 2*time.Hour, expiresIn(0))}, ""},
 		{"deleted older one does not count", mb("b", "sam", time.Hour), []v1.Membership{mb("a", "sam", 2*time.Hour, func(m *v1.Membership) {
