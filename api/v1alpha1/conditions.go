@@ -51,6 +51,13 @@ const (
 const (
 	// ReasonNamespaceNotOwned: a namespace of that name exists without the account label.
 	ReasonNamespaceNotOwned = "NamespaceNotOwned"
+	// ReasonNamespaceTerminating: the account namespace is being deleted; it is
+	// re-created once it is gone (or, for a deleted account, the account goes).
+	ReasonNamespaceTerminating = "NamespaceTerminating"
+	// ReasonNotSuspended (Suspended=False): the account is not suspended. While
+	// it is, the Suspended condition's reason is the suspension reason
+	// (NonPayment, Manual, Fraud, Abuse).
+	ReasonNotSuspended = "NotSuspended"
 )
 
 // Membership reasons.

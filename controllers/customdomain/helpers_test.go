@@ -19,6 +19,7 @@ import (
 	"github.com/landlord-dev/landlord/internal/clock"
 	"github.com/landlord-dev/landlord/internal/dnstest"
 	"github.com/landlord-dev/landlord/internal/hostname"
+	"github.com/landlord-dev/landlord/internal/manager"
 	"github.com/landlord-dev/landlord/internal/platform"
 	"github.com/landlord-dev/landlord/internal/testenv"
 )
@@ -46,7 +47,8 @@ func start(env *testenv.Env, mutate func(*platform.Config)) (*harness, func(), e
 		mutate(&cfg)
 	}
 	clk := clock.NewFake(time.Now().Truncate(time.Second))
-	stop, err := env.StartManager(cfg, clk)
+	mgr, err := env.StartManager(cfg, clk, manager.CustomDomainController)
+	stop := func() { _ = mgr.Stop() }
 	if err != nil {
 		_ = srv.Close()
 		return nil, nil, err

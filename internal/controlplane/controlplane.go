@@ -150,7 +150,9 @@ func Start(ctx context.Context, opts Options) (_ *ControlPlane, err error) {
 		return nil, err
 	}
 
-	controllers := "garbagecollector,namespace,resourcequota,deployment,replicaset,serviceaccount"
+	// pvc-protection removes the kubernetes.io/pvc-protection finalizer: without
+	// it a namespace holding a PersistentVolumeClaim never finishes deleting.
+	controllers := "garbagecollector,namespace,resourcequota,deployment,replicaset,serviceaccount,pvc-protection"
 	if opts.Kwok {
 		// nodelifecycle removes the not-ready taint the API server puts on a new node.
 		controllers += ",nodelifecycle"

@@ -5,6 +5,7 @@ package manager
 
 import (
 	"fmt"
+	"slices"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -12,13 +13,16 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/selection"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	hostingv1alpha1 "github.com/landlord-dev/landlord/api/v1alpha1"
+	"github.com/landlord-dev/landlord/controllers/account"
 	"github.com/landlord-dev/landlord/controllers/customdomain"
+	"github.com/landlord-dev/landlord/controllers/membership"
 	"github.com/landlord-dev/landlord/internal/clock"
 	"github.com/landlord-dev/landlord/internal/metrics"
 	"github.com/landlord-dev/landlord/internal/platform"
@@ -26,6 +30,15 @@ import (
 
 // ManagedSelector selects the objects Landlord creates.
 var ManagedSelector = labels.SelectorFromSet(labels.Set{hostingv1alpha1.ManagedByLabel: hostingv1alpha1.ManagedByValue})
+
+// AccountNamespaceSelector selects namespaces labelled for an account.
+var AccountNamespaceSelector = func() labels.Selector {
+	req, err := labels.NewRequirement(hostingv1alpha1.AccountLabel, selection.Exists, nil)
+	if err != nil {
+		panic(err)
+	}
+	return labels.NewSelector().Add(*req)
+}()
 
 // Options are the manager options every Landlord manager uses: a cache that
 // holds only Landlord-labelled built-in objects, and never managedFields.
@@ -36,7 +49,10 @@ func Options(scheme *runtime.Scheme, _ platform.Config) ctrl.Options {
 		Cache: cache.Options{
 			DefaultTransform: cache.TransformStripManagedFields(),
 			ByObject: map[client.Object]cache.ByObject{
-				&corev1.Namespace{}:             managed,
+				// Every account namespace carries the account label; selecting on it
+				// (not on managed-by) also shows a namespace being labelled for
+				// adoption, so the Account reconciles at once.
+				&corev1.Namespace{}:             {Label: AccountNamespaceSelector},
 				&corev1.Service{}:               managed,
 				&corev1.PersistentVolumeClaim{}: managed,
 				&corev1.ResourceQuota{}:         managed,
@@ -60,12 +76,46 @@ func Options(scheme *runtime.Scheme, _ platform.Config) ctrl.Options {
 }
 
 // SetupControllers registers every Landlord controller with mgr.
-func SetupControllers(mgr ctrl.Manager, cfg platform.Config, clk clock.Clock) error {
+// Controller names, for SetupControllers' only argument.
+const (
+	AccountController      = "account"
+	MembershipController   = "membership"
+	CustomDomainController = "customdomain"
+)
+
+// SetupControllers registers Landlord's controllers with mgr: all of them, or
+// only those named (tests of one controller run it alone, so that they can
+// stand in for the others by writing status themselves).
+func SetupControllers(mgr ctrl.Manager, cfg platform.Config, clk clock.Clock, only ...string) error {
 	if err := metrics.Register(mgr.GetCache()); err != nil {
 		return fmt.Errorf("registering metrics: %w", err)
 	}
-	if err := customdomain.Setup(mgr, cfg, clk); err != nil {
-		return fmt.Errorf("setting up the CustomDomain controller: %w", err)
+	enabled := func(name string) bool { return len(only) == 0 || slices.Contains(only, name) }
+	if enabled(AccountController) {
+		if err := (&account.Reconciler{
+			Client:    mgr.GetClient(),
+			APIReader: mgr.GetAPIReader(),
+			Config:    cfg,
+			Clock:     clk,
+			Recorder:  mgr.GetEventRecorder("landlord-account"),
+		}).SetupWithManager(mgr); err != nil {
+			return fmt.Errorf("setting up the account controller: %w", err)
+		}
+	}
+	if enabled(MembershipController) {
+		if err := (&membership.Reconciler{
+			Client:   mgr.GetClient(),
+			Config:   cfg,
+			Clock:    clk,
+			Recorder: mgr.GetEventRecorder("landlord-membership"),
+		}).SetupWithManager(mgr); err != nil {
+			return fmt.Errorf("setting up the membership controller: %w", err)
+		}
+	}
+	if enabled(CustomDomainController) {
+		if err := customdomain.Setup(mgr, cfg, clk); err != nil {
+			return fmt.Errorf("setting up the CustomDomain controller: %w", err)
+		}
 	}
 	return nil
 }

@@ -1,6 +1,8 @@
 package platform
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"strings"
 
 	hostingv1alpha1 "github.com/landlord-dev/landlord/api/v1alpha1"
@@ -50,3 +52,23 @@ func SiteLabels(account, subscription string) map[string]string {
 func AccountOfNamespace(labels map[string]string) string {
 	return labels[hostingv1alpha1.AccountLabel]
 }
+
+// OwnerBindingName names the RoleBinding that gives Account.spec.owner the
+// Owner role in the account namespace.
+const OwnerBindingName = "landlord-owner"
+
+// MembershipBindingName names the RoleBinding of a Membership. Membership
+// names may be up to 253 characters; longer results are shortened with a
+// hash, so that distinct memberships never share a binding.
+func MembershipBindingName(membership string) string {
+	const prefix = "landlord-member-"
+	name := prefix + membership
+	if len(name) <= 253 {
+		return name
+	}
+	sum := sha256.Sum256([]byte(membership))
+	return name[:253-17] + "-" + hex.EncodeToString(sum[:8])
+}
+
+// FieldManager is the server-side apply field manager of every object Landlord applies.
+const FieldManager = "landlord"

@@ -30,7 +30,9 @@ import (
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	hostingv1alpha1 "github.com/landlord-dev/landlord/api/v1alpha1"
+	"github.com/landlord-dev/landlord/internal/clock"
 	"github.com/landlord-dev/landlord/internal/controlplane"
+	"github.com/landlord-dev/landlord/internal/platform"
 )
 
 // Options configure Start.
@@ -41,6 +43,12 @@ type Options struct {
 	ExtraCRDPaths []string
 	// SkipManifests leaves out the tenant roles and admission policies.
 	SkipManifests bool
+	// Manager, when set, makes Main also run the Landlord manager with this
+	// configuration and a fake clock reading ManagerEpoch (Env.Manager).
+	Manager *platform.Config
+	// Controllers limits the manager Main runs to these controllers (see
+	// internal/manager); empty runs them all.
+	Controllers []string
 }
 
 // Env is a running test environment.
@@ -52,6 +60,8 @@ type Env struct {
 	Client client.Client
 	// Root is the repository root.
 	Root string
+	// Manager is the manager Main started (Options.Manager), else nil.
+	Manager *Manager
 }
 
 // Scheme returns a scheme with the built-in kinds and Landlord's.
@@ -141,7 +151,19 @@ func Main(m *testing.M, env **Env, opts Options) {
 		os.Exit(1)
 	}
 	*env = e
+	if opts.Manager != nil {
+		if e.Manager, err = e.StartManager(*opts.Manager, clock.NewFake(ManagerEpoch), opts.Controllers...); err != nil {
+			fmt.Fprintln(os.Stderr, "testenv: starting the manager:", err)
+			_ = e.CP.Stop()
+			os.Exit(1)
+		}
+	}
 	code := m.Run()
+	if e.Manager != nil {
+		if err := e.Manager.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "testenv: manager:", err)
+		}
+	}
 	if err := e.CP.Stop(); err != nil {
 		fmt.Fprintln(os.Stderr, "testenv: stopping:", err)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/landlord-dev/landlord/controllers/customdomain"
 	"github.com/landlord-dev/landlord/internal/clock"
 	"github.com/landlord-dev/landlord/internal/dnstest"
+	"github.com/landlord-dev/landlord/internal/manager"
 	"github.com/landlord-dev/landlord/internal/platform"
 	"github.com/landlord-dev/landlord/internal/routing"
 	"github.com/landlord-dev/landlord/internal/testenv"
@@ -59,7 +60,8 @@ func run(m *testing.M) int {
 	cfg.IngressClassName = "nginx"
 	cfg.DNSServer = srv.Addr()
 	clk = clock.NewFake(time.Now())
-	stop, err := env.StartManager(cfg, clk)
+	mgr, err := env.StartManager(cfg, clk, manager.CustomDomainController)
+	stop := func() { _ = mgr.Stop() }
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

@@ -1,0 +1,173 @@
+// Package account reconciles Accounts: the account namespace with its guard
+// rails and the owner's RoleBinding, the account's status, suspension, and a
+// confirmed deletion that removes the namespace and releases domain claims.
+package account
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"k8s.io/client-go/tools/events"
+
+	hostingv1alpha1 "github.com/landlord-dev/landlord/api/v1alpha1"
+	"github.com/landlord-dev/landlord/internal/clock"
+	"github.com/landlord-dev/landlord/internal/platform"
+)
+
+// +kubebuilder:rbac:groups=hosting.landlord.dev,resources=accounts,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=hosting.landlord.dev,resources=accounts/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=hosting.landlord.dev,resources=accounts/finalizers,verbs=update
+// +kubebuilder:rbac:groups=hosting.landlord.dev,resources=subscriptions;memberships,verbs=get;list;watch
+// +kubebuilder:rbac:groups=hosting.landlord.dev,resources=domainclaims,verbs=get;list;watch;delete
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=limitranges,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=networking.k8s.io,resources=networkpolicies,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=rolebindings,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles,verbs=bind,resourceNames=landlord-tenant-owner;landlord-tenant-admin;landlord-tenant-developer;landlord-tenant-editor;landlord-tenant-billing;landlord-tenant-viewer;landlord-tenant-suspended
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Reconciler reconciles Accounts.
+type Reconciler struct {
+	client.Client
+	// APIReader reads past the cache: a namespace without Landlord's labels
+	// (one it may not adopt) is invisible to the cached client.
+	APIReader client.Reader
+	Config    platform.Config
+	Clock     clock.Clock
+	Recorder  events.EventRecorder
+}
+
+// scope is what one reconcile observed and did.
+type scope struct {
+	account *hostingv1alpha1.Account
+	// namespace is the account namespace's name, and nsState what became of it.
+	namespace string
+	nsState   namespaceState
+	// guardRails: the NetworkPolicy and LimitRange are applied.
+	guardRails bool
+	// ownerBound: the owner's RoleBinding is applied.
+	ownerBound bool
+	counts     hostingv1alpha1.SubscriptionCounts
+	members    int32
+	// gone: the finalizer was removed; the account no longer exists.
+	gone bool
+}
+
+type namespaceState int
+
+const (
+	nsUnknown namespaceState = iota
+	nsReady
+	nsNotOwned
+	nsTerminating
+)
+
+type phaseFunc func(context.Context, *scope) (ctrl.Result, error)
+
+// Reconcile brings one Account's namespace, guard rails, owner binding and
+// status in line with its spec.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, retErr error) {
+	acct := &hostingv1alpha1.Account{}
+	if err := r.Get(ctx, req.NamespacedName, acct); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if acct.DeletionTimestamp.IsZero() && !controllerutil.ContainsFinalizer(acct, hostingv1alpha1.Finalizer) {
+		patch := client.MergeFromWithOptions(acct.DeepCopy(), client.MergeFromWithOptimisticLock{})
+		controllerutil.AddFinalizer(acct, hostingv1alpha1.Finalizer)
+		if err := r.Patch(ctx, acct, patch); err != nil {
+			return ctrl.Result{}, fmt.Errorf("adding the finalizer to account %s: %w", acct.Name, err)
+		}
+	}
+
+	s := &scope{account: acct, namespace: r.Config.AccountNamespace(acct.Name)}
+	before := acct.DeepCopy()
+	defer func() {
+		if s.gone {
+			return
+		}
+		setStatus(s)
+		r.recordTransitions(before, acct)
+		if equality.Semantic.DeepEqual(before.Status, acct.Status) {
+			return
+		}
+		if err := r.Status().Patch(ctx, acct, client.MergeFrom(before)); err != nil && !apierrors.IsNotFound(err) {
+			retErr = errors.Join(retErr, fmt.Errorf("patching the status of account %s: %w", acct.Name, err))
+		}
+	}()
+
+	if !acct.DeletionTimestamp.IsZero() {
+		return r.reconcileDelete(ctx, s)
+	}
+	return runPhases(ctx, s, r.reconcileNamespace, r.reconcileGuardRails, r.reconcileOwnerBinding, r.observeTenants)
+}
+
+// runPhases runs phases in order until one fails or asks to stop (a
+// non-zero result); the later phases depend on the earlier ones.
+func runPhases(ctx context.Context, s *scope, phases ...phaseFunc) (ctrl.Result, error) {
+	for _, phase := range phases {
+		res, err := phase(ctx, s)
+		if err != nil || !res.IsZero() || s.nsState == nsNotOwned {
+			return res, err
+		}
+	}
+	return ctrl.Result{}, nil
+}
+
+// SetupWithManager registers the controller: Accounts, the objects they own,
+// and the Memberships and Subscriptions of account namespaces (for counts).
+func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
+	toAccount := handler.EnqueueRequestsFromMapFunc(r.accountOfNamespace)
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&hostingv1alpha1.Account{}).
+		// Not Owns: a namespace being labelled for adoption has no owner yet.
+		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(accountOfNamespaceObject)).
+		Owns(&networkingv1.NetworkPolicy{}).
+		Owns(&corev1.LimitRange{}).
+		Owns(&rbacv1.RoleBinding{}).
+		Watches(&hostingv1alpha1.Membership{}, toAccount).
+		Watches(&hostingv1alpha1.Subscription{}, toAccount).
+		Named("account").
+		Complete(r)
+}
+
+// accountOfNamespaceObject maps an account namespace to its Account: the one
+// its label names and the one controlling it (they differ only when the
+// label was changed by hand).
+func accountOfNamespaceObject(_ context.Context, o client.Object) []reconcile.Request {
+	var reqs []reconcile.Request
+	if name := platform.AccountOfNamespace(o.GetLabels()); name != "" {
+		reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Name: name}})
+	}
+	if ref := metav1.GetControllerOf(o); ref != nil && ref.Kind == "Account" && ref.APIVersion == hostingv1alpha1.GroupVersion.String() &&
+		(len(reqs) == 0 || reqs[0].Name != ref.Name) {
+		reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Name: ref.Name}})
+	}
+	return reqs
+}
+
+// accountOfNamespace maps an object in an account namespace to its Account,
+// by the namespace's account label.
+func (r *Reconciler) accountOfNamespace(ctx context.Context, o client.Object) []reconcile.Request {
+	ns := &corev1.Namespace{}
+	if err := r.Get(ctx, types.NamespacedName{Name: o.GetNamespace()}, ns); err != nil {
+		return nil
+	}
+	if name := platform.AccountOfNamespace(ns.Labels); name != "" {
+		return []reconcile.Request{{NamespacedName: types.NamespacedName{Name: name}}}
+	}
+	return nil
+}

@@ -1,0 +1,70 @@
+package account
+
+import (
+	"context"
+	"fmt"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	hostingv1alpha1 "github.com/landlord-dev/landlord/api/v1alpha1"
+)
+
+// reconcileDelete runs a confirmed deletion (admission refuses one while
+// spec.deletionProtection is true): it deletes the account namespace and
+// waits until it is gone, releases the account's DomainClaims, then removes
+// the finalizer. A namespace the account does not own is left alone.
+func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result, error) {
+	acct := s.account
+	if !controllerutil.ContainsFinalizer(acct, hostingv1alpha1.Finalizer) {
+		return ctrl.Result{}, nil
+	}
+
+	ns, found, err := r.getNamespace(ctx, s.namespace)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if found && ownsNamespace(acct, ns) {
+		s.nsState = nsTerminating
+		if ns.DeletionTimestamp.IsZero() {
+			if err := r.Delete(ctx, ns, client.PropagationPolicy("Background")); client.IgnoreNotFound(err) != nil {
+				return ctrl.Result{}, fmt.Errorf("deleting namespace %s of account %s: %w", ns.Name, acct.Name, err)
+			}
+			r.Recorder.Eventf(acct, nil, "Normal", "DeletingNamespace", "Delete",
+				"deleting namespace %s and everything in it", ns.Name)
+		}
+		return ctrl.Result{RequeueAfter: terminatingRetry}, nil
+	}
+
+	if err := r.releaseDomainClaims(ctx, acct); err != nil {
+		return ctrl.Result{}, err
+	}
+
+	patch := client.MergeFromWithOptions(acct.DeepCopy(), client.MergeFromWithOptimisticLock{})
+	controllerutil.RemoveFinalizer(acct, hostingv1alpha1.Finalizer)
+	if err := r.Patch(ctx, acct, patch); err != nil && !apierrors.IsNotFound(err) {
+		return ctrl.Result{}, fmt.Errorf("removing the finalizer of account %s: %w", acct.Name, err)
+	}
+	s.gone = true
+	return ctrl.Result{}, nil
+}
+
+// releaseDomainClaims deletes every DomainClaim held by the account.
+func (r *Reconciler) releaseDomainClaims(ctx context.Context, acct *hostingv1alpha1.Account) error {
+	claims := &hostingv1alpha1.DomainClaimList{}
+	if err := r.List(ctx, claims); err != nil {
+		return fmt.Errorf("listing domain claims of account %s: %w", acct.Name, err)
+	}
+	for i := range claims.Items {
+		c := &claims.Items[i]
+		if c.Spec.Account != acct.Name {
+			continue
+		}
+		if err := r.Delete(ctx, c); client.IgnoreNotFound(err) != nil {
+			return fmt.Errorf("releasing domain claim %s of account %s: %w", c.Name, acct.Name, err)
+		}
+	}
+	return nil
+}

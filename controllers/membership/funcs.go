@@ -1,0 +1,115 @@
+package membership
+
+import (
+	"fmt"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+
+	hostingv1alpha1 "github.com/landlord-dev/landlord/api/v1alpha1"
+)
+
+// expired: spec.expiresAt has passed at now.
+func expired(m *hostingv1alpha1.Membership, now time.Time) bool {
+	return m.Spec.ExpiresAt != nil && !now.Before(m.Spec.ExpiresAt.Time)
+}
+
+// nextDeadline is how long until this membership's binding must change
+// again by itself: its own expiry, or the expiry of the older membership it
+// duplicates (then this one takes over). Zero means no deadline.
+func nextDeadline(s *scope, now time.Time) time.Duration {
+	var next time.Duration
+	for _, m := range []*hostingv1alpha1.Membership{s.membership, s.duplicateOf} {
+		if m == nil || m.Spec.ExpiresAt == nil || expired(m, now) {
+			continue
+		}
+		if d := m.Spec.ExpiresAt.Sub(now); next == 0 || d < next {
+			next = d
+		}
+	}
+	return next
+}
+
+// older orders memberships by age: creation time, then name.
+func older(a, b *hostingv1alpha1.Membership) bool {
+	if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
+		return a.CreationTimestamp.Before(&b.CreationTimestamp)
+	}
+	return a.Name < b.Name
+}
+
+// duplicateOf returns the oldest other live (not expired, not deleted)
+// membership of m's subject among all when it is older than m, else nil: of
+// several memberships of one subject, only the oldest is bound.
+func duplicateOf(m *hostingv1alpha1.Membership, all []hostingv1alpha1.Membership, now time.Time) *hostingv1alpha1.Membership {
+	var oldest *hostingv1alpha1.Membership
+	for i := range all {
+		o := &all[i]
+		if o.UID == m.UID || o.Name == m.Name || o.Spec.Subject != m.Spec.Subject ||
+			!o.DeletionTimestamp.IsZero() || expired(o, now) {
+			continue
+		}
+		if older(o, m) && (oldest == nil || older(o, oldest)) {
+			oldest = o
+		}
+	}
+	return oldest
+}
+
+// setStatus computes the membership's status from this reconcile's observations.
+func setStatus(s *scope) {
+	m := s.membership
+	m.Status.ObservedGeneration = m.Generation
+	m.Status.Phase = hostingv1alpha1.MembershipActive
+	ready, reason, msg := readiness(s)
+	if s.expired {
+		m.Status.Phase = hostingv1alpha1.MembershipExpired
+	}
+	status := metav1.ConditionFalse
+	if ready {
+		status = metav1.ConditionTrue
+	}
+	meta.SetStatusCondition(&m.Status.Conditions, metav1.Condition{
+		Type: hostingv1alpha1.ConditionReady, Status: status, Reason: reason, Message: msg, ObservedGeneration: m.Generation,
+	})
+}
+
+func readiness(s *scope) (ready bool, reason, msg string) {
+	m := s.membership
+	subj := fmt.Sprintf("%s %s", m.Spec.Subject.Kind, m.Spec.Subject.Name)
+	switch {
+	case s.account == nil:
+		return false, hostingv1alpha1.ReasonNoAccount, fmt.Sprintf(
+			"namespace %s belongs to no Account; memberships only work in an account namespace: no access was granted", m.Namespace)
+	case !s.account.DeletionTimestamp.IsZero():
+		return false, hostingv1alpha1.ReasonDeleting, fmt.Sprintf("account %s is being deleted", s.account.Name)
+	case s.expired:
+		return false, hostingv1alpha1.ReasonExpired, fmt.Sprintf(
+			"the membership expired at %s; %s's access was removed", m.Spec.ExpiresAt.UTC().Format(time.RFC3339), subj)
+	case s.duplicateOf != nil:
+		return false, hostingv1alpha1.ReasonDuplicateSubject, fmt.Sprintf(
+			"%s is already a member through the older membership %s (role %s); delete one of them, this one grants nothing",
+			subj, s.duplicateOf.Name, s.duplicateOf.Spec.Role)
+	case s.account.Spec.Suspension != nil:
+		return false, hostingv1alpha1.ReasonAccountSuspended, fmt.Sprintf(
+			"account %s is suspended (%s): %s is bound to the read-only role %s until it is lifted",
+			s.account.Name, s.account.Spec.Suspension.Reason, subj, s.boundTo)
+	default:
+		return true, hostingv1alpha1.ReasonReconciled, fmt.Sprintf("%s has the role %s (ClusterRole %s)", subj, m.Spec.Role, s.boundTo)
+	}
+}
+
+// subjectOrLifecycleChanged passes the events of a membership that can change
+// whether a sibling is a duplicate: creation, deletion, and spec changes.
+func subjectOrLifecycleChanged() predicate.Predicate {
+	return predicate.Funcs{
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			return e.ObjectOld.GetGeneration() != e.ObjectNew.GetGeneration() ||
+				!e.ObjectOld.GetDeletionTimestamp().Equal(e.ObjectNew.GetDeletionTimestamp())
+		},
+		GenericFunc: func(event.GenericEvent) bool { return false },
+	}
+}

@@ -1,0 +1,178 @@
+// Package tenancy builds the objects that make an account namespace a tenant:
+// the namespace itself, its guard rails (NetworkPolicy, LimitRange) and the
+// RoleBindings of the owner and the members. The functions are pure: they
+// return the full desired object as a server-side apply configuration, and
+// the controllers only apply it.
+package tenancy
+
+import (
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
+	networkingv1ac "k8s.io/client-go/applyconfigurations/networking/v1"
+	rbacv1ac "k8s.io/client-go/applyconfigurations/rbac/v1"
+
+	hostingv1alpha1 "github.com/landlord-dev/landlord/api/v1alpha1"
+	"github.com/landlord-dev/landlord/internal/platform"
+)
+
+// ClusterRolePrefix starts the name of every tenant ClusterRole (config/rbac/tenant).
+const ClusterRolePrefix = "landlord-tenant-"
+
+// SuspendedClusterRole is the read-only role every member and the owner are
+// bound to while their account is suspended.
+const SuspendedClusterRole = ClusterRolePrefix + "suspended"
+
+// ClusterRoleName is the tenant ClusterRole of a Membership role.
+func ClusterRoleName(role hostingv1alpha1.MembershipRole) string {
+	return ClusterRolePrefix + strings.ToLower(string(role))
+}
+
+// BoundClusterRole is the ClusterRole a member with role is bound to: the
+// role's own, or the read-only one while the account is suspended.
+func BoundClusterRole(role hostingv1alpha1.MembershipRole, suspended bool) string {
+	if suspended {
+		return SuspendedClusterRole
+	}
+	return ClusterRoleName(role)
+}
+
+// AllClusterRoles are the names of every tenant ClusterRole Landlord binds.
+func AllClusterRoles() []string {
+	roles := []hostingv1alpha1.MembershipRole{
+		hostingv1alpha1.RoleOwner, hostingv1alpha1.RoleAdmin, hostingv1alpha1.RoleDeveloper,
+		hostingv1alpha1.RoleEditor, hostingv1alpha1.RoleBilling, hostingv1alpha1.RoleViewer,
+	}
+	out := make([]string, 0, len(roles)+1)
+	for _, r := range roles {
+		out = append(out, ClusterRoleName(r))
+	}
+	return append(out, SuspendedClusterRole)
+}
+
+// Pod Security labels: every account namespace enforces "restricted".
+const (
+	PodSecurityEnforce = "pod-security.kubernetes.io/enforce"
+	PodSecurityAudit   = "pod-security.kubernetes.io/audit"
+	PodSecurityWarn    = "pod-security.kubernetes.io/warn"
+	PodSecurityLevel   = "restricted"
+)
+
+// Container defaults of the account LimitRange: what a container gets when it
+// asks for nothing, so that the namespace quota can admit it.
+var (
+	DefaultCPURequest    = resource.MustParse("100m")
+	DefaultMemoryRequest = resource.MustParse("128Mi")
+	DefaultCPULimit      = resource.MustParse("500m")
+	DefaultMemoryLimit   = resource.MustParse("512Mi")
+)
+
+// accountOwner is a controller owner reference to the account.
+func accountOwner(acct *hostingv1alpha1.Account) *metav1ac.OwnerReferenceApplyConfiguration {
+	return metav1ac.OwnerReference().
+		WithAPIVersion(hostingv1alpha1.GroupVersion.String()).
+		WithKind("Account").
+		WithName(acct.Name).
+		WithUID(acct.UID).
+		WithController(true).
+		WithBlockOwnerDeletion(true)
+}
+
+// NamespaceLabels are the labels of an account namespace.
+func NamespaceLabels(acct *hostingv1alpha1.Account) map[string]string {
+	l := platform.AccountLabels(acct.Name)
+	l[PodSecurityEnforce] = PodSecurityLevel
+	l[PodSecurityAudit] = PodSecurityLevel
+	l[PodSecurityWarn] = PodSecurityLevel
+	if acct.Spec.CostCenter != "" {
+		l[hostingv1alpha1.CostCenterLabel] = acct.Spec.CostCenter
+	}
+	return l
+}
+
+// BuildNamespace is the account namespace.
+func BuildNamespace(acct *hostingv1alpha1.Account, cfg platform.Config) *corev1ac.NamespaceApplyConfiguration {
+	return corev1ac.Namespace(cfg.AccountNamespace(acct.Name)).
+		WithLabels(NamespaceLabels(acct)).
+		WithOwnerReferences(accountOwner(acct))
+}
+
+// BuildNetworkPolicy denies all ingress to the account's pods except from
+// the ingress/gateway namespace and from pods of the same namespace. Egress
+// is left open: sites fetch updates and call APIs.
+func BuildNetworkPolicy(acct *hostingv1alpha1.Account, cfg platform.Config) *networkingv1ac.NetworkPolicyApplyConfiguration {
+	return networkingv1ac.NetworkPolicy(platform.NetworkPolicyName, cfg.AccountNamespace(acct.Name)).
+		WithLabels(platform.AccountLabels(acct.Name)).
+		WithOwnerReferences(accountOwner(acct)).
+		WithSpec(networkingv1ac.NetworkPolicySpec().
+			WithPodSelector(metav1ac.LabelSelector()).
+			WithPolicyTypes(networkingv1.PolicyTypeIngress).
+			WithIngress(networkingv1ac.NetworkPolicyIngressRule().WithFrom(
+				networkingv1ac.NetworkPolicyPeer().WithNamespaceSelector(
+					metav1ac.LabelSelector().WithMatchLabels(map[string]string{corev1.LabelMetadataName: cfg.IngressNamespace})),
+				networkingv1ac.NetworkPolicyPeer().WithPodSelector(metav1ac.LabelSelector()),
+			)))
+}
+
+// BuildLimitRange gives containers default requests and limits.
+func BuildLimitRange(acct *hostingv1alpha1.Account, cfg platform.Config) *corev1ac.LimitRangeApplyConfiguration {
+	return corev1ac.LimitRange(platform.LimitRangeName, cfg.AccountNamespace(acct.Name)).
+		WithLabels(platform.AccountLabels(acct.Name)).
+		WithOwnerReferences(accountOwner(acct)).
+		WithSpec(corev1ac.LimitRangeSpec().WithLimits(corev1ac.LimitRangeItem().
+			WithType(corev1.LimitTypeContainer).
+			WithDefaultRequest(corev1.ResourceList{corev1.ResourceCPU: DefaultCPURequest, corev1.ResourceMemory: DefaultMemoryRequest}).
+			WithDefault(corev1.ResourceList{corev1.ResourceCPU: DefaultCPULimit, corev1.ResourceMemory: DefaultMemoryLimit})))
+}
+
+// RBACSubject is the RoleBinding subject of a Landlord subject.
+func RBACSubject(s hostingv1alpha1.Subject) *rbacv1ac.SubjectApplyConfiguration {
+	sub := rbacv1ac.Subject().WithKind(string(s.Kind)).WithName(s.Name)
+	if s.Kind == hostingv1alpha1.SubjectServiceAccount {
+		return sub.WithAPIGroup("").WithNamespace(s.Namespace)
+	}
+	return sub.WithAPIGroup(rbacv1.GroupName)
+}
+
+// BuildOwnerBinding gives spec.owner the Owner role (the read-only role while
+// the account is suspended).
+func BuildOwnerBinding(acct *hostingv1alpha1.Account, cfg platform.Config) *rbacv1ac.RoleBindingApplyConfiguration {
+	return rbacv1ac.RoleBinding(platform.OwnerBindingName, cfg.AccountNamespace(acct.Name)).
+		WithLabels(platform.AccountLabels(acct.Name)).
+		WithOwnerReferences(accountOwner(acct)).
+		WithRoleRef(clusterRoleRef(BoundClusterRole(hostingv1alpha1.RoleOwner, acct.Spec.Suspension != nil))).
+		WithSubjects(RBACSubject(acct.Spec.Owner))
+}
+
+// BuildMemberBinding is the RoleBinding of a Membership of account, owned by
+// the Membership so that deleting it removes exactly this binding.
+func BuildMemberBinding(m *hostingv1alpha1.Membership, account string, suspended bool) *rbacv1ac.RoleBindingApplyConfiguration {
+	return rbacv1ac.RoleBinding(platform.MembershipBindingName(m.Name), m.Namespace).
+		WithLabels(platform.AccountLabels(account)).
+		WithOwnerReferences(metav1ac.OwnerReference().
+			WithAPIVersion(hostingv1alpha1.GroupVersion.String()).
+			WithKind("Membership").
+			WithName(m.Name).
+			WithUID(m.UID).
+			WithController(true).
+			WithBlockOwnerDeletion(true)).
+		WithRoleRef(clusterRoleRef(BoundClusterRole(m.Spec.Role, suspended))).
+		WithSubjects(RBACSubject(m.Spec.Subject))
+}
+
+func clusterRoleRef(name string) *rbacv1ac.RoleRefApplyConfiguration {
+	return rbacv1ac.RoleRef().WithAPIGroup(rbacv1.GroupName).WithKind("ClusterRole").WithName(name)
+}
+
+// RoleRefOf returns the ClusterRole name an apply configuration binds.
+func RoleRefOf(rb *rbacv1ac.RoleBindingApplyConfiguration) string {
+	if rb.RoleRef == nil || rb.RoleRef.Name == nil {
+		return ""
+	}
+	return *rb.RoleRef.Name
+}

@@ -1,0 +1,194 @@
+package tenancy
+
+import (
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	v1 "github.com/landlord-dev/landlord/api/v1alpha1"
+	"github.com/landlord-dev/landlord/internal/platform"
+)
+
+func account(mut func(*v1.Account)) *v1.Account {
+	a := &v1.Account{
+		ObjectMeta: metav1.ObjectMeta{Name: "acme", UID: types.UID("uid-1")},
+		Spec:       v1.AccountSpec{Owner: v1.Subject{Kind: v1.SubjectUser, Name: "alice@example.com"}},
+	}
+	if mut != nil {
+		mut(a)
+	}
+	return a
+}
+
+func TestBoundClusterRole(t *testing.T) {
+	for _, tc := range []struct {
+		role      v1.MembershipRole
+		suspended bool
+		want      string
+	}{
+		{v1.RoleOwner, false, "landlord-tenant-owner"},
+		{v1.RoleAdmin, false, "landlord-tenant-admin"},
+		{v1.RoleDeveloper, false, "landlord-tenant-developer"},
+		{v1.RoleEditor, false, "landlord-tenant-editor"},
+		{v1.RoleBilling, false, "landlord-tenant-billing"},
+		{v1.RoleViewer, false, "landlord-tenant-viewer"},
+		{v1.RoleOwner, true, "landlord-tenant-suspended"},
+		{v1.RoleViewer, true, "landlord-tenant-suspended"},
+	} {
+		if got := BoundClusterRole(tc.role, tc.suspended); got != tc.want {
+			t.Errorf("BoundClusterRole(%s, %v) = %s, want %s", tc.role, tc.suspended, got, tc.want)
+		}
+	}
+}
+
+func TestNamespaceLabels(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		acct *v1.Account
+		want map[string]string
+	}{
+		{"plain", account(nil), map[string]string{
+			v1.AccountLabel: "acme", v1.ManagedByLabel: "landlord",
+			PodSecurityEnforce: "restricted", PodSecurityAudit: "restricted", PodSecurityWarn: "restricted"}},
+		{"cost center", account(func(a *v1.Account) { a.Spec.CostCenter = "cc-42" }), map[string]string{
+			v1.AccountLabel: "acme", v1.ManagedByLabel: "landlord", v1.CostCenterLabel: "cc-42",
+			PodSecurityEnforce: "restricted", PodSecurityAudit: "restricted", PodSecurityWarn: "restricted"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := NamespaceLabels(tc.acct)
+			if len(got) != len(tc.want) {
+				t.Fatalf("labels %v, want %v", got, tc.want)
+			}
+			for k, v := range tc.want {
+				if got[k] != v {
+					t.Errorf("label %s = %q, want %q", k, got[k], v)
+				}
+			}
+		})
+	}
+}
+
+func TestBuildNamespace(t *testing.T) {
+	cfg := platform.Default()
+	ns := BuildNamespace(account(nil), cfg)
+	if *ns.Name != "acct-acme" {
+		t.Errorf("name %s", *ns.Name)
+	}
+	if len(ns.OwnerReferences) != 1 || *ns.OwnerReferences[0].UID != "uid-1" || !*ns.OwnerReferences[0].Controller {
+		t.Errorf("owner references %+v", ns.OwnerReferences)
+	}
+}
+
+func TestBuildNetworkPolicy(t *testing.T) {
+	cfg := platform.Default()
+	cfg.IngressNamespace = "gw"
+	np := BuildNetworkPolicy(account(nil), cfg)
+	if *np.Namespace != "acct-acme" || *np.Name != platform.NetworkPolicyName {
+		t.Fatalf("placed at %s/%s", *np.Namespace, *np.Name)
+	}
+	if len(np.Spec.PodSelector.MatchLabels) != 0 || np.Spec.PodSelector.MatchExpressions != nil {
+		t.Error("the policy must select every pod of the namespace")
+	}
+	if len(np.Spec.PolicyTypes) != 1 || np.Spec.PolicyTypes[0] != "Ingress" {
+		t.Errorf("policy types %v", np.Spec.PolicyTypes)
+	}
+	if len(np.Spec.Ingress) != 1 || len(np.Spec.Ingress[0].From) != 2 {
+		t.Fatalf("want exactly one rule with two peers, got %+v", np.Spec.Ingress)
+	}
+	from := np.Spec.Ingress[0].From
+	if got := from[0].NamespaceSelector.MatchLabels[corev1.LabelMetadataName]; got != "gw" || from[0].PodSelector != nil {
+		t.Errorf("first peer must be the ingress namespace only, got %+v", from[0])
+	}
+	if from[1].NamespaceSelector != nil || from[1].PodSelector == nil || len(from[1].PodSelector.MatchLabels) != 0 {
+		t.Errorf("second peer must be every pod of this namespace, got %+v", from[1])
+	}
+}
+
+func TestBuildLimitRange(t *testing.T) {
+	lr := BuildLimitRange(account(nil), platform.Default())
+	item := lr.Spec.Limits[0]
+	if *item.Type != corev1.LimitTypeContainer {
+		t.Errorf("type %s", *item.Type)
+	}
+	for _, rl := range []corev1.ResourceList{*item.Default, *item.DefaultRequest} {
+		if _, ok := rl[corev1.ResourceCPU]; !ok {
+			t.Error("no cpu default")
+		}
+		if _, ok := rl[corev1.ResourceMemory]; !ok {
+			t.Error("no memory default")
+		}
+	}
+}
+
+func TestBuildOwnerBinding(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		acct     *v1.Account
+		wantRole string
+		wantSubj string
+	}{
+		{"active", account(nil), "landlord-tenant-owner", "User/alice@example.com/rbac.authorization.k8s.io"},
+		{"suspended", account(func(a *v1.Account) { a.Spec.Suspension = &v1.Suspension{Reason: v1.SuspensionFraud} }),
+			"landlord-tenant-suspended", "User/alice@example.com/rbac.authorization.k8s.io"},
+		{"service account", account(func(a *v1.Account) {
+			a.Spec.Owner = v1.Subject{Kind: v1.SubjectServiceAccount, Name: "ci", Namespace: "tools"}
+		}), "landlord-tenant-owner", "ServiceAccount/ci/tools"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rb := BuildOwnerBinding(tc.acct, platform.Default())
+			if RoleRefOf(rb) != tc.wantRole {
+				t.Errorf("role %s, want %s", RoleRefOf(rb), tc.wantRole)
+			}
+			s := rb.Subjects[0]
+			third := *s.APIGroup
+			if s.Namespace != nil {
+				third = *s.Namespace
+			}
+			if got := *s.Kind + "/" + *s.Name + "/" + third; got != tc.wantSubj {
+				t.Errorf("subject %s, want %s", got, tc.wantSubj)
+			}
+		})
+	}
+}
+
+func TestBuildMemberBinding(t *testing.T) {
+	m := &v1.Membership{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "acct-acme", Name: "bob", UID: "m-uid"},
+		Spec:       v1.MembershipSpec{Subject: v1.Subject{Kind: v1.SubjectGroup, Name: "devs"}, Role: v1.RoleDeveloper},
+	}
+	for _, tc := range []struct {
+		suspended bool
+		want      string
+	}{{false, "landlord-tenant-developer"}, {true, "landlord-tenant-suspended"}} {
+		rb := BuildMemberBinding(m, "acme", tc.suspended)
+		if RoleRefOf(rb) != tc.want {
+			t.Errorf("suspended=%v: role %s, want %s", tc.suspended, RoleRefOf(rb), tc.want)
+		}
+		if *rb.Name != "landlord-member-bob" || *rb.Namespace != "acct-acme" {
+			t.Errorf("placed at %s/%s", *rb.Namespace, *rb.Name)
+		}
+		if rb.Labels[v1.AccountLabel] != "acme" || rb.Labels[v1.ManagedByLabel] != "landlord" {
+			t.Errorf("labels %v", rb.Labels)
+		}
+		if o := rb.OwnerReferences[0]; *o.Kind != "Membership" || *o.UID != "m-uid" {
+			t.Errorf("owner %+v", o)
+		}
+	}
+}
+
+func TestMembershipBindingNameIsBoundedAndDistinct(t *testing.T) {
+	a, b := strings.Repeat("a", 253), strings.Repeat("a", 252)+"b"
+	na, nb := platform.MembershipBindingName(a), platform.MembershipBindingName(b)
+	if len(na) > 253 || len(nb) > 253 {
+		t.Fatalf("too long: %d %d", len(na), len(nb))
+	}
+	if na == nb {
+		t.Fatal("distinct memberships share a binding name")
+	}
+	if platform.MembershipBindingName("x") != "landlord-member-x" {
+		t.Error("short names must stay readable")
+	}
+}
