@@ -48,7 +48,7 @@ go build -o "$BIN/manager" ./cmd/manager
 go build -o "$BIN/localdns" ./hack/localdns
 
 echo "run-local: DNS server for the sample domains on 127.0.0.1:$DNS_PORT"
-"$BIN/localdns" --listen "127.0.0.1:$DNS_PORT" --kubeconfig "$KUBECONFIG" > >(sed -u 's/^/[dns] /') 2>&1 &
+"$BIN/localdns" -listen "127.0.0.1:$DNS_PORT" -kubeconfig "$KUBECONFIG" > >(sed -u 's/^/[dns] /') 2>&1 &
 pids+=($!)
 
 echo "run-local: starting Landlord"
