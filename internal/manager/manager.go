@@ -42,9 +42,9 @@ var AccountNamespaceSelector = func() labels.Selector {
 
 // Options are the manager options every Landlord manager uses: a cache that
 // holds only Landlord-labelled built-in objects, and never managedFields.
-func Options(scheme *runtime.Scheme, _ platform.Config) ctrl.Options {
+func Options(scheme *runtime.Scheme, cfg platform.Config) ctrl.Options {
 	managed := cache.ByObject{Label: ManagedSelector}
-	return ctrl.Options{
+	opts := ctrl.Options{
 		Scheme: scheme,
 		Cache: cache.Options{
 			DefaultTransform: cache.TransformStripManagedFields(),
@@ -61,8 +61,6 @@ func Options(scheme *runtime.Scheme, _ platform.Config) ctrl.Options {
 				&networkingv1.NetworkPolicy{}:   managed,
 				&networkingv1.Ingress{}:         managed,
 				&rbacv1.RoleBinding{}:           managed,
-				&gatewayv1.HTTPRoute{}:          managed,
-				&gatewayv1.ReferenceGrant{}:     managed,
 			},
 		},
 		Client: client.Options{
@@ -73,9 +71,15 @@ func Options(scheme *runtime.Scheme, _ platform.Config) ctrl.Options {
 			},
 		},
 	}
+	// The Gateway API is needed only when routing with it: with Ingress
+	// routing, a cluster without its CRDs is fine.
+	if cfg.RouteKind != platform.RouteIngress {
+		opts.Cache.ByObject[&gatewayv1.HTTPRoute{}] = managed
+		opts.Cache.ByObject[&gatewayv1.ReferenceGrant{}] = managed
+	}
+	return opts
 }
 
-// SetupControllers registers every Landlord controller with mgr.
 // Controller names, for SetupControllers' only argument.
 const (
 	AccountController      = "account"

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -118,8 +119,19 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 	if os.Getenv("LANDLORD_TEST_LOG") != "" {
 		log = os.Stderr
 	}
+	// The Gateway API CRDs are always there, as in a cluster that routes with it.
+	gw, err := GatewayAPICRDs()
+	if err != nil {
+		return nil, err
+	}
+	crds := []string{filepath.Join(root, "config", "crd", "bases")}
+	for _, p := range append(gw, opts.ExtraCRDPaths...) {
+		if !slices.Contains(crds, p) {
+			crds = append(crds, p)
+		}
+	}
 	cp, err := controlplane.Start(ctx, controlplane.Options{
-		CRDPaths: append([]string{filepath.Join(root, "config", "crd", "bases")}, opts.ExtraCRDPaths...),
+		CRDPaths: crds,
 		Kwok:     opts.Kwok,
 		Log:      log,
 	})
