@@ -4,6 +4,9 @@
 package manager
 
 import (
+	"fmt"
+
+	"github.com/landlord-dev/landlord/controllers/subscription"
 	"github.com/landlord-dev/landlord/internal/clock"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -58,5 +61,8 @@ func Options(scheme *runtime.Scheme, _ platform.Config) ctrl.Options {
 // SetupControllers registers every Landlord controller with mgr.
 func SetupControllers(mgr ctrl.Manager, cfg platform.Config, clk clock.Clock) error {
 	_ = hostingv1alpha1.GroupVersion
+	if err := (&subscription.Reconciler{Client: mgr.GetClient(), Config: cfg, Clock: clk}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the subscription controller: %w", err)
+	}
 	return nil
 }

@@ -17,6 +17,9 @@ import (
 // ContainerName is the site container's name.
 const ContainerName = "site"
 
+// TemplateAnnotation on a site's Deployment names the SiteTemplate it runs.
+const TemplateAnnotation = "hosting.landlord.dev/site-template"
+
 // Site is what the site objects are built from.
 type Site struct {
 	Config       platform.Config
@@ -125,9 +128,11 @@ func Deployment(s Site) *appsv1.Deployment {
 	if !s.Serving {
 		replicas = 0
 	}
+	meta := s.meta(platform.SiteName(sub.Name))
+	meta.Annotations = map[string]string{TemplateAnnotation: s.Template.Name}
 	return &appsv1.Deployment{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
-		ObjectMeta: s.meta(platform.SiteName(sub.Name)),
+		ObjectMeta: meta,
 		Spec: appsv1.DeploymentSpec{
 			Replicas: ptr.To(replicas),
 			Selector: &metav1.LabelSelector{MatchLabels: Selector(sub.Name)},
