@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -135,7 +137,8 @@ func (r *Reconciler) recordFacts(ctx context.Context, s *scope) (ctrl.Result, er
 
 // applyQuota applies the namespace's ResourceQuota: the sum of the limits of
 // the account's non-terminated subscriptions (a subscription whose spec does
-// not resolve counts with the limits its site was built with).
+// not resolve counts with the limits its site was built with), plus the
+// storage of volumes retained after termination.
 func (r *Reconciler) applyQuota(ctx context.Context, s *scope) (ctrl.Result, error) {
 	var subs v1.SubscriptionList
 	if err := r.Client.List(ctx, &subs, client.InNamespace(s.sub.Namespace)); err != nil {
@@ -153,6 +156,16 @@ func (r *Reconciler) applyQuota(ctx context.Context, s *scope) (ctrl.Result, err
 		}
 		if l != nil {
 			all = append(all, *l)
+		}
+	}
+	// Volumes kept after termination (Retain) still hold their storage.
+	var vols corev1.PersistentVolumeClaimList
+	if err := r.Client.List(ctx, &vols, client.InNamespace(s.sub.Namespace), client.HasLabels{v1.SubscriptionLabel}); err != nil {
+		return ctrl.Result{}, fmt.Errorf("listing volumes: %w", err)
+	}
+	for i := range vols.Items {
+		if v := &vols.Items[i]; len(v.OwnerReferences) == 0 && v.DeletionTimestamp.IsZero() && site.RequestOf(v) != nil {
+			all = append(all, v1.Limits{Storage: site.RequestOf(v)})
 		}
 	}
 	existing := &corev1.ResourceQuota{}
@@ -276,8 +289,16 @@ func (r *Reconciler) reconcileSite(ctx context.Context, s *scope) (ctrl.Result, 
 			vol.Spec.Resources.Requests[corev1.ResourceStorage] = *site.RequestOf(s.volume)
 		}
 	}
+	var res ctrl.Result
 	if err := r.apply(ctx, vol, s.volume); err != nil {
-		return ctrl.Result{}, err
+		if !apierrors.IsForbidden(err) {
+			return ctrl.Result{}, err
+		}
+		// Quota admission refuses the claim until the quota controller has
+		// caught up with the quota just raised: retry soon, without backoff,
+		// and do not hold the rest of the site back.
+		s.resizePending = fmt.Sprintf("waiting for the namespace quota: %v", err)
+		res.RequeueAfter = 2 * time.Second
 	}
 	if err := r.apply(ctx, site.Deployment(st), s.deployment); err != nil {
 		return ctrl.Result{}, err
@@ -303,7 +324,7 @@ func (r *Reconciler) reconcileSite(ctx context.Context, s *scope) (ctrl.Result, 
 	if err := r.apply(ctx, site.Route(st), route); err != nil {
 		return ctrl.Result{}, err
 	}
-	return ctrl.Result{}, nil
+	return res, nil
 }
 
 func (r *Reconciler) newRoute() client.Object {

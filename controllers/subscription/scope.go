@@ -37,7 +37,7 @@ type scope struct {
 
 	deployment *appsv1.Deployment
 	volume     *corev1.PersistentVolumeClaim
-	// resizePending says the volume should grow but cannot yet (unbound).
+	// resizePending says why the volume is not (yet) as the limits want it.
 	resizePending string
 
 	// stop ends the phases early; statusComputed says status is to be written.

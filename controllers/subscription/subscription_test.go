@@ -169,8 +169,17 @@ func TestLifecycleActiveToTerminated(t *testing.T) {
 				if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: platform.QuotaName}, rq); err != nil {
 					return err
 				}
-				if s := rq.Spec.Hard[corev1.ResourceRequestsStorage]; !s.IsZero() {
-					return fmt.Errorf("quota still counts the terminated site: %s", s.String())
+				// The terminated site's limits are released; a retained volume
+				// still holds its storage.
+				want := "0"
+				if policy == v1.DeletionPolicyRetain {
+					want = "1Gi"
+				}
+				if got := storageOf(rq.Spec.Hard, corev1.ResourceRequestsStorage); got != want {
+					return fmt.Errorf("quota storage %s, want %s", got, want)
+				}
+				if got := rq.Spec.Hard[corev1.ResourceLimitsCPU]; !got.IsZero() {
+					return fmt.Errorf("quota still counts the terminated site's cpu: %s", got.String())
 				}
 				return nil
 			})
