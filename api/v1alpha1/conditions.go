@@ -90,6 +90,12 @@ const (
 	ReasonNotDue = "NotDue"
 	// ReasonCancelled: cancelAtPeriodEnd and the period has ended.
 	ReasonCancelled = "Cancelled"
+	// ReasonNotSuspended: the subscription is not suspended.
+	ReasonNotSuspended = "NotSuspended"
+	// ReasonScaledDown: the site is scaled to zero while suspended or cancelled.
+	ReasonScaledDown = "ScaledDown"
+	// Suspended also takes the suspension reasons (NonPayment, Manual, Fraud,
+	// Abuse) and AccountSuspended as its reason.
 )
 
 // CustomDomain reasons.

@@ -19,6 +19,7 @@ import (
 	hostingv1alpha1 "github.com/landlord-dev/landlord/api/v1alpha1"
 	"github.com/landlord-dev/landlord/internal/manager"
 	"github.com/landlord-dev/landlord/internal/platform"
+	"github.com/landlord-dev/landlord/internal/suspendedpage"
 )
 
 func main() {
@@ -31,6 +32,7 @@ func main() {
 func run() error {
 	var (
 		metricsAddr, probeAddr string
+		suspendedPageAddr      string
 		leaderElect            bool
 		leaderElectNamespace   string
 		qps                    float64
@@ -39,6 +41,7 @@ func run() error {
 	cfg := platform.Default()
 	flag.StringVar(&metricsAddr, "metrics-bind-address", ":8080", "Address of the Prometheus metrics endpoint; 0 disables it.")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz endpoints.")
+	flag.StringVar(&suspendedPageAddr, "suspended-page-bind-address", ":8082", "Address of the page suspended sites show (fronted by --suspended-service); 0 disables it.")
 	flag.BoolVar(&leaderElect, "leader-elect", false, "Elect a leader, so that only one replica reconciles at a time.")
 	flag.StringVar(&leaderElectNamespace, "leader-election-namespace", "", "Namespace of the leader-election Lease (default: the operator namespace when in a cluster).")
 	flag.Float64Var(&qps, "kube-api-qps", 100, "Client-side rate limit of API requests per second.")
@@ -70,6 +73,9 @@ func run() error {
 		return fmt.Errorf("creating the manager: %w", err)
 	}
 	if err := manager.SetupControllers(mgr, cfg, clock.Real{}); err != nil {
+		return err
+	}
+	if err := mgr.Add(suspendedpage.Server(suspendedPageAddr)); err != nil {
 		return err
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {

@@ -23,6 +23,7 @@ import (
 	"github.com/landlord-dev/landlord/controllers/account"
 	"github.com/landlord-dev/landlord/controllers/customdomain"
 	"github.com/landlord-dev/landlord/controllers/membership"
+	"github.com/landlord-dev/landlord/controllers/subscription"
 	"github.com/landlord-dev/landlord/internal/clock"
 	"github.com/landlord-dev/landlord/internal/metrics"
 	"github.com/landlord-dev/landlord/internal/platform"
@@ -84,6 +85,7 @@ func Options(scheme *runtime.Scheme, cfg platform.Config) ctrl.Options {
 const (
 	AccountController      = "account"
 	MembershipController   = "membership"
+	SubscriptionController = "subscription"
 	CustomDomainController = "customdomain"
 )
 
@@ -114,6 +116,11 @@ func SetupControllers(mgr ctrl.Manager, cfg platform.Config, clk clock.Clock, on
 			Recorder: mgr.GetEventRecorder("landlord-membership"),
 		}).SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("setting up the membership controller: %w", err)
+		}
+	}
+	if enabled(SubscriptionController) {
+		if err := (&subscription.Reconciler{Client: mgr.GetClient(), Config: cfg, Clock: clk}).SetupWithManager(mgr); err != nil {
+			return fmt.Errorf("setting up the subscription controller: %w", err)
 		}
 	}
 	if enabled(CustomDomainController) {

@@ -1,0 +1,109 @@
+// Package site builds the objects of a Subscription's site and of its
+// namespace's quota: pure functions, no client. A nil result means the
+// object must not exist.
+package site
+
+import (
+	"fmt"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/utils/ptr"
+
+	v1 "github.com/landlord-dev/landlord/api/v1alpha1"
+)
+
+// Defaults for limits a plan leaves out, so that every site runs bounded.
+var (
+	DefaultStorage = resource.MustParse("1Gi")
+	DefaultCPU     = resource.MustParse("500m")
+	DefaultMemory  = resource.MustParse("512Mi")
+)
+
+// AddOnNotOfferedError says spec.addOns names an add-on the plan does not offer.
+type AddOnNotOfferedError struct{ Plan, AddOn string }
+
+func (e *AddOnNotOfferedError) Error() string {
+	return fmt.Sprintf("plan %q does not offer the add-on %q", e.Plan, e.AddOn)
+}
+
+// EffectiveLimits are the plan's limits, plus each add-on's limits times the
+// quantity bought, with the defaults for anything the plan leaves out.
+func EffectiveLimits(plan *v1.Plan, addOns []v1.AddOnRef) (v1.Limits, error) {
+	l := WithDefaults(plan.Spec.Limits)
+	for _, ref := range addOns {
+		var offered *v1.PlanAddOn
+		for i := range plan.Spec.AddOns {
+			if plan.Spec.AddOns[i].Name == ref.Name {
+				offered = &plan.Spec.AddOns[i]
+			}
+		}
+		if offered == nil {
+			return v1.Limits{}, &AddOnNotOfferedError{Plan: plan.Name, AddOn: ref.Name}
+		}
+		n := int64(ref.Quantity)
+		if n < 1 {
+			n = 1
+		}
+		addTimes(l.Storage, offered.Limits.Storage, n)
+		addTimes(l.CPU, offered.Limits.CPU, n)
+		addTimes(l.Memory, offered.Limits.Memory, n)
+		if d := offered.Limits.CustomDomains; d != nil {
+			*l.CustomDomains += *d * int32(n)
+		}
+	}
+	return l, nil
+}
+
+// WithDefaults fills in the limits l leaves out (a copy).
+func WithDefaults(l v1.Limits) v1.Limits {
+	out := *l.DeepCopy()
+	if out.Storage == nil {
+		out.Storage = ptr.To(DefaultStorage.DeepCopy())
+	}
+	if out.CPU == nil {
+		out.CPU = ptr.To(DefaultCPU.DeepCopy())
+	}
+	if out.Memory == nil {
+		out.Memory = ptr.To(DefaultMemory.DeepCopy())
+	}
+	if out.CustomDomains == nil {
+		out.CustomDomains = ptr.To[int32](0)
+	}
+	return out
+}
+
+func addTimes(sum, unit *resource.Quantity, n int64) {
+	if unit == nil {
+		return
+	}
+	for range n {
+		sum.Add(*unit)
+	}
+}
+
+// Usage is what a site uses that a downgrade cannot take back.
+type Usage struct {
+	// Storage is the request of the existing volume (nil: none yet).
+	Storage *resource.Quantity
+	// CustomDomains in use (holding a route).
+	CustomDomains int32
+}
+
+// Over lists what usage exceeds in limits, as a person reads it; empty when
+// within limits.
+func Over(limits v1.Limits, u Usage) []string {
+	var over []string
+	if u.Storage != nil && limits.Storage != nil && u.Storage.Cmp(*limits.Storage) > 0 {
+		over = append(over, fmt.Sprintf("storage: %s provisioned, the limit is %s", u.Storage.String(), limits.Storage.String()))
+	}
+	if limits.CustomDomains != nil && u.CustomDomains > *limits.CustomDomains {
+		over = append(over, fmt.Sprintf("customDomains: %d in use, the limit is %d", u.CustomDomains, *limits.CustomDomains))
+	}
+	return over
+}
+
+// OverMessage joins Over's findings.
+func OverMessage(over []string) string {
+	return strings.Join(over, "; ") + "; nothing was deleted, nothing may grow until use is reduced or the limits raised"
+}

@@ -1,0 +1,270 @@
+package site
+
+import (
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/landlord-dev/landlord/api/v1alpha1"
+	"github.com/landlord-dev/landlord/internal/platform"
+	"github.com/landlord-dev/landlord/internal/routing"
+)
+
+// ContainerName is the site container's name.
+const ContainerName = "site"
+
+// TemplateAnnotation on a site's Deployment names the SiteTemplate it runs.
+const TemplateAnnotation = "hosting.landlord.dev/site-template"
+
+// Site is what the site objects are built from.
+type Site struct {
+	Config       platform.Config
+	Account      string
+	Subscription *v1.Subscription
+	Template     *v1.SiteTemplate
+	// Limits are the effective limits (defaults filled in).
+	Limits v1.Limits
+	// Serving is false while the subscription is suspended or cancelled: the
+	// site scales to zero and its route shows the suspended page.
+	Serving bool
+}
+
+func (s Site) meta(name string) metav1.ObjectMeta {
+	sub := s.Subscription
+	return metav1.ObjectMeta{
+		Name:            name,
+		Namespace:       sub.Namespace,
+		Labels:          platform.SiteLabels(s.Account, sub.Name),
+		OwnerReferences: []metav1.OwnerReference{OwnerRef(sub)},
+	}
+}
+
+// OwnerRef is the controller reference to the subscription.
+func OwnerRef(sub *v1.Subscription) metav1.OwnerReference {
+	return *metav1.NewControllerRef(sub, v1.GroupVersion.WithKind("Subscription"))
+}
+
+// Selector selects a subscription's site pods.
+func Selector(subscription string) map[string]string {
+	return map[string]string{v1.SubscriptionLabel: subscription}
+}
+
+// Volume is the site's claim: the effective storage, or the existing claim's
+// request if that is larger (a volume only ever grows).
+func Volume(s Site, existing *corev1.PersistentVolumeClaim) *corev1.PersistentVolumeClaim {
+	size := s.Limits.Storage.DeepCopy()
+	if cur := RequestOf(existing); cur != nil && cur.Cmp(size) > 0 {
+		size = cur.DeepCopy()
+	}
+	return &corev1.PersistentVolumeClaim{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "PersistentVolumeClaim"},
+		ObjectMeta: s.meta(platform.SiteVolumeName(s.Subscription.Name)),
+		Spec: corev1.PersistentVolumeClaimSpec{
+			AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+			Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: size}},
+		},
+	}
+}
+
+// RetainedVolume is, after termination under deletionPolicy Retain, the
+// existing claim unowned (so that garbage collection keeps it), still
+// labelled with its account and subscription. nil when there is no claim.
+func RetainedVolume(account string, existing *corev1.PersistentVolumeClaim) *corev1.PersistentVolumeClaim {
+	if existing == nil {
+		return nil
+	}
+	return &corev1.PersistentVolumeClaim{
+		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "PersistentVolumeClaim"},
+		ObjectMeta: metav1.ObjectMeta{
+			Name: existing.Name, Namespace: existing.Namespace,
+			Labels: platform.SiteLabels(account, existing.Labels[v1.SubscriptionLabel]),
+		},
+		Spec: corev1.PersistentVolumeClaimSpec{
+			AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+			Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: *RequestOf(existing)}},
+		},
+	}
+}
+
+// RequestOf is a claim's storage request (nil for no claim).
+func RequestOf(pvc *corev1.PersistentVolumeClaim) *resource.Quantity {
+	if pvc == nil {
+		return nil
+	}
+	q, ok := pvc.Spec.Resources.Requests[corev1.ResourceStorage]
+	if !ok {
+		return nil
+	}
+	return &q
+}
+
+// Deployment runs the template's image with the plan's limits, a restricted
+// security context, the volume at dataPath and a readiness probe; one
+// replica, or none while not serving.
+func Deployment(s Site) *appsv1.Deployment {
+	t := s.Template.Spec
+	sub := s.Subscription
+	port := t.Port
+	if port == 0 {
+		port = 8080
+	}
+	dataPath := t.DataPath
+	if dataPath == "" {
+		dataPath = "/data"
+	}
+	readiness := t.ReadinessPath
+	if readiness == "" {
+		readiness = "/"
+	}
+	var env []corev1.EnvVar
+	for _, e := range t.Env {
+		env = append(env, corev1.EnvVar{Name: e.Name, Value: e.Value})
+	}
+	replicas := int32(1)
+	if !s.Serving {
+		replicas = 0
+	}
+	meta := s.meta(platform.SiteName(sub.Name))
+	meta.Annotations = map[string]string{TemplateAnnotation: s.Template.Name}
+	return &appsv1.Deployment{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
+		ObjectMeta: meta,
+		Spec: appsv1.DeploymentSpec{
+			Replicas: ptr.To(replicas),
+			Selector: &metav1.LabelSelector{MatchLabels: Selector(sub.Name)},
+			// One writer of a ReadWriteOnce volume, and no surge over the quota.
+			Strategy: appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: platform.SiteLabels(s.Account, sub.Name)},
+				Spec: corev1.PodSpec{
+					AutomountServiceAccountToken: ptr.To(false),
+					EnableServiceLinks:           ptr.To(false),
+					SecurityContext: &corev1.PodSecurityContext{
+						RunAsNonRoot:   ptr.To(true),
+						SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+					},
+					Containers: []corev1.Container{{
+						Name:  ContainerName,
+						Image: t.Image,
+						Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: port, Protocol: corev1.ProtocolTCP}},
+						Env:   env,
+						Resources: corev1.ResourceRequirements{Limits: corev1.ResourceList{
+							corev1.ResourceCPU:    *s.Limits.CPU,
+							corev1.ResourceMemory: *s.Limits.Memory,
+						}},
+						VolumeMounts: []corev1.VolumeMount{{Name: "data", MountPath: dataPath}},
+						ReadinessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{
+							HTTPGet: &corev1.HTTPGetAction{Path: readiness, Port: intstr.FromString("http")},
+						}},
+						SecurityContext: &corev1.SecurityContext{
+							RunAsNonRoot:             ptr.To(true),
+							AllowPrivilegeEscalation: ptr.To(false),
+							Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+							SeccompProfile:           &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+						},
+					}},
+					Volumes: []corev1.Volume{{Name: "data", VolumeSource: corev1.VolumeSource{
+						PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: platform.SiteVolumeName(sub.Name)},
+					}}},
+				},
+			},
+		},
+	}
+}
+
+// Service fronts the site: port 80, named http, to the template's port.
+func Service(s Site) *corev1.Service {
+	sub := s.Subscription
+	return &corev1.Service{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
+		ObjectMeta: s.meta(platform.SiteName(sub.Name)),
+		Spec: corev1.ServiceSpec{
+			Type:     corev1.ServiceTypeClusterIP,
+			Selector: Selector(sub.Name),
+			Ports: []corev1.ServicePort{{
+				Name: "http", Port: routing.SitePort, TargetPort: intstr.FromString("http"), Protocol: corev1.ProtocolTCP,
+			}},
+		},
+	}
+}
+
+// Route sends the default hostname to the site, or to the suspended page
+// while not serving.
+func Route(s Site) client.Object {
+	sub := s.Subscription
+	backend := routing.SiteBackend(sub.Name)
+	if !s.Serving {
+		backend = routing.SuspendedBackend(s.Config)
+	}
+	obj := routing.Build(s.Config, routing.Route{
+		Name:      platform.SiteName(sub.Name),
+		Namespace: sub.Namespace,
+		Labels:    platform.SiteLabels(s.Account, sub.Name),
+		Hostnames: []string{s.Config.DefaultHostname(sub.Name, s.Account)},
+		Backend:   backend,
+	})
+	obj.SetOwnerReferences([]metav1.OwnerReference{OwnerRef(sub)})
+	return obj
+}
+
+// URL is the site's default address.
+func URL(cfg platform.Config, subscription, account string) string {
+	return "http://" + cfg.DefaultHostname(subscription, account)
+}
+
+// Quota is the namespace's ResourceQuota: the sum of the limits of the
+// account's non-terminated subscriptions, owned by the Account.
+func Quota(namespace string, account *v1.Account, limits []v1.Limits) *corev1.ResourceQuota {
+	storage, cpu, memory := resource.MustParse("0"), resource.MustParse("0"), resource.MustParse("0")
+	for _, l := range limits {
+		if l.Storage != nil {
+			storage.Add(*l.Storage)
+		}
+		if l.CPU != nil {
+			cpu.Add(*l.CPU)
+		}
+		if l.Memory != nil {
+			memory.Add(*l.Memory)
+		}
+	}
+	return &corev1.ResourceQuota{
+		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ResourceQuota"},
+		ObjectMeta: metav1.ObjectMeta{
+			Name: platform.QuotaName, Namespace: namespace,
+			Labels:          platform.AccountLabels(account.Name),
+			OwnerReferences: []metav1.OwnerReference{AccountRef(account)},
+		},
+		Spec: corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{
+			corev1.ResourceRequestsStorage: storage,
+			corev1.ResourceLimitsCPU:       cpu,
+			corev1.ResourceLimitsMemory:    memory,
+		}},
+	}
+}
+
+// AccountRef is a (non-controller) owner reference to the account, so that
+// the namespace-wide objects go with it.
+func AccountRef(account *v1.Account) metav1.OwnerReference {
+	return metav1.OwnerReference{
+		APIVersion: v1.GroupVersion.String(), Kind: "Account",
+		Name: account.Name, UID: account.UID,
+	}
+}
+
+// SuspendedPlumbing is what lets the namespace's routes reach the suspended
+// page: a ReferenceGrant in the operator namespace (HTTPRoute) or an
+// ExternalName Service in the namespace (Ingress), owned by the Account.
+func SuspendedPlumbing(cfg platform.Config, namespace string, account *v1.Account) client.Object {
+	var obj client.Object
+	if cfg.RouteKind == platform.RouteIngress {
+		obj = routing.SuspendedExternalService(cfg, namespace, platform.AccountLabels(account.Name))
+	} else {
+		obj = routing.SuspendedReferenceGrant(cfg, namespace, platform.AccountLabels(account.Name))
+	}
+	obj.SetOwnerReferences([]metav1.OwnerReference{AccountRef(account)})
+	return obj
+}

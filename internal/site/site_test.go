@@ -1,0 +1,232 @@
+package site
+
+import (
+	"strings"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	v1 "github.com/landlord-dev/landlord/api/v1alpha1"
+	"github.com/landlord-dev/landlord/internal/platform"
+)
+
+func q(s string) *resource.Quantity { return ptr.To(resource.MustParse(s)) }
+
+var plan = &v1.Plan{ObjectMeta: metav1.ObjectMeta{Name: "business"}, Spec: v1.PlanSpec{
+	Limits: v1.Limits{Storage: q("20Gi"), CPU: q("1"), Memory: q("1Gi"), CustomDomains: ptr.To[int32](5)},
+	AddOns: []v1.PlanAddOn{
+		{Name: "extra-storage", Limits: v1.Limits{Storage: q("10Gi")}},
+		{Name: "extra-domains", Limits: v1.Limits{CustomDomains: ptr.To[int32](5)}},
+		{Name: "performance", Limits: v1.Limits{CPU: q("500m"), Memory: q("1Gi")}},
+	},
+}}
+
+func TestEffectiveLimits(t *testing.T) {
+	for _, c := range []struct {
+		name              string
+		plan              *v1.Plan
+		addOns            []v1.AddOnRef
+		storage, cpu, mem string
+		domains           int32
+		err               string
+	}{
+		{"plan only", plan, nil, "20Gi", "1", "1Gi", 5, ""},
+		{"storage x2", plan, []v1.AddOnRef{{Name: "extra-storage", Quantity: 2}}, "40Gi", "1", "1Gi", 5, ""},
+		{"domains and performance", plan, []v1.AddOnRef{{Name: "extra-domains", Quantity: 3}, {Name: "performance", Quantity: 1}}, "20Gi", "1500m", "2Gi", 20, ""},
+		{"not offered", plan, []v1.AddOnRef{{Name: "gold"}}, "", "", "", 0, `does not offer the add-on "gold"`},
+		{"defaults", &v1.Plan{}, nil, "1Gi", "500m", "512Mi", 0, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			l, err := EffectiveLimits(c.plan, c.addOns)
+			if c.err != "" {
+				if err == nil || !strings.Contains(err.Error(), c.err) {
+					t.Fatalf("err %v, want %q", err, c.err)
+				}
+				return
+			}
+			if err != nil || l.Storage.Cmp(resource.MustParse(c.storage)) != 0 || l.CPU.Cmp(resource.MustParse(c.cpu)) != 0 ||
+				l.Memory.Cmp(resource.MustParse(c.mem)) != 0 || *l.CustomDomains != c.domains {
+				t.Fatalf("got %v %v/%v/%v/%d", err, l.Storage, l.CPU, l.Memory, *l.CustomDomains)
+			}
+		})
+	}
+	if plan.Spec.Limits.Storage.Cmp(resource.MustParse("20Gi")) != 0 {
+		t.Fatal("EffectiveLimits changed the plan")
+	}
+}
+
+func TestOver(t *testing.T) {
+	l := v1.Limits{Storage: q("10Gi"), CustomDomains: ptr.To[int32](1)}
+	for _, c := range []struct {
+		name string
+		u    Usage
+		want int
+	}{
+		{"within", Usage{Storage: q("10Gi"), CustomDomains: 1}, 0},
+		{"no volume yet", Usage{}, 0},
+		{"storage over", Usage{Storage: q("20Gi")}, 1},
+		{"both over", Usage{Storage: q("20Gi"), CustomDomains: 2}, 2},
+	} {
+		if got := Over(l, c.u); len(got) != c.want {
+			t.Errorf("%s: %v", c.name, got)
+		}
+	}
+}
+
+func testSite(serving bool, kind platform.RouteKind) Site {
+	cfg := platform.Default()
+	cfg.RouteKind = kind
+	limits, _ := EffectiveLimits(plan, nil)
+	return Site{
+		Config: cfg, Account: "acme", Serving: serving, Limits: limits,
+		Subscription: &v1.Subscription{ObjectMeta: metav1.ObjectMeta{Name: "www", Namespace: "acct-acme", UID: "u1"}},
+		Template: &v1.SiteTemplate{Spec: v1.SiteTemplateSpec{Image: "nginx:1", Port: 8080, DataPath: "/srv", ReadinessPath: "/healthz",
+			Env: []v1.TemplateEnvVar{{Name: "A", Value: "b"}}}},
+	}
+}
+
+func pvc(size string) *corev1.PersistentVolumeClaim {
+	return &corev1.PersistentVolumeClaim{Spec: corev1.PersistentVolumeClaimSpec{Resources: corev1.VolumeResourceRequirements{
+		Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse(size)}}}}
+}
+
+func TestVolume(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		existing *corev1.PersistentVolumeClaim
+		want     string
+	}{
+		{"new claim gets the plan's storage", nil, "20Gi"},
+		{"grows", pvc("5Gi"), "20Gi"},
+		{"never shrinks", pvc("50Gi"), "50Gi"},
+	} {
+		v := Volume(testSite(true, platform.RouteHTTPRoute), c.existing)
+		if got := v.Spec.Resources.Requests[corev1.ResourceStorage]; got.Cmp(resource.MustParse(c.want)) != 0 {
+			t.Errorf("%s: %s, want %s", c.name, got.String(), c.want)
+		}
+		if v.Name != "www-data" || len(v.OwnerReferences) != 1 || v.Labels[v1.SubscriptionLabel] != "www" || v.Labels[v1.AccountLabel] != "acme" {
+			t.Errorf("%s: metadata %+v", c.name, v.ObjectMeta)
+		}
+	}
+	kept := RetainedVolume("acme", &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: "www-data", Namespace: "acct-acme",
+		Labels: map[string]string{v1.SubscriptionLabel: "www"}}, Spec: pvc("7Gi").Spec})
+	if len(kept.OwnerReferences) != 0 || kept.Labels[v1.SubscriptionLabel] != "www" || kept.Labels[v1.AccountLabel] != "acme" {
+		t.Errorf("retained volume %+v", kept.ObjectMeta)
+	}
+	if RetainedVolume("acme", nil) != nil {
+		t.Error("a retained volume out of nothing")
+	}
+}
+
+func TestDeployment(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		serving  bool
+		replicas int32
+	}{{"serving", true, 1}, {"suspended", false, 0}} {
+		d := Deployment(testSite(c.serving, platform.RouteHTTPRoute))
+		check(t, c.name, d, c.replicas)
+	}
+}
+
+func check(t *testing.T, name string, d *appsv1.Deployment, replicas int32) {
+	t.Helper()
+	pod := d.Spec.Template.Spec
+	ctr := pod.Containers[0]
+	sc := ctr.SecurityContext
+	switch {
+	case *d.Spec.Replicas != replicas:
+		t.Errorf("%s: replicas %d", name, *d.Spec.Replicas)
+	case ctr.Image != "nginx:1" || ctr.Ports[0].ContainerPort != 8080 || ctr.Env[0].Name != "A":
+		t.Errorf("%s: container %+v", name, ctr)
+	case !ctr.Resources.Limits.Cpu().Equal(resource.MustParse("1")) || !ctr.Resources.Limits.Memory().Equal(resource.MustParse("1Gi")):
+		t.Errorf("%s: limits %v", name, ctr.Resources.Limits)
+	case !*pod.SecurityContext.RunAsNonRoot || !*sc.RunAsNonRoot || *sc.AllowPrivilegeEscalation || sc.Capabilities.Drop[0] != "ALL" ||
+		sc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault || pod.SecurityContext.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault:
+		t.Errorf("%s: not restricted: %+v %+v", name, pod.SecurityContext, sc)
+	case ctr.VolumeMounts[0].MountPath != "/srv" || pod.Volumes[0].PersistentVolumeClaim.ClaimName != "www-data":
+		t.Errorf("%s: volume %+v %+v", name, ctr.VolumeMounts, pod.Volumes)
+	case ctr.ReadinessProbe.HTTPGet.Path != "/healthz":
+		t.Errorf("%s: probe %+v", name, ctr.ReadinessProbe)
+	case d.Spec.Template.Labels[v1.SubscriptionLabel] != "www" || d.Spec.Selector.MatchLabels[v1.SubscriptionLabel] != "www":
+		t.Errorf("%s: labels", name)
+	}
+}
+
+func TestService(t *testing.T) {
+	s := Service(testSite(true, platform.RouteHTTPRoute))
+	if s.Name != "www" || s.Spec.Ports[0].Port != 80 || s.Spec.Ports[0].Name != "http" || s.Spec.Ports[0].TargetPort.StrVal != "http" || s.Spec.Selector[v1.SubscriptionLabel] != "www" {
+		t.Fatalf("service %+v", s)
+	}
+}
+
+func TestRoute(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		serving bool
+		kind    platform.RouteKind
+		backend string
+	}{
+		{"httproute to the site", true, platform.RouteHTTPRoute, "/www"},
+		{"httproute to the suspended page", false, platform.RouteHTTPRoute, "landlord-system/landlord-suspended-page"},
+		{"ingress to the site", true, platform.RouteIngress, "www"},
+		{"ingress to the suspended page", false, platform.RouteIngress, "landlord-suspended-page"},
+	} {
+		obj := Route(testSite(c.serving, c.kind))
+		var got, host string
+		switch r := obj.(type) {
+		case *gatewayv1.HTTPRoute:
+			ref := r.Spec.Rules[0].BackendRefs[0]
+			ns := "" // the route's own
+			if ref.Namespace != nil {
+				ns = string(*ref.Namespace)
+			}
+			got, host = ns+"/"+string(ref.Name), string(r.Spec.Hostnames[0])
+		case *networkingv1.Ingress:
+			got, host = r.Spec.Rules[0].HTTP.Paths[0].Backend.Service.Name, r.Spec.Rules[0].Host
+		}
+		if got != c.backend || host != "www-acme.sites.landlord.localhost" || obj.GetName() != "www" || len(obj.GetOwnerReferences()) != 1 {
+			t.Errorf("%s: backend %s host %s", c.name, got, host)
+		}
+	}
+}
+
+func TestQuota(t *testing.T) {
+	acct := &v1.Account{ObjectMeta: metav1.ObjectMeta{Name: "acme", UID: "a1"}}
+	for _, c := range []struct {
+		name              string
+		limits            []v1.Limits
+		storage, cpu, mem string
+	}{
+		{"none", nil, "0", "0", "0"},
+		{"one", []v1.Limits{{Storage: q("20Gi"), CPU: q("1"), Memory: q("1Gi")}}, "20Gi", "1", "1Gi"},
+		{"sum", []v1.Limits{{Storage: q("20Gi"), CPU: q("1"), Memory: q("1Gi")}, {Storage: q("5Gi"), CPU: q("500m"), Memory: q("512Mi")}}, "25Gi", "1500m", "1536Mi"},
+	} {
+		rq := Quota("acct-acme", acct, c.limits)
+		h := rq.Spec.Hard
+		if !h.Name(corev1.ResourceRequestsStorage, resource.BinarySI).Equal(resource.MustParse(c.storage)) ||
+			!h.Name(corev1.ResourceLimitsCPU, resource.DecimalSI).Equal(resource.MustParse(c.cpu)) ||
+			!h.Name(corev1.ResourceLimitsMemory, resource.BinarySI).Equal(resource.MustParse(c.mem)) ||
+			rq.Name != platform.QuotaName || rq.OwnerReferences[0].UID != "a1" || rq.Labels[v1.AccountLabel] != "acme" {
+			t.Errorf("%s: %+v", c.name, rq)
+		}
+	}
+}
+
+func TestSuspendedPlumbing(t *testing.T) {
+	acct := &v1.Account{ObjectMeta: metav1.ObjectMeta{Name: "acme", UID: "a1"}}
+	cfg := platform.Default()
+	if rg, ok := SuspendedPlumbing(cfg, "acct-acme", acct).(*gatewayv1.ReferenceGrant); !ok || rg.Namespace != "landlord-system" || rg.OwnerReferences[0].UID != "a1" {
+		t.Errorf("httproute mode: %+v", rg)
+	}
+	cfg.RouteKind = platform.RouteIngress
+	if svc, ok := SuspendedPlumbing(cfg, "acct-acme", acct).(*corev1.Service); !ok || svc.Namespace != "acct-acme" || svc.Spec.Type != corev1.ServiceTypeExternalName {
+		t.Errorf("ingress mode: %+v", svc)
+	}
+}
