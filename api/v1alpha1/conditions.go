@@ -54,9 +54,9 @@ const (
 	// ReasonNamespaceTerminating: the account namespace is being deleted; it is
 	// re-created once it is gone (or, for a deleted account, the account goes).
 	ReasonNamespaceTerminating = "NamespaceTerminating"
-	// ReasonNotSuspended (Suspended=False): the account is not suspended. While
-	// it is, the Suspended condition's reason is the suspension reason
-	// (NonPayment, Manual, Fraud, Abuse).
+	// ReasonNotSuspended (Suspended=False): the account or subscription is not
+	// suspended. While it is, the Suspended condition's reason is the
+	// suspension reason (NonPayment, Manual, Fraud, Abuse).
 	ReasonNotSuspended = "NotSuspended"
 )
 
@@ -90,8 +90,6 @@ const (
 	ReasonNotDue = "NotDue"
 	// ReasonCancelled: cancelAtPeriodEnd and the period has ended.
 	ReasonCancelled = "Cancelled"
-	// ReasonNotSuspended: the subscription is not suspended.
-	ReasonNotSuspended = "NotSuspended"
 	// ReasonScaledDown: the site is scaled to zero while suspended or cancelled.
 	ReasonScaledDown = "ScaledDown"
 	// Suspended also takes the suspension reasons (NonPayment, Manual, Fraud,

@@ -22,8 +22,8 @@ import (
 
 	v1 "github.com/landlord-dev/landlord/api/v1alpha1"
 	"github.com/landlord-dev/landlord/internal/clock"
-	"github.com/landlord-dev/landlord/internal/platform"
 	"github.com/landlord-dev/landlord/internal/manager"
+	"github.com/landlord-dev/landlord/internal/platform"
 	"github.com/landlord-dev/landlord/internal/testenv"
 )
 
