@@ -29,7 +29,7 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	cp, err := controlplane.Start(ctx, controlplane.Options{BinDir: *bin, Kwok: true, StateDir: abs, Log: os.Stderr})
+	cp, err := controlplane.Start(ctx, controlplane.Options{BinDir: *bin, Kwok: true, VolumeProvisioner: true, StateDir: abs, Log: os.Stderr})
 	if err != nil {
 		fail(err)
 	}

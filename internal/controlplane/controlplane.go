@@ -20,10 +20,12 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	storagev1 "k8s.io/api/storage/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 )
 
@@ -42,6 +44,10 @@ type Options struct {
 	// StateDir keeps etcd data, certificates and the kubeconfig; empty means
 	// temporary directories removed by Stop.
 	StateDir string
+	// VolumeProvisioner runs kube-controller-manager's volume binder with its
+	// host-path provisioner and makes "standard" the default StorageClass, so
+	// that PersistentVolumeClaims bind and pods using them are scheduled.
+	VolumeProvisioner bool
 	// Log receives the output of the child processes; nil discards it.
 	Log io.Writer
 	// APIServerArgs are extra kube-apiserver flags (name without "--" → value).
@@ -157,15 +163,25 @@ func Start(ctx context.Context, opts Options) (_ *ControlPlane, err error) {
 		// nodelifecycle removes the not-ready taint the API server puts on a new node.
 		controllers += ",nodelifecycle"
 	}
-	if err := cp.spawn(opts, "kube-controller-manager",
+	kcmArgs := []string{}
+	if opts.VolumeProvisioner {
+		controllers += ",persistentvolume-binder,persistentvolume-expander"
+		kcmArgs = append(kcmArgs, "--enable-hostpath-provisioner=true")
+	}
+	if err := cp.spawn(opts, "kube-controller-manager", append(kcmArgs,
 		"--kubeconfig="+cp.KubeconfigPath,
 		"--controllers="+controllers,
 		"--leader-elect=false",
 		"--secure-port=0",
 		"--concurrent-gc-syncs=10",
 		"--concurrent-namespace-syncs=5",
-	); err != nil {
+	)...); err != nil {
 		return nil, err
+	}
+	if opts.VolumeProvisioner {
+		if err := createStorageClass(ctx, cp.Config); err != nil {
+			return nil, err
+		}
 	}
 
 	if opts.Kwok {
@@ -244,6 +260,24 @@ func createNode(ctx context.Context, cfg *rest.Config) error {
 		time.Sleep(200 * time.Millisecond)
 	}
 	return errors.New("the kwok node did not become Ready and untainted within 2 minutes")
+}
+
+// createStorageClass makes the host-path provisioner the default, with
+// expansion allowed (Landlord grows site volumes).
+func createStorageClass(ctx context.Context, cfg *rest.Config) error {
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	sc := &storagev1.StorageClass{
+		ObjectMeta:           metav1.ObjectMeta{Name: "standard", Annotations: map[string]string{"storageclass.kubernetes.io/is-default-class": "true"}},
+		Provisioner:          "kubernetes.io/host-path",
+		AllowVolumeExpansion: ptr.To(true),
+	}
+	if _, err := cs.StorageV1().StorageClasses().Create(ctx, sc, metav1.CreateOptions{}); err != nil {
+		return fmt.Errorf("creating the default StorageClass: %w", err)
+	}
+	return nil
 }
 
 func nodeReady(n *corev1.Node) bool {
