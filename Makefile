@@ -79,6 +79,10 @@ verify: generate manifests docs ## Fail if generated files are stale.
 test: generate manifests control-plane $(KWOK) $(KUSTOMIZE) ## Unit and integration tests (real kube-apiserver + etcd + kube-controller-manager).
 	go test $(TEST_PKGS) -count=1 -timeout 30m $(TEST_ARGS)
 
+.PHONY: test-local
+test-local: control-plane $(KWOK) $(KUSTOMIZE) ## Prove make run-local end to end: samples converge, Ctrl-C leaves nothing behind.
+	hack/test-run-local.sh
+
 .PHONY: bench
 bench: control-plane $(KWOK) ## Benchmark Landlord against the raw API server (BENCH_N tenants).
 	go run ./test/bench -n $(BENCH_N) -out $(BIN)/bench/results.json

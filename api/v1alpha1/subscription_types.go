@@ -189,7 +189,7 @@ type SubscriptionStatus struct {
 // +kubebuilder:resource:shortName=sub,categories=landlord
 // +kubebuilder:printcolumn:name="Plan",type=string,JSONPath=`.spec.plan`
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
-// +kubebuilder:printcolumn:name="Paid Through",type=date,JSONPath=`.spec.paidThrough`
+// +kubebuilder:printcolumn:name="Paid Through",type=string,JSONPath=`.spec.paidThrough`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="URL",type=string,JSONPath=`.status.site.url`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
