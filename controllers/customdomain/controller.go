@@ -26,6 +26,7 @@ import (
 	hostingv1alpha1 "github.com/landlord-dev/landlord/api/v1alpha1"
 	"github.com/landlord-dev/landlord/internal/clock"
 	"github.com/landlord-dev/landlord/internal/hostname"
+	"github.com/landlord-dev/landlord/internal/metrics"
 	"github.com/landlord-dev/landlord/internal/platform"
 	"github.com/landlord-dev/landlord/internal/resolver"
 )
@@ -338,6 +339,7 @@ func (r *Reconciler) reconcileVerification(ctx context.Context, s *scope) (ctrl.
 		values, err := r.Resolver.LookupTXT(ctx, s.obs.record)
 		if err != nil {
 			s.obs.lookupErr = err
+			metrics.DNSVerificationFailures.WithLabelValues(hostingv1alpha1.ReasonLookupFailed).Inc()
 		} else {
 			wasFound := foundAtLastCheck(*v)
 			checked := metav1Time(now)
@@ -345,6 +347,8 @@ func (r *Reconciler) reconcileVerification(ctx context.Context, s *scope) (ctrl.
 			found := Matches(values, token)
 			if found {
 				v.VerifiedAt = &checked
+			} else {
+				metrics.DNSVerificationFailures.WithLabelValues(hostingv1alpha1.ReasonRecordMissing).Inc()
 			}
 			switch {
 			case found && !wasFound:

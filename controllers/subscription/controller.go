@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -25,6 +26,7 @@ import (
 
 	v1 "github.com/landlord-dev/landlord/api/v1alpha1"
 	"github.com/landlord-dev/landlord/internal/clock"
+	"github.com/landlord-dev/landlord/internal/metrics"
 	"github.com/landlord-dev/landlord/internal/platform"
 )
 
@@ -204,8 +206,21 @@ func (r *Reconciler) patchStatus(ctx context.Context, s *scope) error {
 			note += ": " + c.Message
 		}
 		r.Recorder.Eventf(s.sub, nil, kind, string(p), "PhaseChange", "%s", truncate(note, 1000))
+		recordPhaseChange(p, s.life.Since, s.now)
 	}
 	return nil
+}
+
+// recordPhaseChange counts the transition and, for a phase entered because
+// a deadline passed (since), how long after the deadline Landlord acted.
+func recordPhaseChange(p v1.SubscriptionPhase, since *time.Time, now time.Time) {
+	metrics.PhaseTransitions.WithLabelValues(string(p)).Inc()
+	switch p {
+	case v1.PhasePastDue, v1.PhaseSuspended, v1.PhaseCancelled, v1.PhaseTerminated:
+		if since != nil {
+			metrics.ObserveDeadline(strings.ToLower(string(p)), *since, now)
+		}
+	}
 }
 
 func orNone(p v1.SubscriptionPhase) string {

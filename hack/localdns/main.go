@@ -53,24 +53,6 @@ func run(listen, kubeconfig string) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	published := map[string]string{}
-	for {
-		var domains hostingv1alpha1.CustomDomainList
-		if err := c.List(ctx, &domains); err == nil {
-			for _, d := range domains.Items {
-				v := d.Status.Verification
-				if v.RecordName == "" || v.Value == "" || published[v.RecordName] == v.Value {
-					continue
-				}
-				srv.SetTXT(v.RecordName, v.Value)
-				published[v.RecordName] = v.Value
-				fmt.Printf("published TXT %s %q\n", v.RecordName, v.Value)
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(time.Second):
-		}
-	}
+	srv.Publish(ctx, c, time.Second, nil, func(format string, args ...any) { fmt.Printf(format+"\n", args...) })
+	return nil
 }

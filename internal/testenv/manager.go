@@ -32,8 +32,26 @@ type Manager struct {
 // driven by the fake clock clk. Stop it with Stop; StartManager returns once
 // its caches sync. Set LANDLORD_TEST_LOG to see its log.
 func (e *Env) StartManager(cfg platform.Config, clk *clock.Fake, controllers ...string) (*Manager, error) {
+	return e.StartManagerWith(ManagerOptions{Config: cfg, Clock: clk, Controllers: controllers})
+}
+
+// ManagerOptions configure StartManagerWith.
+type ManagerOptions struct {
+	Config      platform.Config
+	Clock       *clock.Fake
+	Controllers []string // empty: all
+	// MetricsAddr serves the metrics endpoint there (host:port); empty: none.
+	MetricsAddr string
+}
+
+// StartManagerWith is StartManager with every option.
+func (e *Env) StartManagerWith(o ManagerOptions) (*Manager, error) {
+	cfg, clk, controllers := o.Config, o.Clock, o.Controllers
 	opts := manager.Options(e.Scheme, cfg)
 	opts.Metrics = metricsserver.Options{BindAddress: "0"}
+	if o.MetricsAddr != "" {
+		opts.Metrics.BindAddress = o.MetricsAddr
+	}
 	opts.HealthProbeBindAddress = "0"
 	opts.Controller.SkipNameValidation = ptr.To(true)
 	mgr, err := ctrl.NewManager(e.Config, opts)

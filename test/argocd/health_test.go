@@ -1,64 +1,23 @@
-// Package argocd tests the Argo CD health check in config/argocd/health.lua
-// the way Argo CD runs it: a Lua script with the object as the global `obj`.
 package argocd
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
-
-	lua "github.com/yuin/gopher-lua"
 )
 
 type health struct{ Status, Message string }
 
 func runHealth(t *testing.T, objJSON string) health {
 	t.Helper()
-	script, err := os.ReadFile(filepath.Join("..", "..", "config", "argocd", "health.lua"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var obj any
+	var obj map[string]any
 	if err := json.Unmarshal([]byte(objJSON), &obj); err != nil {
 		t.Fatal(err)
 	}
-	L := lua.NewState()
-	defer L.Close()
-	L.SetGlobal("obj", toLua(L, obj))
-	if err := L.DoString(string(script)); err != nil {
-		t.Fatalf("script failed: %v", err)
+	status, message, err := Health(obj)
+	if err != nil {
+		t.Fatal(err)
 	}
-	ret, ok := L.Get(-1).(*lua.LTable)
-	if !ok {
-		t.Fatalf("script returned %v, want a table", L.Get(-1))
-	}
-	return health{Status: lua.LVAsString(ret.RawGetString("status")), Message: lua.LVAsString(ret.RawGetString("message"))}
-}
-
-// toLua converts decoded JSON as Argo CD does: objects and arrays to tables.
-func toLua(L *lua.LState, v any) lua.LValue {
-	switch v := v.(type) {
-	case map[string]any:
-		t := L.NewTable()
-		for k, e := range v {
-			t.RawSetString(k, toLua(L, e))
-		}
-		return t
-	case []any:
-		t := L.NewTable()
-		for _, e := range v {
-			t.Append(toLua(L, e))
-		}
-		return t
-	case string:
-		return lua.LString(v)
-	case float64:
-		return lua.LNumber(v)
-	case bool:
-		return lua.LBool(v)
-	}
-	return lua.LNil
+	return health{status, message}
 }
 
 func TestHealth(t *testing.T) {
