@@ -160,6 +160,16 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 	if !controllerutil.ContainsFinalizer(s.sub, v1.Finalizer) {
 		return ctrl.Result{}, nil
 	}
+	// When the whole namespace is being deleted (a confirmed account
+	// deletion), everything in it goes with it, and nothing new may be
+	// created there: there is no quota to recompute and no volume to retain.
+	terminating, err := r.namespaceTerminating(ctx, s.sub.Namespace)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if terminating {
+		return ctrl.Result{}, r.releaseFinalizer(ctx, s)
+	}
 	if _, err := r.resolveAccount(ctx, s); err != nil {
 		return ctrl.Result{}, err
 	}
@@ -171,13 +181,26 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 			return ctrl.Result{}, err
 		}
 	}
+	return ctrl.Result{}, r.releaseFinalizer(ctx, s)
+}
+
+func (r *Reconciler) releaseFinalizer(ctx context.Context, s *scope) error {
 	patch := client.MergeFrom(s.sub.DeepCopy())
 	controllerutil.RemoveFinalizer(s.sub, v1.Finalizer)
 	if err := r.Client.Patch(ctx, s.sub, patch); err != nil {
-		return ctrl.Result{}, fmt.Errorf("removing the finalizer: %w", err)
+		return fmt.Errorf("removing the finalizer: %w", err)
 	}
 	s.gone = true
-	return ctrl.Result{}, nil
+	return nil
+}
+
+func (r *Reconciler) namespaceTerminating(ctx context.Context, name string) (bool, error) {
+	ns := &corev1.Namespace{}
+	found, err := r.get(ctx, client.ObjectKey{Name: name}, ns)
+	if err != nil {
+		return false, err
+	}
+	return found && !ns.DeletionTimestamp.IsZero(), nil
 }
 
 // patchStatus writes the status computed in this reconcile, once, if it
