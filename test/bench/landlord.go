@@ -203,7 +203,9 @@ func (r *landlordRun) readyTenants(ctx context.Context) (int, error) {
 	count(&members, func(i int) (string, []metav1.Condition) {
 		return members.Items[i].Namespace, members.Items[i].Status.Conditions
 	}, len(members.Items))
-	count(&subs, func(i int) (string, []metav1.Condition) { return subs.Items[i].Namespace, subs.Items[i].Status.Conditions }, len(subs.Items))
+	count(&subs, func(i int) (string, []metav1.Condition) {
+		return subs.Items[i].Namespace, subs.Items[i].Status.Conditions
+	}, len(subs.Items))
 	count(&domains, func(i int) (string, []metav1.Condition) {
 		return domains.Items[i].Namespace, domains.Items[i].Status.Conditions
 	}, len(domains.Items))
