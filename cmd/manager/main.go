@@ -45,9 +45,11 @@ func run() error {
 	flag.StringVar(&suspendedPageAddr, "suspended-page-bind-address", ":8082", "Address of the page suspended sites show (fronted by --suspended-service); 0 disables it.")
 	flag.BoolVar(&leaderElect, "leader-elect", false, "Elect a leader, so that only one replica reconciles at a time.")
 	flag.StringVar(&leaderElectNamespace, "leader-election-namespace", "", "Namespace of the leader-election Lease (default: the operator namespace when in a cluster).")
-	// Measured with make bench (docs in test/bench): at 1,000 tenants one
-	// worker per controller and 100 requests/s made Landlord, not the API
-	// server, the bottleneck. Reads come from the cache; these bound writes.
+	// Reads come from the cache; these bound writes (~30 per tenant while
+	// provisioning, ~6 per subscription in an expiry burst). make bench at
+	// 200 tenants on 2 cores: 1 worker/100 qps and 4 workers/300 qps gave
+	// the same T_op and burst (the API server was the limit); 16 workers
+	// were slower. Not yet measured at 1,000.
 	flag.Float64Var(&qps, "kube-api-qps", 300, "Client-side rate limit of API requests per second.")
 	flag.IntVar(&burst, "kube-api-burst", 600, "Client-side burst of API requests.")
 	flag.IntVar(&workers, "max-concurrent-reconciles", 4, "Reconciles each controller runs at once.")
