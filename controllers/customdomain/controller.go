@@ -24,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	hostingv1alpha1 "github.com/landlord-dev/landlord/api/v1alpha1"
+	"github.com/landlord-dev/landlord/internal/applyutil"
 	"github.com/landlord-dev/landlord/internal/clock"
 	"github.com/landlord-dev/landlord/internal/hostname"
 	"github.com/landlord-dev/landlord/internal/metrics"
@@ -236,6 +237,13 @@ func (r *Reconciler) reconcileClaim(ctx context.Context, s *scope) (ctrl.Result,
 		return ctrl.Result{}, nil
 	}
 	want := BuildClaim(s.obs.host, s.account, s.cd)
+	if cached := (&hostingv1alpha1.DomainClaim{}); r.Get(ctx, client.ObjectKeyFromObject(want), cached) == nil &&
+		cached.DeletionTimestamp.IsZero() && heldBy(cached, s.cd, string(s.account.UID)) {
+		// Held already: no create (a converged domain writes nothing). A
+		// release since is an event that brings this domain back here.
+		s.obs.claim = claimHeld
+		return ctrl.Result{}, nil
+	}
 	for attempt := 0; ; attempt++ {
 		err := r.Create(ctx, want.DeepCopy())
 		if err == nil {
@@ -436,15 +444,27 @@ func (r *Reconciler) reconcileRoute(ctx context.Context, s *scope) (ctrl.Result,
 	if r.CertManager && tlsAuto(s.cd) {
 		in.TLSSecretName = CertificateSecretName(s.cd)
 	}
-	if err := r.Patch(ctx, BuildRoute(r.Config, s.cd, in), client.Apply, FieldOwner, client.ForceOwnership); err != nil {
-		return ctrl.Result{}, fmt.Errorf("applying the route: %w", err)
+	desired := BuildRoute(r.Config, s.cd, in)
+	existing := emptyRoute(r.Config, s.cd)
+	err := r.Get(ctx, client.ObjectKeyFromObject(existing), existing)
+	if client.IgnoreNotFound(err) != nil {
+		return ctrl.Result{}, fmt.Errorf("getting the route: %w", err)
+	}
+	if err != nil || !applyutil.Holds(existing, desired) {
+		if err := r.Patch(ctx, desired, client.Apply, FieldOwner, client.ForceOwnership); err != nil {
+			return ctrl.Result{}, fmt.Errorf("applying the route: %w", err)
+		}
 	}
 	o.routed, o.redirectTo = true, in.RedirectTo
 	return ctrl.Result{}, nil
 }
 
 func (r *Reconciler) deleteRoute(ctx context.Context, cd *hostingv1alpha1.CustomDomain) error {
-	if err := r.Delete(ctx, emptyRoute(r.Config, cd)); err != nil && !apierrors.IsNotFound(err) {
+	route := emptyRoute(r.Config, cd)
+	if err := r.Get(ctx, client.ObjectKeyFromObject(route), route); apierrors.IsNotFound(err) {
+		return nil // not in the cache: nothing to delete
+	}
+	if err := r.Delete(ctx, route); err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("deleting the route: %w", err)
 	}
 	return nil

@@ -15,13 +15,23 @@ import (
 	rbacv1ac "k8s.io/client-go/applyconfigurations/rbac/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/landlord-dev/landlord/internal/applyutil"
 	"github.com/landlord-dev/landlord/internal/platform"
 )
 
-// Apply server-side applies rb; when the existing binding has another
-// roleRef, it deletes that binding first.
+// Apply server-side applies rb unless the binding c reads (Landlord's
+// cache) already holds it; when the existing binding has another roleRef,
+// it deletes that binding first.
 func Apply(ctx context.Context, c client.Client, rb *rbacv1ac.RoleBindingApplyConfiguration) error {
-	err := c.Apply(ctx, rb, client.FieldOwner(platform.FieldManager), client.ForceOwnership)
+	existing := &rbacv1.RoleBinding{}
+	err := c.Get(ctx, client.ObjectKey{Namespace: *rb.Namespace, Name: *rb.Name}, existing)
+	if client.IgnoreNotFound(err) != nil {
+		return fmt.Errorf("reading RoleBinding %s/%s: %w", *rb.Namespace, *rb.Name, err)
+	}
+	if err == nil && applyutil.Holds(existing, rb) {
+		return nil
+	}
+	err = c.Apply(ctx, rb, client.FieldOwner(platform.FieldManager), client.ForceOwnership)
 	if err == nil {
 		return nil
 	}

@@ -1,0 +1,33 @@
+package applyutil
+
+import (
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
+)
+
+func TestHolds(t *testing.T) {
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "a", Labels: map[string]string{"x": "1", "kubernetes.io/metadata.name": "a"}}}
+	var none *corev1.Namespace
+	for _, tc := range []struct {
+		name     string
+		existing any
+		desired  any
+		want     bool
+	}{
+		{"absent", nil, corev1ac.Namespace("a"), false},
+		{"nil pointer", none, corev1ac.Namespace("a"), false},
+		{"same labels, server adds more", ns, corev1ac.Namespace("a").WithLabels(map[string]string{"x": "1"}), true},
+		{"label value differs", ns, corev1ac.Namespace("a").WithLabels(map[string]string{"x": "2"}), false},
+		{"label missing", ns, corev1ac.Namespace("a").WithLabels(map[string]string{"y": "1"}), false},
+		{"owner reference missing", ns, corev1ac.Namespace("a").WithOwnerReferences(metav1ac.OwnerReference().WithName("o")), false},
+		{"typed desired", ns, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "a"}}, true},
+	} {
+		if got := Holds(tc.existing, tc.desired); got != tc.want {
+			t.Errorf("%s: Holds = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,203 @@
+// Command bench measures Landlord against the physical limit of the local
+// control plane (make bench): the same tenants written straight through a
+// client (the baseline) and through Landlord, side by side in one run, each
+// on a fresh control plane; then Landlord's writes per tenant, idle and
+// restart writes, memory, and an expiry burst. It prints a table and writes
+// the figures as JSON.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/landlord-dev/landlord/internal/platform"
+)
+
+type options struct {
+	n, writers  int
+	idle        time.Duration
+	out         string
+	manager     string
+	managerArgs []string
+	workDir     string
+	skipRaw     bool
+}
+
+// results is what bin/bench/results.json holds.
+type results struct {
+	Tenants                int            `json:"tenants"`
+	Writers                int            `json:"writers"`
+	TRawS                  float64        `json:"t_raw_s"`
+	RawWrites              int64          `json:"raw_writes"`
+	RawRetries             int64          `json:"raw_retries"`
+	RawWritesPerS          float64        `json:"raw_writes_per_s"`
+	TOpS                   float64        `json:"t_op_s"`
+	Efficiency             float64        `json:"efficiency"`
+	Writes                 int            `json:"writes"`
+	WritesPerTenant        float64        `json:"writes_per_tenant"`
+	EventWritesPerTenant   float64        `json:"event_writes_per_tenant"`
+	MinimalWritesPerTenant int            `json:"minimal_writes_per_tenant"`
+	MinimalWrites          []string       `json:"minimal_writes"`
+	WritesBy               map[string]int `json:"writes_by"`
+	IdleWindowS            float64        `json:"idle_window_s"`
+	IdleWrites             int            `json:"idle_writes"`
+	IdleWritesBy           map[string]int `json:"idle_writes_by,omitempty"`
+	RestartWrites          int            `json:"restart_writes"`
+	RestartWritesBy        map[string]int `json:"restart_writes_by,omitempty"`
+	RSSMiB                 float64        `json:"rss_mib"`
+	HeapMiB                float64        `json:"heap_mib"`
+	BurstSuspendedS        float64        `json:"burst_suspended_s"`
+	BurstScaledS           float64        `json:"burst_scaled_s"`
+	BurstWrites            int            `json:"burst_writes"`
+	ManagerArgs            []string       `json:"manager_args,omitempty"`
+	Date                   string         `json:"date"`
+}
+
+func main() {
+	var o options
+	var extra string
+	flag.IntVar(&o.n, "n", 200, "Number of tenants.")
+	flag.IntVar(&o.writers, "writers", 32, "Concurrent writers of the baseline and of the tenants' creation.")
+	flag.DurationVar(&o.idle, "idle", 60*time.Second, "Idle window after convergence in which writes are counted.")
+	flag.StringVar(&o.out, "out", "bin/bench/results.json", "Where to write the results as JSON.")
+	flag.StringVar(&o.manager, "manager", "", "The manager binary (default: built from ./cmd/manager into .bench-bin/).")
+	flag.StringVar(&extra, "manager-args", "", "Extra manager flags, space-separated.")
+	flag.StringVar(&o.workDir, "work", "", "Directory for control-plane state and logs (default: a temporary one, removed on success).")
+	flag.BoolVar(&o.skipRaw, "skip-baseline", false, "Measure Landlord only (no efficiency).")
+	flag.Parse()
+	o.managerArgs = strings.Fields(extra)
+	if err := run(o); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(o options) error {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	keep := o.workDir != ""
+	if o.workDir == "" {
+		d, err := os.MkdirTemp("", "landlord-bench-")
+		if err != nil {
+			return err
+		}
+		o.workDir = d
+	}
+	logf("bench: %d tenants, %d writers; state and logs in %s", o.n, o.writers, o.workDir)
+	if o.manager == "" {
+		o.manager = filepath.Join(".bench-bin", "manager")
+		if err := buildManager(o.manager); err != nil {
+			return err
+		}
+	}
+	minimal, kinds, err := minimalWrites(platform.Default())
+	if err != nil {
+		return err
+	}
+	res := results{Tenants: o.n, Writers: o.writers, MinimalWritesPerTenant: minimal, ManagerArgs: o.managerArgs,
+		MinimalWrites: append(kinds, fmt.Sprintf("%d status writes", statusWrites), fmt.Sprintf("%d finalizer writes", finalizerWrites)),
+		IdleWindowS:   o.idle.Seconds(), Date: time.Now().UTC().Format(time.RFC3339)}
+
+	if !o.skipRaw {
+		logf("baseline: starting a control plane")
+		cl, err := startCluster(ctx, filepath.Join(o.workDir, "baseline"))
+		if err != nil {
+			return err
+		}
+		raw, err := runBaseline(ctx, cl, o.n, o.writers)
+		cl.Stop()
+		if err != nil {
+			return fmt.Errorf("baseline: %w (logs in %s)", err, o.workDir)
+		}
+		res.TRawS, res.RawWrites, res.RawRetries = raw.seconds, raw.writes, raw.retries
+		res.RawWritesPerS = float64(raw.writes) / raw.seconds
+		logf("baseline: %d tenants converged in %.1fs (%d writes, %d retried)", o.n, raw.seconds, raw.writes, raw.retries)
+	}
+
+	logf("landlord: starting a control plane")
+	cl, err := startCluster(ctx, filepath.Join(o.workDir, "landlord"))
+	if err != nil {
+		return err
+	}
+	ll, err := runLandlord(ctx, cl, o)
+	cl.Stop()
+	if err != nil {
+		return fmt.Errorf("landlord: %w (logs in %s)", err, o.workDir)
+	}
+	res.TOpS = ll.seconds
+	if res.TRawS > 0 {
+		res.Efficiency = res.TRawS / res.TOpS
+	}
+	res.Writes, res.WritesBy = ll.writes, ll.writesBy
+	res.WritesPerTenant = float64(ll.writes) / float64(o.n)
+	events := 0
+	for k, v := range ll.writesBy {
+		if strings.HasSuffix(k, " events") {
+			events += v
+		}
+	}
+	res.EventWritesPerTenant = float64(events) / float64(o.n)
+	res.IdleWrites, res.IdleWritesBy = ll.idleWrites, ll.idleBy
+	res.RestartWrites, res.RestartWritesBy = ll.restartWrites, ll.restartBy
+	res.RSSMiB, res.HeapMiB = ll.rssMiB, ll.heapMiB
+	res.BurstSuspendedS, res.BurstScaledS, res.BurstWrites = ll.burstSuspended, ll.burstScaled, ll.burstWrites
+
+	printTable(res)
+	if err := os.MkdirAll(filepath.Dir(o.out), 0o755); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(o.out, append(b, '\n'), 0o644); err != nil {
+		return err
+	}
+	logf("bench: results in %s", o.out)
+	if !keep {
+		_ = os.RemoveAll(o.workDir)
+	}
+	return nil
+}
+
+func buildManager(out string) error {
+	logf("bench: building the manager into %s", out)
+	cmd := execCommand("go", "build", "-o", out, "./cmd/manager")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	return cmd.Run()
+}
+
+func printTable(r results) {
+	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	row := func(name, value, target string) { fmt.Fprintf(w, "%s\t%s\t%s\n", name, value, target) }
+	fmt.Fprintln(w, "measure\tvalue\ttarget")
+	row("tenants", itoa(r.Tenants), "")
+	row("T_raw (baseline, s)", fmt.Sprintf("%.1f", r.TRawS), fmt.Sprintf("%d writes, %.0f/s", r.RawWrites, r.RawWritesPerS))
+	row("T_op (Landlord, s)", fmt.Sprintf("%.1f", r.TOpS), "")
+	row("efficiency T_raw/T_op", fmt.Sprintf("%.2f", r.Efficiency), ">= 0.8")
+	row("writes per tenant", fmt.Sprintf("%.2f (%.2f events)", r.WritesPerTenant, r.EventWritesPerTenant),
+		fmt.Sprintf("<= %.1f (1.1 x minimal %d)", 1.1*float64(r.MinimalWritesPerTenant), r.MinimalWritesPerTenant))
+	row(fmt.Sprintf("idle writes (%.0fs)", r.IdleWindowS), itoa(r.IdleWrites), "0")
+	row("restart writes", itoa(r.RestartWrites), "0")
+	row("manager peak RSS (MiB)", fmt.Sprintf("%.0f", r.RSSMiB), "<= 200 at 10k")
+	row("manager peak Go heap in use (MiB)", fmt.Sprintf("%.0f", r.HeapMiB), "")
+	row("burst: deadline -> all Suspended (s)", fmt.Sprintf("%.1f", r.BurstSuspendedS), "<= 10 at 1k")
+	row("burst: deadline -> all scaled to 0 (s)", fmt.Sprintf("%.1f", r.BurstScaledS), "")
+	_ = w.Flush()
+	fmt.Println("Landlord's writes by verb and resource:", describe(r.WritesBy))
+	if len(r.IdleWritesBy) > 0 {
+		fmt.Println("idle writes:", describe(r.IdleWritesBy))
+	}
+	if len(r.RestartWritesBy) > 0 {
+		fmt.Println("restart writes:", describe(r.RestartWritesBy))
+	}
+}
