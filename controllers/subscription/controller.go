@@ -164,7 +164,11 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 	if err := r.removeSite(ctx, s); err != nil {
 		return ctrl.Result{}, err
 	}
-	if s.account != nil {
+	// The quota goes with a namespace being deleted: re-applying it there
+	// would be refused (no new content in a terminating namespace) whenever
+	// the namespace controller removed it first, and the account would
+	// never finish deleting.
+	if s.account != nil && !s.namespaceGoing {
 		if _, err := r.applyQuota(ctx, s); err != nil {
 			return ctrl.Result{}, err
 		}

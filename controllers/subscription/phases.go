@@ -32,6 +32,7 @@ func (r *Reconciler) resolveAccount(ctx context.Context, s *scope) (ctrl.Result,
 	}
 	if found {
 		s.accountName = platform.AccountOfNamespace(ns.Labels)
+		s.namespaceGoing = !ns.DeletionTimestamp.IsZero()
 	}
 	if s.accountName != "" {
 		acct := &v1.Account{}

@@ -24,6 +24,8 @@ type scope struct {
 	accountName string
 	url         string
 	account     *v1.Account // nil: the namespace belongs to no Account
+	// namespaceGoing: the namespace is being deleted (with its account).
+	namespaceGoing bool
 
 	plan     *v1.Plan
 	template *v1.SiteTemplate

@@ -2,11 +2,15 @@ package testenv
 
 import (
 	"context"
+	"net/http"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/go-logr/logr"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -25,6 +29,9 @@ type Manager struct {
 	Config platform.Config
 	cancel context.CancelFunc
 	done   chan error
+
+	stopOnce sync.Once
+	stopErr  error
 }
 
 // StartManager starts the real Landlord manager (the production cache
@@ -32,11 +39,42 @@ type Manager struct {
 // driven by the fake clock clk. Stop it with Stop; StartManager returns once
 // its caches sync. Set LANDLORD_TEST_LOG to see its log.
 func (e *Env) StartManager(cfg platform.Config, clk *clock.Fake, controllers ...string) (*Manager, error) {
+	return e.StartManagerWith(ManagerOptions{}, cfg, clk, controllers...)
+}
+
+// ManagerOptions are what the reliability tests change about the manager
+// StartManagerWith runs; the zero value runs it as StartManager does.
+type ManagerOptions struct {
+	// WrapTransport wraps the manager's HTTP transport: every request the
+	// manager makes to the API server (its clients, caches, event recorder and
+	// leader election) goes through it, e.g. to count writes or to fail them.
+	WrapTransport func(http.RoundTripper) http.RoundTripper
+	// LeaderElection runs the manager with leader election on, with a Lease
+	// of this ID in the default namespace and short durations (a second or
+	// two), so that a test sees a hand-over quickly.
+	LeaderElection string
+}
+
+// StartManagerWith is StartManager with the manager changed by o.
+func (e *Env) StartManagerWith(o ManagerOptions, cfg platform.Config, clk *clock.Fake, controllers ...string) (*Manager, error) {
 	opts := manager.Options(e.Scheme, cfg)
 	opts.Metrics = metricsserver.Options{BindAddress: "0"}
 	opts.HealthProbeBindAddress = "0"
 	opts.Controller.SkipNameValidation = ptr.To(true)
-	mgr, err := ctrl.NewManager(e.Config, opts)
+	restCfg := e.Config
+	if o.WrapTransport != nil {
+		restCfg = rest.CopyConfig(e.Config)
+		restCfg.Wrap(o.WrapTransport)
+	}
+	if o.LeaderElection != "" {
+		opts.LeaderElection = true
+		opts.LeaderElectionID = o.LeaderElection
+		opts.LeaderElectionNamespace = metav1.NamespaceDefault
+		opts.LeaseDuration = ptr.To(2 * time.Second)
+		opts.RenewDeadline = ptr.To(1500 * time.Millisecond)
+		opts.RetryPeriod = ptr.To(250 * time.Millisecond)
+	}
+	mgr, err := ctrl.NewManager(restCfg, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -55,10 +93,13 @@ func (e *Env) StartManager(cfg platform.Config, clk *clock.Fake, controllers ...
 	return m, nil
 }
 
-// Stop stops the manager and waits for it.
+// Stop stops the manager and waits for it; later calls return the same.
 func (m *Manager) Stop() error {
-	m.cancel()
-	return <-m.done
+	m.stopOnce.Do(func() {
+		m.cancel()
+		m.stopErr = <-m.done
+	})
+	return m.stopErr
 }
 
 // StartManagerT is StartManager for one test: it fails the test on error and

@@ -40,6 +40,10 @@ import (
 type Options struct {
 	// Kwok also runs kube-scheduler and kwok, so that pods run on a fake node.
 	Kwok bool
+	// VolumeProvisioner runs kube-controller-manager's volume binder with a
+	// host-path provisioner and a default StorageClass "standard", so that
+	// site volumes bind (and, with Kwok, site pods run).
+	VolumeProvisioner bool
 	// ExtraCRDPaths are installed besides Landlord's CRDs (Gateway API, cert-manager).
 	ExtraCRDPaths []string
 	// SkipManifests leaves out the tenant roles and admission policies.
@@ -131,9 +135,10 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 		}
 	}
 	cp, err := controlplane.Start(ctx, controlplane.Options{
-		CRDPaths: crds,
-		Kwok:     opts.Kwok,
-		Log:      log,
+		CRDPaths:          crds,
+		Kwok:              opts.Kwok,
+		VolumeProvisioner: opts.VolumeProvisioner,
+		Log:               log,
 	})
 	if err != nil {
 		return nil, err
