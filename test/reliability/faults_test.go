@@ -33,6 +33,7 @@ type wire struct {
 	crashAt   atomic.Int64
 	attempted atomic.Int64
 	effective atomic.Int64
+	events    atomic.Int64 // Events written
 	mu        sync.Mutex // serialises writes
 	dead      atomic.Bool
 	once      sync.Once
@@ -65,14 +66,19 @@ type roundTripperFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripperFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
-// isStateWrite reports whether req is meant to change tenant state.
-func isStateWrite(req *http.Request) bool {
+// isWrite reports whether req is meant to change something.
+func isWrite(req *http.Request) bool {
 	switch req.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
 		return false
 	}
+	return true
+}
+
+// isStateWrite reports whether req is meant to change tenant state.
+func isStateWrite(req *http.Request) bool {
 	p := req.URL.Path
-	return !strings.Contains(p, "/events") && !strings.Contains(p, "/leases")
+	return isWrite(req) && !strings.Contains(p, "/events") && !strings.Contains(p, "/leases")
 }
 
 func (w *wire) wrap(rt http.RoundTripper) http.RoundTripper {
@@ -81,6 +87,9 @@ func (w *wire) wrap(rt http.RoundTripper) http.RoundTripper {
 			return nil, errCrashed
 		}
 		if !isStateWrite(req) {
+			if isWrite(req) && strings.Contains(req.URL.Path, "/events") {
+				w.events.Add(1)
+			}
 			return rt.RoundTrip(req)
 		}
 		w.mu.Lock()

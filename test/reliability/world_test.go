@@ -333,7 +333,29 @@ func (tn *tenant) snapshot() (snapshot, error) {
 		string(tn.account.UID), "<account-uid>",
 		tn.name, "<account>",
 	)
+	objs, err := tn.objects()
+	if err != nil {
+		return nil, err
+	}
 	out := snapshot{}
+	for key, o := range objs {
+		norm, err := normalise(o.kind, o.obj)
+		if err != nil {
+			return nil, err
+		}
+		out[repl.Replace(key)] = repl.Replace(norm)
+	}
+	return out, nil
+}
+
+type object struct {
+	kind string
+	obj  client.Object
+}
+
+// objects reads every object of the tenant, by "kind namespace/name".
+func (tn *tenant) objects() (map[string]object, error) {
+	out := map[string]object{}
 	for _, l := range listed {
 		list := l.list()
 		if err := env.Client.List(ctx, list); err != nil {
@@ -345,15 +367,23 @@ func (tn *tenant) snapshot() (snapshot, error) {
 		}
 		for _, item := range items {
 			obj := item.(client.Object)
-			if !tn.holds(obj) {
-				continue
+			if tn.holds(obj) {
+				out[l.kind+" "+obj.GetNamespace()+"/"+obj.GetName()] = object{l.kind, obj}
 			}
-			norm, err := normalise(l.kind, obj)
-			if err != nil {
-				return nil, err
-			}
-			out[repl.Replace(l.kind+" "+obj.GetNamespace()+"/"+obj.GetName())] = repl.Replace(norm)
 		}
+	}
+	return out, nil
+}
+
+// resourceVersions are the resourceVersions of the tenant's objects.
+func (tn *tenant) resourceVersions() (map[string]string, error) {
+	objs, err := tn.objects()
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for k, o := range objs {
+		out[k] = o.obj.GetResourceVersion()
 	}
 	return out, nil
 }
