@@ -34,7 +34,7 @@ type wire struct {
 	attempted atomic.Int64
 	effective atomic.Int64
 	events    atomic.Int64 // Events written
-	mu        sync.Mutex // serialises writes
+	mu        sync.Mutex   // serialises writes
 	dead      atomic.Bool
 	once      sync.Once
 	crashed   chan struct{}
