@@ -328,11 +328,6 @@ func (tn *tenant) snapshot() (snapshot, error) {
 	if err := env.Client.Get(ctx, client.ObjectKey{Name: tn.name}, a); client.IgnoreNotFound(err) != nil {
 		return nil, err
 	}
-	repl := strings.NewReplacer(
-		customdomain.Token(string(tn.account.UID), tn.host), "<token>",
-		string(tn.account.UID), "<account-uid>",
-		tn.name, "<account>",
-	)
 	objs, err := tn.objects()
 	if err != nil {
 		return nil, err
@@ -343,9 +338,19 @@ func (tn *tenant) snapshot() (snapshot, error) {
 		if err != nil {
 			return nil, err
 		}
-		out[repl.Replace(key)] = repl.Replace(norm)
+		out[tn.placeholders(key)] = tn.placeholders(norm)
 	}
 	return out, nil
+}
+
+// placeholders replaces in s the account's name, UID and verification
+// token with placeholders, so that tenants of different runs compare equal.
+func (tn *tenant) placeholders(s string) string {
+	return strings.NewReplacer(
+		customdomain.Token(string(tn.account.UID), tn.host), "<token>",
+		string(tn.account.UID), "<account-uid>",
+		tn.name, "<account>",
+	).Replace(s)
 }
 
 type object struct {
@@ -427,6 +432,9 @@ func normalise(kind string, obj client.Object) (string, error) {
 	sort.Strings(owners)
 	md["owners"] = owners
 	u["metadata"] = md
+	// Typed lists of custom resources carry their type, typed Gets do not.
+	delete(u, "apiVersion")
+	delete(u, "kind")
 	switch obj.(type) {
 	case *v1.Account, *v1.Membership, *v1.Subscription, *v1.CustomDomain, *v1.DomainClaim:
 		if st, ok := u["status"].(map[string]any); ok {
