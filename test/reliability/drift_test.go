@@ -69,7 +69,9 @@ func drifts(tn *tenant) []drift {
 			return &rbacv1.RoleBinding{ObjectMeta: key(platform.MembershipBindingName(memberName))}
 		}, intruder},
 		{"NetworkPolicy", func() client.Object { return &networkingv1.NetworkPolicy{ObjectMeta: key(platform.NetworkPolicyName)} },
-			func(o client.Object) { o.(*networkingv1.NetworkPolicy).Spec.Ingress = []networkingv1.NetworkPolicyIngressRule{{}} }}, // allow all
+			func(o client.Object) {
+				o.(*networkingv1.NetworkPolicy).Spec.Ingress = []networkingv1.NetworkPolicyIngressRule{{}}
+			}}, // allow all
 		{"ResourceQuota", func() client.Object { return &corev1.ResourceQuota{ObjectMeta: key(platform.QuotaName)} },
 			func(o client.Object) {
 				for k := range o.(*corev1.ResourceQuota).Spec.Hard {
@@ -77,7 +79,9 @@ func drifts(tn *tenant) []drift {
 				}
 			}},
 		{"site route", func() client.Object { return &gatewayv1.HTTPRoute{ObjectMeta: key(platform.SiteName(siteName))} }, evilHost},
-		{"domain route", func() client.Object { return &gatewayv1.HTTPRoute{ObjectMeta: key(platform.DomainRouteName(domainName))} }, evilHost},
+		{"domain route", func() client.Object {
+			return &gatewayv1.HTTPRoute{ObjectMeta: key(platform.DomainRouteName(domainName))}
+		}, evilHost},
 		{"Deployment", func() client.Object { return &appsv1.Deployment{ObjectMeta: key(platform.SiteName(siteName))} },
 			func(o client.Object) {
 				d := o.(*appsv1.Deployment)
