@@ -2,9 +2,11 @@ package reliability_test
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -25,6 +27,20 @@ func TestIdleManagerWritesNothing(t *testing.T) {
 		client.RawPatch(client.Merge.Type(), []byte(`{"spec":{"suspension":{"reason":"Manual","message":"reliability test"}}}`))))
 	testenv.Eventually(t, wait, all(func() error { return suspended.sitePhase(v1.PhaseSuspended) }, func() error { return suspended.replicas(0) }))
 
+	// Earlier tests' tenants, discarded by hand, are gone (their namespaces'
+	// last events would wake reconciles that have nothing to do).
+	testenv.Eventually(t, 3*time.Minute, func() error {
+		var nss corev1.NamespaceList
+		if err := env.Client.List(ctx, &nss); err != nil {
+			return err
+		}
+		for _, ns := range nss.Items {
+			if !ns.DeletionTimestamp.IsZero() {
+				return fmt.Errorf("namespace %s is still being deleted", ns.Name)
+			}
+		}
+		return nil
+	})
 	before := settled(t, serving, suspended)
 	attempted, events, reconciles := w.attempted.Load(), w.events.Load(), metricSum(t, reconcilesMetric)
 	testenv.Consistently(t, 30*time.Second, func() error {
