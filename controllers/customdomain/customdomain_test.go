@@ -552,6 +552,14 @@ func TestAdmissionAgreesWithGoMirror(t *testing.T) {
 		strings.Repeat(label63+".", 3) + strings.Repeat("a", 61), strings.Repeat(label63+".", 3) + strings.Repeat("a", 62),
 		strings.Repeat("é.", 126) + "é", strings.Repeat("é.", 127), "ex\u0301ample.com", "١٢٣.example", "x.y.z.w.v.example.com", "-", ".",
 		"a.", ".a", "a-b-c.d-e", "ǅ.example", "ß.de", "İ.tr",
+		// Edges of the length limits (characters, not bytes), invisible and
+		// look-alike characters, compatibility forms, and what people paste.
+		"", " shop.example.com", "shop.example.com ", "shop.example.com\r", "\x00.example.com", "shop\x7f.example.com",
+		"shop.example.com\u200b", "sh\u00adop.example.com", "shop\u2028.example.com", "\ufeffshop.example.com", "\u202eshop.example.com",
+		"XN--CAF-DMA.FR", "xn--.example", "xn--zz.example", "Ω.example", "ﬁ.example", "①.example", "ＳＨＯＰ．ＥＸＡＭＰＬＥ．ＣＯＭ",
+		"[::1]", "::1", "shop.example.com\\", "%2e.example.com", "shop%2Eexample.com", "a.b.", "a-.b", "a.-b", "--.example",
+		strings.Repeat("a.", 126) + "a", strings.Repeat("a.", 126) + "ab", strings.Repeat("é", 63) + "." + strings.Repeat("é", 63),
+		label63 + "." + label63 + "." + label63 + "." + strings.Repeat("é", 61), "shop.example.com" + strings.Repeat(".", 1),
 	}
 	for i, s := range corpus {
 		cd := &v1.CustomDomain{ObjectMeta: metav1.ObjectMeta{Namespace: tn.ns, Name: fmt.Sprintf("c%d", i)},

@@ -50,6 +50,13 @@ var setupOnce sync.Once
 // that allows expansion (as a cloud's would).
 func start(t *testing.T, mod ...func(*platform.Config)) (*clock.Fake, platform.Config) {
 	t.Helper()
+	clk, cfg, _ := startManager(t, mod...)
+	return clk, cfg
+}
+
+// startManager is start, also returning the manager (stopped at cleanup).
+func startManager(t *testing.T, mod ...func(*platform.Config)) (*clock.Fake, platform.Config, *testenv.Manager) {
+	t.Helper()
 	ctx := context.Background()
 	cfg := platform.Default()
 	for _, m := range mod {
@@ -67,7 +74,7 @@ func start(t *testing.T, mod ...func(*platform.Config)) (*clock.Fake, platform.C
 	mgr, err := env.StartManager(cfg, clk, manager.SubscriptionController)
 	must(t, err)
 	t.Cleanup(func() { _ = mgr.Stop() })
-	return clk, cfg
+	return clk, cfg, mgr
 }
 
 func must(t *testing.T, err error) {

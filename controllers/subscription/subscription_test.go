@@ -17,6 +17,7 @@ import (
 
 	v1 "github.com/landlord-dev/landlord/api/v1alpha1"
 	"github.com/landlord-dev/landlord/internal/lifecycle"
+	"github.com/landlord-dev/landlord/internal/manager"
 	"github.com/landlord-dev/landlord/internal/platform"
 	"github.com/landlord-dev/landlord/internal/routing"
 	"github.com/landlord-dev/landlord/internal/testenv"
@@ -494,5 +495,30 @@ func TestDeleteRemovesSite(t *testing.T) {
 	}
 	testenv.Eventually(t, wait, func() error {
 		return deleted(&corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: platform.SiteVolumeName(drop.Name)}})
+	})
+}
+
+// Deleting an account's namespace completes even when the namespace
+// controller removed the quota before Landlord let the subscription go (a
+// terminating namespace refuses a re-created quota).
+func TestNamespaceDeletionCompletes(t *testing.T) {
+	clk, cfg, mgr := startManager(t)
+	ctx := context.Background()
+	_, ns := newAccount(t, cfg)
+	sub := newSubscription(t, ns, newPlan(t, nil), newTemplate(t, "nginx:1.27"), nil)
+	testenv.Eventually(t, wait, func() error { return checkSite(ctx, cfg, sub, siteState{replicas: 1}) })
+	quota := &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: platform.QuotaName}}
+	must(t, env.Client.Get(ctx, client.ObjectKeyFromObject(quota), quota))
+
+	// The namespace empties around the subscription (its finalizer keeps
+	// it) while Landlord is down; then Landlord comes back.
+	must(t, mgr.Stop())
+	must(t, env.Client.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))
+	testenv.Eventually(t, wait, func() error { return absent(quota) })
+	mgr, err := env.StartManager(cfg, clk, manager.SubscriptionController)
+	must(t, err)
+	t.Cleanup(func() { _ = mgr.Stop() })
+	testenv.Eventually(t, wait, func() error {
+		return absent(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
 	})
 }

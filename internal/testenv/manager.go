@@ -2,11 +2,15 @@ package testenv
 
 import (
 	"context"
+	"net/http"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/go-logr/logr"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -25,6 +29,9 @@ type Manager struct {
 	Config platform.Config
 	cancel context.CancelFunc
 	done   chan error
+
+	stopOnce sync.Once
+	stopErr  error
 }
 
 // StartManager starts the real Landlord manager (the production cache
@@ -35,13 +42,21 @@ func (e *Env) StartManager(cfg platform.Config, clk *clock.Fake, controllers ...
 	return e.StartManagerWith(ManagerOptions{Config: cfg, Clock: clk, Controllers: controllers})
 }
 
-// ManagerOptions configure StartManagerWith.
+// ManagerOptions configure StartManagerWith; Config and Clock are required.
 type ManagerOptions struct {
 	Config      platform.Config
 	Clock       *clock.Fake
 	Controllers []string // empty: all
 	// MetricsAddr serves the metrics endpoint there (host:port); empty: none.
 	MetricsAddr string
+	// WrapTransport wraps the manager's HTTP transport: every request the
+	// manager makes to the API server (its clients, caches, event recorder and
+	// leader election) goes through it, e.g. to count writes or to fail them.
+	WrapTransport func(http.RoundTripper) http.RoundTripper
+	// LeaderElection runs the manager with leader election on, with a Lease
+	// of this ID in the default namespace and short durations (a second or
+	// two), so that a test sees a hand-over quickly.
+	LeaderElection string
 }
 
 // StartManagerWith is StartManager with every option.
@@ -54,7 +69,20 @@ func (e *Env) StartManagerWith(o ManagerOptions) (*Manager, error) {
 	}
 	opts.HealthProbeBindAddress = "0"
 	opts.Controller.SkipNameValidation = ptr.To(true)
-	mgr, err := ctrl.NewManager(e.Config, opts)
+	restCfg := e.Config
+	if o.WrapTransport != nil {
+		restCfg = rest.CopyConfig(e.Config)
+		restCfg.Wrap(o.WrapTransport)
+	}
+	if o.LeaderElection != "" {
+		opts.LeaderElection = true
+		opts.LeaderElectionID = o.LeaderElection
+		opts.LeaderElectionNamespace = metav1.NamespaceDefault
+		opts.LeaseDuration = ptr.To(2 * time.Second)
+		opts.RenewDeadline = ptr.To(1500 * time.Millisecond)
+		opts.RetryPeriod = ptr.To(250 * time.Millisecond)
+	}
+	mgr, err := ctrl.NewManager(restCfg, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -73,10 +101,13 @@ func (e *Env) StartManagerWith(o ManagerOptions) (*Manager, error) {
 	return m, nil
 }
 
-// Stop stops the manager and waits for it.
+// Stop stops the manager and waits for it; later calls return the same.
 func (m *Manager) Stop() error {
-	m.cancel()
-	return <-m.done
+	m.stopOnce.Do(func() {
+		m.cancel()
+		m.stopErr = <-m.done
+	})
+	return m.stopErr
 }
 
 // StartManagerT is StartManager for one test: it fails the test on error and

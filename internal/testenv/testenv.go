@@ -40,8 +40,9 @@ import (
 type Options struct {
 	// Kwok also runs kube-scheduler and kwok, so that pods run on a fake node.
 	Kwok bool
-	// VolumeProvisioner binds PersistentVolumeClaims (host-path provisioner,
-	// default StorageClass), so that site pods using them are scheduled.
+	// VolumeProvisioner runs kube-controller-manager's volume binder with a
+	// host-path provisioner and a default StorageClass "standard", so that
+	// site volumes bind (and, with Kwok, site pods run).
 	VolumeProvisioner bool
 	// ExtraCRDPaths are installed besides Landlord's CRDs (Gateway API, cert-manager).
 	ExtraCRDPaths []string
