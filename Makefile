@@ -7,7 +7,10 @@ KWOK_VERSION           ?= v0.8.0
 # The Kubernetes version is pinned in hack/tools/go.mod; this stamps the binaries.
 KUBE_VERSION           ?= v1.37.1
 
-IMG ?= ghcr.io/landlord-dev/landlord:dev
+# The image config/manager names; deploy and build-installer substitute IMG
+# for it on the way out, so the tree is never edited.
+DEFAULT_IMG := ghcr.io/landlord-dev/landlord:dev
+IMG ?= $(DEFAULT_IMG)
 ARGS ?=
 BENCH_N ?= 200
 BENCH_ARGS ?=
@@ -129,18 +132,16 @@ uninstall: manifests $(KUSTOMIZE) ## Remove what `install` put in.
 
 .PHONY: deploy
 deploy: manifests $(KUSTOMIZE) ## Deploy Landlord to $KUBECONFIG's cluster (IMG=...).
-	cd config/manager && $(KUSTOMIZE) edit set image controller=$(IMG)
-	$(KUSTOMIZE) build config/default | $(KUBECTL) apply --server-side -f -
+	$(KUSTOMIZE) build config/default | sed 's#$(DEFAULT_IMG)#$(IMG)#' | $(KUBECTL) apply --server-side -f -
 
 .PHONY: undeploy
 undeploy: $(KUSTOMIZE) ## Remove Landlord from $KUBECONFIG's cluster.
 	$(KUSTOMIZE) build config/default | $(KUBECTL) delete --ignore-not-found -f -
 
 .PHONY: build-installer
-build-installer: manifests $(KUSTOMIZE) ## Write dist/install.yaml.
+build-installer: manifests $(KUSTOMIZE) ## Write dist/install.yaml (IMG=...).
 	mkdir -p dist
-	cd config/manager && $(KUSTOMIZE) edit set image controller=$(IMG)
-	$(KUSTOMIZE) build config/default > dist/install.yaml
+	$(KUSTOMIZE) build config/default | sed 's#$(DEFAULT_IMG)#$(IMG)#' > dist/install.yaml
 
 ##@ Tools (built once into bin/, from the Go module proxy)
 
