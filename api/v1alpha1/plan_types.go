@@ -71,24 +71,9 @@ type PlanAddOn struct {
 	Limits Limits `json:"limits"`
 }
 
-// PlanStatus reports whether the plan is usable.
-type PlanStatus struct {
-	// observedGeneration is the generation the status was computed from.
-	// +optional
-	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
-
-	// conditions: Ready.
-	// +optional
-	// +listType=map
-	// +listMapKey=type
-	// +kubebuilder:validation:MaxItems=16
-	Conditions []metav1.Condition `json:"conditions,omitempty"`
-}
-
 // Plan is an entry of the provider's catalogue: the limits and periods that
 // apply to the subscriptions on it.
 // +kubebuilder:object:root=true
-// +kubebuilder:subresource:status
 // +kubebuilder:resource:scope=Cluster,shortName=pl,categories=landlord
 // +kubebuilder:printcolumn:name="Display Name",type=string,JSONPath=`.spec.displayName`
 // +kubebuilder:printcolumn:name="Storage",type=string,JSONPath=`.spec.limits.storage`
@@ -103,10 +88,6 @@ type Plan struct {
 	// spec is the plan as the provider sells it.
 	// +required
 	Spec PlanSpec `json:"spec"`
-
-	// status is written by Landlord.
-	// +optional
-	Status PlanStatus `json:"status,omitempty"`
 }
 
 // PlanList is a list of Plans.

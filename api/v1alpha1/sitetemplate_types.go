@@ -62,23 +62,8 @@ type TemplateEnvVar struct {
 	Value string `json:"value,omitempty"`
 }
 
-// SiteTemplateStatus reports whether the template is usable.
-type SiteTemplateStatus struct {
-	// observedGeneration is the generation the status was computed from.
-	// +optional
-	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
-
-	// conditions: Ready.
-	// +optional
-	// +listType=map
-	// +listMapKey=type
-	// +kubebuilder:validation:MaxItems=16
-	Conditions []metav1.Condition `json:"conditions,omitempty"`
-}
-
 // SiteTemplate is a kind of site the provider offers (WordPress, static, ...).
 // +kubebuilder:object:root=true
-// +kubebuilder:subresource:status
 // +kubebuilder:resource:scope=Cluster,shortName=st,categories=landlord
 // +kubebuilder:printcolumn:name="Display Name",type=string,JSONPath=`.spec.displayName`
 // +kubebuilder:printcolumn:name="Image",type=string,JSONPath=`.spec.image`
@@ -91,10 +76,6 @@ type SiteTemplate struct {
 	// spec is the template as the provider defines it.
 	// +required
 	Spec SiteTemplateSpec `json:"spec"`
-
-	// status is written by Landlord.
-	// +optional
-	Status SiteTemplateStatus `json:"status,omitempty"`
 }
 
 // SiteTemplateList is a list of SiteTemplates.
