@@ -3,12 +3,13 @@ package subscription
 import (
 	"context"
 	"fmt"
-	"reflect"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/landlord-dev/landlord/internal/applyutil"
 )
 
 // get reads obj (from the cache); found is false when it does not exist.
@@ -26,18 +27,12 @@ func (r *Reconciler) get(ctx context.Context, key client.ObjectKey, obj client.O
 // field manager, unless existing (nil: absent) already holds every field of
 // desired.
 func (r *Reconciler) apply(ctx context.Context, desired, existing client.Object) error {
+	if existing != nil && applyutil.Holds(existing, desired) {
+		return nil
+	}
 	want, err := applyForm(desired)
 	if err != nil {
 		return err
-	}
-	if existing != nil && !reflect.ValueOf(existing).IsNil() {
-		have, err := runtime.DefaultUnstructuredConverter.ToUnstructured(existing)
-		if err != nil {
-			return fmt.Errorf("converting %s: %w", desired.GetName(), err)
-		}
-		if contains(have, want.Object, true) {
-			return nil
-		}
 	}
 	if err := r.Client.Patch(ctx, want, client.Apply, client.FieldOwner(FieldManager), client.ForceOwnership); err != nil {
 		return fmt.Errorf("applying %s %s/%s: %w", want.GetKind(), want.GetNamespace(), want.GetName(), err)
@@ -55,43 +50,6 @@ func applyForm(desired client.Object) (*unstructured.Unstructured, error) {
 	unstructured.RemoveNestedField(m, "metadata", "creationTimestamp")
 	unstructured.RemoveNestedField(m, "spec", "template", "metadata", "creationTimestamp")
 	return &unstructured.Unstructured{Object: m}, nil
-}
-
-// contains says whether have holds every field of want with the same value
-// (lists element by element, of the same length). apiVersion and kind at the
-// top are ignored: cached objects do not carry them.
-func contains(have, want any, top bool) bool {
-	switch w := want.(type) {
-	case map[string]any:
-		h, ok := have.(map[string]any)
-		if !ok {
-			return len(w) == 0 && have == nil
-		}
-		for k, wv := range w {
-			if top && (k == "apiVersion" || k == "kind") {
-				continue
-			}
-			if !contains(h[k], wv, false) {
-				return false
-			}
-		}
-		return true
-	case []any:
-		h, ok := have.([]any)
-		if !ok || len(h) != len(w) {
-			return len(w) == 0 && have == nil
-		}
-		for i := range w {
-			if !contains(h[i], w[i], false) {
-				return false
-			}
-		}
-		return true
-	case nil:
-		return true
-	default:
-		return reflect.DeepEqual(have, want)
-	}
 }
 
 // remove deletes obj if it exists (read from the cache first).
