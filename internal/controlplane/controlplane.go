@@ -135,6 +135,8 @@ func Start(ctx context.Context, opts Options) (_ *ControlPlane, err error) {
 	api := cp.env.ControlPlane.GetAPIServer()
 	api.CertDir = filepath.Join(state, "certs")
 	api.Out, api.Err = opts.Log, opts.Log
+	// envtest's default service range is a /24: too small for a thousand sites.
+	api.Configure().Set("service-cluster-ip-range", "10.96.0.0/16")
 	for k, v := range opts.APIServerArgs {
 		api.Configure().Set(k, v)
 	}
@@ -193,6 +195,8 @@ func Start(ctx context.Context, opts Options) (_ *ControlPlane, err error) {
 			"--kubeconfig="+cp.KubeconfigPath,
 			"--manage-all-nodes=true",
 			"--config="+filepath.Join(opts.BinDir, "kwok-stages.yaml"),
+			// kwok's default pod range is a /24: too small for a thousand sites.
+			"--cidr=10.244.0.0/16",
 		); err != nil {
 			return nil, err
 		}
