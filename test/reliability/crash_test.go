@@ -58,26 +58,7 @@ var life = []stage{
 // (the uninterrupted run's reference: its late status writes have landed).
 func stable(t *testing.T, tn *tenant) snapshot {
 	t.Helper()
-	var last snapshot
-	same := 0
-	testenv.Eventually(t, wait, func() error {
-		s, err := tn.snapshot()
-		if err != nil {
-			return err
-		}
-		if last != nil && diff(last, s) == "" {
-			same++
-		} else {
-			same = 0
-		}
-		last = s
-		if same < 3 {
-			time.Sleep(300 * time.Millisecond)
-			return fmt.Errorf("still changing")
-		}
-		return nil
-	})
-	return last
+	return settle(t, tn.snapshot, func(a, b snapshot) bool { return diff(a, b) == "" })
 }
 
 // live runs one tenant's life with a manager that crashes at its crashAt-th

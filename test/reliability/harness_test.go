@@ -57,25 +57,39 @@ func (h *harness) tenant(prefix string) *tenant {
 // their resourceVersions.
 func settled(t *testing.T, tns ...*tenant) map[string]string {
 	t.Helper()
-	var last map[string]string
-	same := 0
-	testenv.Eventually(t, wait, func() error {
+	read := func() (map[string]string, error) {
 		cur := map[string]string{}
 		for _, tn := range tns {
 			rvs, err := tn.resourceVersions()
 			if err != nil {
-				return err
+				return nil, err
 			}
 			for k, v := range rvs {
 				cur[k] = v
 			}
 		}
-		if last != nil && changed(last, cur) == "" {
+		return cur, nil
+	}
+	return settle(t, read, func(a, b map[string]string) bool { return changed(a, b) == "" })
+}
+
+// settle reads until three reads in a row equal the one before, and returns
+// the last: the controllers (Landlord's and the cluster's) have stopped writing.
+func settle[T any](t *testing.T, read func() (T, error), equal func(a, b T) bool) T {
+	t.Helper()
+	var last T
+	seen, same := false, 0
+	testenv.Eventually(t, wait, func() error {
+		cur, err := read()
+		if err != nil {
+			return err
+		}
+		if seen && equal(last, cur) {
 			same++
 		} else {
 			same = 0
 		}
-		last = cur
+		last, seen = cur, true
 		if same < 3 {
 			time.Sleep(300 * time.Millisecond)
 			return fmt.Errorf("still changing")
