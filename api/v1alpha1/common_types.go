@@ -25,6 +25,15 @@ const (
 	// Finalizer is put on Accounts, Subscriptions and CustomDomains so that their
 	// clean-up (namespace, site data, domain claims) runs before they disappear.
 	Finalizer = "hosting.landlord.dev/finalizer"
+
+	// AppliedAnnotation, on every object Landlord applies, holds a hash of
+	// what Landlord last applied: a child whose hash differs from the desired
+	// one is applied again, which removes the fields Landlord stopped setting.
+	AppliedAnnotation = "hosting.landlord.dev/applied"
+	// PausedAnnotation set to "true" on an Account, Membership, Subscription
+	// or CustomDomain stops every write of Landlord's to it and its children
+	// (but the Paused condition) until it is removed: for maintenance.
+	PausedAnnotation = "hosting.landlord.dev/paused"
 )
 
 // SubjectKind is the kind of identity a member or owner is.

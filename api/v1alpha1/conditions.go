@@ -126,3 +126,20 @@ const (
 	// shows the suspended page.
 	ReasonSiteSuspended = "SiteSuspended"
 )
+
+// Conditions and reasons every kind may carry.
+const (
+	// ConditionPaused: True while the object carries PausedAnnotation "true";
+	// Landlord then writes nothing to it or its children.
+	ConditionPaused = "Paused"
+	// ReasonPaused: the object is paused (PausedAnnotation).
+	ReasonPaused = "Paused"
+	// ReasonNotPaused (Paused=False): the object is reconciled as usual.
+	ReasonNotPaused = "NotPaused"
+	// ReasonReconcileError (Ready=False): the last reconcile failed; the
+	// message is the error. It is retried with backoff.
+	ReasonReconcileError = "ReconcileError"
+	// ReasonGatewayAPIMissing: routes cannot be written because the Gateway
+	// API CRDs are not installed; they are written once they are.
+	ReasonGatewayAPIMissing = "GatewayAPIMissing"
+)

@@ -6,19 +6,15 @@ package account
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -26,6 +22,7 @@ import (
 
 	hostingv1alpha1 "github.com/landlord-dev/landlord/api/v1alpha1"
 	"github.com/landlord-dev/landlord/internal/clock"
+	"github.com/landlord-dev/landlord/internal/kernel"
 	"github.com/landlord-dev/landlord/internal/platform"
 )
 
@@ -66,7 +63,13 @@ type scope struct {
 	members    int32
 	// gone: the finalizer was removed; the account no longer exists.
 	gone bool
+	// paused: the account carries the paused annotation.
+	paused bool
 }
+
+// Stopped ends the phases when the namespace is not the account's to set up
+// (another's, or being deleted).
+func (s *scope) Stopped() bool { return s.nsState == nsNotOwned || s.nsState == nsTerminating }
 
 type namespaceState int
 
@@ -77,56 +80,41 @@ const (
 	nsTerminating
 )
 
-type phaseFunc func(context.Context, *scope) (ctrl.Result, error)
-
-// Reconcile brings one Account's namespace, guard rails, owner binding and
-// status in line with its spec.
+// Reconcile runs get → one deferred status patch → paused? → deletion, or
+// finalizer and the phases (kernel).
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, retErr error) {
 	ctx = ctrl.LoggerInto(ctx, ctrl.LoggerFrom(ctx).WithValues("account", klog.KRef("", req.Name)))
 	acct := &hostingv1alpha1.Account{}
 	if err := r.Get(ctx, req.NamespacedName, acct); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	if acct.DeletionTimestamp.IsZero() && !controllerutil.ContainsFinalizer(acct, hostingv1alpha1.Finalizer) {
-		patch := client.MergeFromWithOptions(acct.DeepCopy(), client.MergeFromWithOptimisticLock{})
-		controllerutil.AddFinalizer(acct, hostingv1alpha1.Finalizer)
-		if err := r.Patch(ctx, acct, patch); err != nil {
-			return ctrl.Result{}, fmt.Errorf("adding the finalizer to account %s: %w", acct.Name, err)
-		}
-	}
-
+	p := kernel.NewPatcher(r.Client, acct)
 	s := &scope{account: acct, namespace: r.Config.AccountNamespace(acct.Name)}
-	before := acct.DeepCopy()
 	defer func() {
 		if s.gone {
 			return
 		}
-		setStatus(s)
-		r.recordTransitions(before, acct)
-		if equality.Semantic.DeepEqual(before.Status, acct.Status) {
+		kernel.SetPaused(acct, s.paused)
+		if !s.paused {
+			setStatus(s)
+		}
+		if _, err := p.Patch(ctx, acct, retErr); err != nil {
+			retErr = errors.Join(retErr, err)
 			return
 		}
-		if err := r.Status().Patch(ctx, acct, client.MergeFrom(before)); err != nil && !apierrors.IsNotFound(err) {
-			retErr = errors.Join(retErr, fmt.Errorf("patching the status of account %s: %w", acct.Name, err))
-		}
+		r.recordTransitions(p.Before().(*hostingv1alpha1.Account), acct)
 	}()
 
+	if s.paused = kernel.Paused(acct); s.paused {
+		return ctrl.Result{}, nil
+	}
 	if !acct.DeletionTimestamp.IsZero() {
 		return r.reconcileDelete(ctx, s)
 	}
-	return runPhases(ctx, s, r.reconcileNamespace, r.reconcileGuardRails, r.reconcileOwnerBinding, r.observeTenants)
-}
-
-// runPhases runs phases in order until one fails or asks to stop (a
-// non-zero result); the later phases depend on the earlier ones.
-func runPhases(ctx context.Context, s *scope, phases ...phaseFunc) (ctrl.Result, error) {
-	for _, phase := range phases {
-		res, err := phase(ctx, s)
-		if err != nil || !res.IsZero() || s.nsState == nsNotOwned {
-			return res, err
-		}
+	if err := kernel.EnsureFinalizer(ctx, r.Client, acct); err != nil {
+		return ctrl.Result{}, err
 	}
-	return ctrl.Result{}, nil
+	return kernel.Run(ctx, s, r.reconcileNamespace, r.reconcileGuardRails, r.reconcileOwnerBinding, r.observeTenants)
 }
 
 // SetupWithManager registers the controller: Accounts, the objects they own,

@@ -10,6 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	hostingv1alpha1 "github.com/landlord-dev/landlord/api/v1alpha1"
+	"github.com/landlord-dev/landlord/internal/kernel"
 )
 
 // reconcileDelete runs a confirmed deletion (admission refuses one while
@@ -42,10 +43,8 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 		return ctrl.Result{}, err
 	}
 
-	patch := client.MergeFromWithOptions(acct.DeepCopy(), client.MergeFromWithOptimisticLock{})
-	controllerutil.RemoveFinalizer(acct, hostingv1alpha1.Finalizer)
-	if err := r.Patch(ctx, acct, patch); err != nil && !apierrors.IsNotFound(err) {
-		return ctrl.Result{}, fmt.Errorf("removing the finalizer of account %s: %w", acct.Name, err)
+	if err := kernel.RemoveFinalizer(ctx, r.Client, acct); err != nil {
+		return ctrl.Result{}, err
 	}
 	s.gone = true
 	return ctrl.Result{}, nil
@@ -62,7 +61,9 @@ func (r *Reconciler) releaseDomainClaims(ctx context.Context, acct *hostingv1alp
 		if c.Spec.Account != acct.Name {
 			continue
 		}
-		if err := r.Delete(ctx, c); client.IgnoreNotFound(err) != nil {
+		// The UID precondition: a claim another account took meanwhile under
+		// the same name (the hostname) is not released by mistake.
+		if err := r.Delete(ctx, c, client.Preconditions{UID: &c.UID}); client.IgnoreNotFound(err) != nil && !apierrors.IsConflict(err) {
 			return fmt.Errorf("releasing domain claim %s of account %s: %w", c.Name, acct.Name, err)
 		}
 	}

@@ -6,16 +6,14 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	hostingv1alpha1 "github.com/landlord-dev/landlord/api/v1alpha1"
-	"github.com/landlord-dev/landlord/internal/applyutil"
+	"github.com/landlord-dev/landlord/internal/kernel"
 	"github.com/landlord-dev/landlord/internal/platform"
 	"github.com/landlord-dev/landlord/internal/rbacbind"
 	"github.com/landlord-dev/landlord/internal/tenancy"
@@ -25,7 +23,6 @@ import (
 // its deletion event normally comes first.
 const terminatingRetry = 5 * time.Second
 
-var applyOpts = []client.ApplyOption{client.FieldOwner(platform.FieldManager), client.ForceOwnership}
 
 // getNamespace reads the account namespace: from the cache when Landlord
 // labels it, else from the API server. found is false when it does not exist.
@@ -67,10 +64,8 @@ func (r *Reconciler) reconcileNamespace(ctx context.Context, s *scope) (ctrl.Res
 		s.nsState = nsTerminating
 		return ctrl.Result{RequeueAfter: terminatingRetry}, nil
 	}
-	if want := tenancy.BuildNamespace(s.account, r.Config); !found || !applyutil.Holds(ns, want) {
-		if err := r.Apply(ctx, want, applyOpts...); err != nil {
-			return ctrl.Result{}, fmt.Errorf("applying namespace %s: %w", s.namespace, err)
-		}
+	if _, err := kernel.Apply(ctx, r.Client, nil, tenancy.BuildNamespace(s.account, r.Config)); err != nil {
+		return ctrl.Result{}, err
 	}
 	s.nsState = nsReady
 	return ctrl.Result{}, nil
@@ -78,34 +73,14 @@ func (r *Reconciler) reconcileNamespace(ctx context.Context, s *scope) (ctrl.Res
 
 // reconcileGuardRails applies the default-deny NetworkPolicy and the LimitRange.
 func (r *Reconciler) reconcileGuardRails(ctx context.Context, s *scope) (ctrl.Result, error) {
-	if err := r.applyIfDiffers(ctx, &networkingv1.NetworkPolicy{}, tenancy.BuildNetworkPolicy(s.account, r.Config)); err != nil {
+	if _, err := kernel.Apply(ctx, r.Client, nil, tenancy.BuildNetworkPolicy(s.account, r.Config)); err != nil {
 		return ctrl.Result{}, fmt.Errorf("applying the NetworkPolicy of account %s: %w", s.account.Name, err)
 	}
-	if err := r.applyIfDiffers(ctx, &corev1.LimitRange{}, tenancy.BuildLimitRange(s.account, r.Config)); err != nil {
+	if _, err := kernel.Apply(ctx, r.Client, nil, tenancy.BuildLimitRange(s.account, r.Config)); err != nil {
 		return ctrl.Result{}, fmt.Errorf("applying the LimitRange of account %s: %w", s.account.Name, err)
 	}
 	s.guardRails = true
 	return ctrl.Result{}, nil
-}
-
-// namedApply is an apply configuration of a namespaced object.
-type namedApply interface {
-	runtime.ApplyConfiguration
-	GetName() *string
-	GetNamespace() *string
-}
-
-// applyIfDiffers applies desired unless the cached object (read into
-// existing) already holds it: a converged account writes nothing.
-func (r *Reconciler) applyIfDiffers(ctx context.Context, existing client.Object, desired namedApply) error {
-	err := r.Get(ctx, types.NamespacedName{Namespace: *desired.GetNamespace(), Name: *desired.GetName()}, existing)
-	if client.IgnoreNotFound(err) != nil {
-		return err
-	}
-	if err == nil && applyutil.Holds(existing, desired) {
-		return nil
-	}
-	return r.Apply(ctx, desired, applyOpts...)
 }
 
 // reconcileOwnerBinding gives spec.owner the Owner role, or the read-only

@@ -7,6 +7,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	hostingv1alpha1 "github.com/landlord-dev/landlord/api/v1alpha1"
+	"github.com/landlord-dev/landlord/internal/kernel"
 )
 
 // setStatus computes the account's status from what this reconcile observed
@@ -14,7 +15,6 @@ import (
 func setStatus(s *scope) {
 	acct := s.account
 	st := &acct.Status
-	st.ObservedGeneration = acct.Generation
 	st.Namespace = ""
 	if s.nsState == nsReady || s.nsState == nsTerminating {
 		st.Namespace = s.namespace
@@ -28,13 +28,7 @@ func setStatus(s *scope) {
 }
 
 func setCondition(acct *hostingv1alpha1.Account, typ string, ok bool, reason, msg string) {
-	status := metav1.ConditionFalse
-	if ok {
-		status = metav1.ConditionTrue
-	}
-	meta.SetStatusCondition(&acct.Status.Conditions, metav1.Condition{
-		Type: typ, Status: status, Reason: reason, Message: msg, ObservedGeneration: acct.Generation,
-	})
+	kernel.SetCondition(acct, typ, ok, reason, msg)
 }
 
 func setNamespaceReadyCondition(s *scope) {

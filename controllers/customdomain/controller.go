@@ -13,8 +13,8 @@ import (
 
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/klog/v2"
@@ -24,16 +24,13 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	hostingv1alpha1 "github.com/landlord-dev/landlord/api/v1alpha1"
-	"github.com/landlord-dev/landlord/internal/applyutil"
 	"github.com/landlord-dev/landlord/internal/clock"
 	"github.com/landlord-dev/landlord/internal/hostname"
+	"github.com/landlord-dev/landlord/internal/kernel"
 	"github.com/landlord-dev/landlord/internal/metrics"
 	"github.com/landlord-dev/landlord/internal/platform"
 	"github.com/landlord-dev/landlord/internal/resolver"
 )
-
-// FieldOwner is Landlord's server-side apply field manager.
-const FieldOwner = client.FieldOwner("landlord")
 
 // Reconciler reconciles CustomDomains.
 type Reconciler struct {
@@ -45,10 +42,30 @@ type Reconciler struct {
 	Clock     clock.Clock
 	Resolver  resolver.Resolver
 	Recorder  events.EventRecorder
-	// CertManager is true when the cert-manager Certificate API is installed
-	// (decided at start-up); CertCache then holds Landlord's Certificates.
-	CertManager bool
-	CertCache   cache.Cache
+	// APIs says whether the Gateway API and cert-manager's API are served
+	// now (both may be installed after Landlord starts); nil: both are.
+	APIs kernel.APIs
+	// Optional caches the kinds of those APIs (HTTPRoute, Certificate),
+	// Landlord's objects only.
+	Optional cache.Cache
+}
+
+// routesServed reports whether the kind of route Landlord writes is served.
+func (r *Reconciler) routesServed() bool {
+	return r.Config.RouteKind == platform.RouteIngress || r.APIs == nil || r.APIs.Served(HTTPRouteGVK)
+}
+
+// certManagerServed reports whether cert-manager's Certificate is served.
+func (r *Reconciler) certManagerServed() bool {
+	return r.APIs == nil || r.APIs.Served(CertificateGVK)
+}
+
+// routeReader is where routes are read from.
+func (r *Reconciler) routeReader() client.Reader {
+	if r.Config.RouteKind == platform.RouteIngress || r.Optional == nil {
+		return r.Client
+	}
+	return r.Optional
 }
 
 // +kubebuilder:rbac:groups=hosting.landlord.dev,resources=customdomains,verbs=get;list;watch;update;patch
@@ -70,7 +87,13 @@ type scope struct {
 	// siblings are the CustomDomains of the same site, self included.
 	siblings []hostingv1alpha1.CustomDomain
 	obs      observed
+	// gone: the finalizer was removed; paused: the paused annotation is set.
+	gone, paused bool
 }
+
+// Stopped: every phase of a domain runs (each decides from what the ones
+// before observed).
+func (s *scope) Stopped() bool { return false }
 
 // eligible reports whether the domain may hold its hostname at all.
 func (s *scope) eligible() bool {
@@ -87,35 +110,35 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	if err := r.Get(ctx, req.NamespacedName, cd); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	if cd.DeletionTimestamp.IsZero() && !controllerutil.ContainsFinalizer(cd, hostingv1alpha1.Finalizer) {
-		before := cd.DeepCopy()
-		controllerutil.AddFinalizer(cd, hostingv1alpha1.Finalizer)
-		if err := r.Patch(ctx, cd, client.MergeFrom(before)); err != nil {
-			return ctrl.Result{}, fmt.Errorf("adding the finalizer: %w", err)
-		}
-	}
-
 	s := &scope{cd: cd, log: log, obs: observed{
 		generation: cd.Generation,
 		now:        r.Clock.Now(),
 		baseDomain: r.Config.BaseDomain,
 	}}
+	p := kernel.NewPatcher(r.Client, cd)
+	defer func() {
+		if s.gone {
+			return
+		}
+		kernel.SetPaused(cd, s.paused)
+		if !s.paused {
+			s.obs.err = retErr
+			s.obs.SetStatus(&cd.Status)
+		}
+		if _, err := p.Patch(ctx, cd, retErr); err != nil {
+			retErr = errors.Join(retErr, err)
+		}
+	}()
+	if s.paused = kernel.Paused(cd); s.paused {
+		return ctrl.Result{}, nil
+	}
 	if !cd.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, r.reconcileDelete(ctx, s)
 	}
-
-	original := cd.DeepCopy()
-	defer func() {
-		s.obs.SetStatus(&cd.Status)
-		if equality.Semantic.DeepEqual(original.Status, cd.Status) {
-			return
-		}
-		if err := r.Status().Patch(ctx, cd, client.MergeFrom(original)); err != nil && !apierrors.IsNotFound(err) {
-			retErr = errors.Join(retErr, fmt.Errorf("patching the status: %w", err))
-		}
-	}()
-
-	phases := []func(context.Context, *scope) (ctrl.Result, error){
+	if err := kernel.EnsureFinalizer(ctx, r.Client, cd); err != nil {
+		return ctrl.Result{}, err
+	}
+	res, err := kernel.Run(ctx, s,
 		r.reconcileHostname,
 		r.reconcileOwner,
 		r.reconcileClaim,
@@ -123,30 +146,17 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 		r.reconcileGate,
 		r.reconcileRoute,
 		r.reconcileCertificate,
-	}
-	var result ctrl.Result
-	for _, phase := range phases {
-		res, err := phase(ctx, s)
-		if err != nil {
-			s.obs.err = err
-			return ctrl.Result{}, err
-		}
-		result = earliest(result, res)
+	)
+	if err != nil {
+		return ctrl.Result{}, err
 	}
 	if s.obs.lookupErr != nil {
-		// Leave the retry to the workqueue's exponential backoff.
-		return ctrl.Result{}, fmt.Errorf("verifying %s: %w", s.obs.record, s.obs.lookupErr)
+		// Retried with the work queue's backoff; Verified and Ready say so.
+		return ctrl.Result{}, kernel.Fail(hostingv1alpha1.ReasonLookupFailed, fmt.Errorf("verifying %s: %w", s.obs.record, s.obs.lookupErr))
 	}
-	return result, nil
+	return res, nil
 }
 
-// earliest merges two results: the sooner requeue wins.
-func earliest(a, b ctrl.Result) ctrl.Result {
-	if a.RequeueAfter == 0 || (b.RequeueAfter > 0 && b.RequeueAfter < a.RequeueAfter) {
-		return b
-	}
-	return a
-}
 
 // after is a requeue at t (at least a second from now).
 func after(now, t time.Time) ctrl.Result {
@@ -170,11 +180,10 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) error {
 			return err
 		}
 	}
-	before := s.cd.DeepCopy()
-	controllerutil.RemoveFinalizer(s.cd, hostingv1alpha1.Finalizer)
-	if err := r.Patch(ctx, s.cd, client.MergeFrom(before)); err != nil && !apierrors.IsNotFound(err) {
-		return fmt.Errorf("removing the finalizer: %w", err)
+	if err := kernel.RemoveFinalizer(ctx, r.Client, s.cd); err != nil {
+		return err
 	}
+	s.gone = true
 	return nil
 }
 
@@ -195,21 +204,12 @@ func (r *Reconciler) reconcileHostname(_ context.Context, s *scope) (ctrl.Result
 // reconcileOwner finds the domain's account (from its namespace's label,
 // never from a field) and its subscription.
 func (r *Reconciler) reconcileOwner(ctx context.Context, s *scope) (ctrl.Result, error) {
-	ns := &corev1.Namespace{}
-	err := r.Get(ctx, client.ObjectKey{Name: s.cd.Namespace}, ns)
-	if err != nil && !apierrors.IsNotFound(err) {
-		return ctrl.Result{}, fmt.Errorf("getting namespace %s: %w", s.cd.Namespace, err)
+	acct, err := kernel.AccountOf(ctx, r.Client, r.Config, s.cd.Namespace)
+	if err != nil {
+		return ctrl.Result{}, err
 	}
-	if name := platform.AccountOfNamespace(ns.Labels); name != "" {
-		acct := &hostingv1alpha1.Account{}
-		err := r.Get(ctx, client.ObjectKey{Name: name}, acct)
-		switch {
-		case apierrors.IsNotFound(err):
-		case err != nil:
-			return ctrl.Result{}, fmt.Errorf("getting account %s: %w", name, err)
-		case acct.DeletionTimestamp.IsZero():
-			s.account = acct
-		}
+	if acct != nil && acct.DeletionTimestamp.IsZero() {
+		s.account = acct
 	}
 	s.obs.noAccount = s.account == nil
 
@@ -371,7 +371,7 @@ func (r *Reconciler) reconcileVerification(ctx context.Context, s *scope) (ctrl.
 	s.obs.dns, s.obs.deadline = State(*v, now, r.Config.LapseGrace)
 	res := after(now, NextCheck(*v, s.cd.CreationTimestamp.Time, r.Config.ReverifyInterval))
 	if s.obs.dns == dnsLapsed {
-		res = earliest(res, after(now, s.obs.deadline))
+		res = kernel.Earliest(res, after(now, s.obs.deadline))
 	}
 	return res, nil
 }
@@ -441,33 +441,26 @@ func (r *Reconciler) reconcileRoute(ctx context.Context, s *scope) (ctrl.Result,
 	if !o.suspended {
 		in.RedirectTo = RedirectTarget(s.cd, s.siblings)
 	}
-	if r.CertManager && tlsAuto(s.cd) {
+	if r.certManagerServed() && tlsAuto(s.cd) {
 		in.TLSSecretName = CertificateSecretName(s.cd)
 	}
-	desired := BuildRoute(r.Config, s.cd, in)
-	existing := emptyRoute(r.Config, s.cd)
-	err := r.Get(ctx, client.ObjectKeyFromObject(existing), existing)
-	if client.IgnoreNotFound(err) != nil {
-		return ctrl.Result{}, fmt.Errorf("getting the route: %w", err)
+	if !r.routesServed() {
+		o.routesMissing = true
+		return ctrl.Result{}, nil
 	}
-	if err != nil || !applyutil.Holds(existing, desired) {
-		if err := r.Patch(ctx, desired, client.Apply, FieldOwner, client.ForceOwnership); err != nil {
-			return ctrl.Result{}, fmt.Errorf("applying the route: %w", err)
-		}
+	if _, err := kernel.Apply(ctx, r.Client, r.routeReader(), BuildRoute(r.Config, s.cd, in)); err != nil {
+		return ctrl.Result{}, err
 	}
 	o.routed, o.redirectTo = true, in.RedirectTo
 	return ctrl.Result{}, nil
 }
 
 func (r *Reconciler) deleteRoute(ctx context.Context, cd *hostingv1alpha1.CustomDomain) error {
-	route := emptyRoute(r.Config, cd)
-	if err := r.Get(ctx, client.ObjectKeyFromObject(route), route); apierrors.IsNotFound(err) {
-		return nil // not in the cache: nothing to delete
+	if !r.routesServed() {
+		return nil // no route can exist
 	}
-	if err := r.Delete(ctx, route); err != nil && !apierrors.IsNotFound(err) {
-		return fmt.Errorf("deleting the route: %w", err)
-	}
-	return nil
+	_, err := kernel.Delete(ctx, r.Client, r.routeReader(), emptyRoute(r.Config, cd))
+	return err
 }
 
 // reconcileCertificate requests a certificate for a routed hostname with TLS
@@ -477,7 +470,7 @@ func (r *Reconciler) reconcileCertificate(ctx context.Context, s *scope) (ctrl.R
 	switch {
 	case !tlsAuto(s.cd):
 		o.cert = certDisabled
-	case !r.CertManager:
+	case !r.certManagerServed():
 		o.cert = certUnavailable
 		return ctrl.Result{}, nil
 	case !o.routed:
@@ -486,11 +479,11 @@ func (r *Reconciler) reconcileCertificate(ctx context.Context, s *scope) (ctrl.R
 	if o.cert != certNone || !o.routed {
 		return ctrl.Result{}, r.deleteCertificate(ctx, s.cd)
 	}
-	cert := BuildCertificate(r.Config, s.cd, o.host, s.account.Name)
-	if err := r.Patch(ctx, cert, client.Apply, FieldOwner, client.ForceOwnership); err != nil {
-		return ctrl.Result{}, fmt.Errorf("applying the certificate: %w", err)
+	live, err := kernel.Apply(ctx, r.Client, r.Optional, BuildCertificate(r.Config, s.cd, o.host, s.account.Name))
+	if err != nil {
+		return ctrl.Result{}, err
 	}
-	ready, msg := certificateReady(cert)
+	ready, msg := certificateReady(live.(*unstructured.Unstructured))
 	o.cert, o.certMsg = certPending, msg
 	if ready {
 		o.cert = certReady
@@ -499,13 +492,11 @@ func (r *Reconciler) reconcileCertificate(ctx context.Context, s *scope) (ctrl.R
 }
 
 func (r *Reconciler) deleteCertificate(ctx context.Context, cd *hostingv1alpha1.CustomDomain) error {
-	if !r.CertManager {
-		return nil
+	if !r.certManagerServed() {
+		return nil // no certificate can exist
 	}
-	if err := r.Delete(ctx, emptyCertificate(cd)); err != nil && !apierrors.IsNotFound(err) {
-		return fmt.Errorf("deleting the certificate: %w", err)
-	}
-	return nil
+	_, err := kernel.Delete(ctx, r.Client, r.Optional, emptyCertificate(cd))
+	return err
 }
 
 // CertificateGVK is cert-manager's Certificate.

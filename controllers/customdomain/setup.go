@@ -6,20 +6,23 @@ import (
 	"time"
 
 	networkingv1 "k8s.io/api/networking/v1"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	hostingv1alpha1 "github.com/landlord-dev/landlord/api/v1alpha1"
 	"github.com/landlord-dev/landlord/internal/clock"
+	"github.com/landlord-dev/landlord/internal/kernel"
 	"github.com/landlord-dev/landlord/internal/platform"
 	"github.com/landlord-dev/landlord/internal/resolver"
 )
@@ -29,28 +32,29 @@ import (
 const hostnameIndex = "hosting.landlord.dev/customdomain-hostname"
 
 // New returns the Reconciler for mgr: DNS through --dns-server (or the
-// system resolver), cert-manager support if its API is installed now.
-func New(mgr ctrl.Manager, cfg platform.Config, clk clock.Clock) (*Reconciler, error) {
-	r := &Reconciler{
+// system resolver); apis says which optional APIs are served, and optional
+// caches their kinds (both nil: every API is served, read through the
+// manager's client).
+func New(mgr ctrl.Manager, cfg platform.Config, clk clock.Clock, apis kernel.APIs, optional cache.Cache) *Reconciler {
+	return &Reconciler{
 		Client:    mgr.GetClient(),
 		APIReader: mgr.GetAPIReader(),
 		Config:    cfg,
 		Clock:     clk,
 		Resolver:  resolver.New(cfg.DNSServer),
 		Recorder:  mgr.GetEventRecorder("landlord-customdomain"),
+		APIs:      apis,
+		Optional:  optional,
 	}
-	_, err := mgr.GetRESTMapper().RESTMapping(CertificateGVK.GroupKind(), CertificateGVK.Version)
-	switch {
-	case meta.IsNoMatchError(err):
-	case err != nil:
-		return nil, fmt.Errorf("looking for the cert-manager API: %w", err)
-	default:
-		r.CertManager = true
-	}
-	return r, nil
 }
 
-// SetupWithManager registers the controller and its watches.
+// HTTPRouteGVK is the Gateway API kind of the domains' routes.
+var HTTPRouteGVK = gatewayv1.SchemeGroupVersion.WithKind("HTTPRoute")
+
+// SetupWithManager registers the controller and its watches. Routes (in
+// Gateway API mode) and Certificates are watched once their APIs are
+// served, which may be after Landlord starts; every domain is reconciled
+// then.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	ctx := context.Background()
 	if err := mgr.GetFieldIndexer().IndexField(ctx, &hostingv1alpha1.CustomDomain{}, hostnameIndex, func(o client.Object) []string {
@@ -61,47 +65,68 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	}); err != nil {
 		return fmt.Errorf("indexing custom domains by hostname: %w", err)
 	}
-
-	var route client.Object = &gatewayv1.HTTPRoute{}
-	if r.Config.RouteKind == platform.RouteIngress {
-		route = &networkingv1.Ingress{}
-	}
+	requeue := kernel.NewRequeue(mgr.GetClient(), func() client.ObjectList { return &hostingv1alpha1.CustomDomainList{} })
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named("customdomain").
 		For(&hostingv1alpha1.CustomDomain{}).
-		Owns(route).
 		Watches(&hostingv1alpha1.CustomDomain{}, handler.EnqueueRequestsFromMapFunc(r.siblingsOf)).
 		Watches(&hostingv1alpha1.DomainClaim{}, handler.EnqueueRequestsFromMapFunc(r.domainsOfClaim)).
-		Watches(&hostingv1alpha1.Subscription{}, handler.EnqueueRequestsFromMapFunc(r.domainsOfSubscription)).
-		Watches(&hostingv1alpha1.Account{}, handler.EnqueueRequestsFromMapFunc(r.domainsOfAccount))
-
-	if r.CertManager {
-		// Certificates come from their own cache, which holds only the ones
-		// Landlord labels: no cluster-wide informer of every Certificate.
-		if r.CertCache == nil {
-			c, err := cache.New(mgr.GetConfig(), cache.Options{
-				Scheme:               mgr.GetScheme(),
-				Mapper:               mgr.GetRESTMapper(),
-				DefaultLabelSelector: managedSelector(),
-				DefaultTransform:     cache.TransformStripManagedFields(),
-			})
-			if err != nil {
-				return fmt.Errorf("creating the certificate cache: %w", err)
-			}
-			if err := mgr.Add(c); err != nil {
-				return err
-			}
-			r.CertCache = c
-		}
-		cert := &unstructured.Unstructured{}
-		cert.SetGroupVersionKind(CertificateGVK)
-		b = b.WatchesRawSource(source.Kind[client.Object](r.CertCache, cert,
-			handler.EnqueueRequestForOwner(mgr.GetScheme(), mgr.GetRESTMapper(), &hostingv1alpha1.CustomDomain{}, handler.OnlyControllerOwner())))
+		// Domains read a subscription's phase, plan limit and existence,
+		// not the rest of its status.
+		Watches(&hostingv1alpha1.Subscription{}, handler.EnqueueRequestsFromMapFunc(r.domainsOfSubscription),
+			builder.WithPredicates(subscriptionMattersToDomains())).
+		Watches(&hostingv1alpha1.Account{}, handler.EnqueueRequestsFromMapFunc(r.domainsOfAccount)).
+		WatchesRawSource(requeue.Source())
+	if r.Config.RouteKind == platform.RouteIngress {
+		b = b.Owns(&networkingv1.Ingress{})
 	}
 	if src := clock.WakeSource(r.Clock, mgr.GetClient(), func() client.ObjectList { return &hostingv1alpha1.CustomDomainList{} }); src != nil {
 		b = b.WatchesRawSource(src)
 	}
-	return b.Complete(r)
+	ctl, err := b.Build(r)
+	if err != nil {
+		return err
+	}
+	if r.APIs == nil {
+		return nil
+	}
+	owned := func(obj client.Object) source.Source {
+		return source.Kind[client.Object](r.Optional, obj,
+			handler.EnqueueRequestForOwner(mgr.GetScheme(), mgr.GetRESTMapper(), &hostingv1alpha1.CustomDomain{}, handler.OnlyControllerOwner()))
+	}
+	if r.Config.RouteKind != platform.RouteIngress {
+		r.APIs.OnServed(HTTPRouteGVK, func() {
+			if err := ctl.Watch(owned(&gatewayv1.HTTPRoute{})); err != nil {
+				mgr.GetLogger().Error(err, "watching HTTPRoutes")
+			}
+			requeue.Fire()
+		})
+	}
+	r.APIs.OnServed(CertificateGVK, func() {
+		cert := &unstructured.Unstructured{}
+		cert.SetGroupVersionKind(CertificateGVK)
+		if err := ctl.Watch(owned(cert)); err != nil {
+			mgr.GetLogger().Error(err, "watching Certificates")
+		}
+		requeue.Fire()
+	})
+	return nil
+}
+
+// subscriptionMattersToDomains passes the subscription events that change
+// what its domains decide: creation, deletion, phase, the plan, and the
+// custom-domain limit.
+func subscriptionMattersToDomains() predicate.Predicate {
+	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
+		o, n := e.ObjectOld.(*hostingv1alpha1.Subscription), e.ObjectNew.(*hostingv1alpha1.Subscription)
+		return o.Status.Phase != n.Status.Phase || o.Spec.Plan != n.Spec.Plan ||
+			!ptrEqual(o.Status.EffectiveLimits.CustomDomains, n.Status.EffectiveLimits.CustomDomains) ||
+			o.DeletionTimestamp.IsZero() != n.DeletionTimestamp.IsZero()
+	}}
+}
+
+func ptrEqual[T comparable](a, b *T) bool {
+	return (a == nil && b == nil) || (a != nil && b != nil && *a == *b)
 }
 
 func managedSelector() labels.Selector {
@@ -176,11 +201,7 @@ func metav1IsControlledBy(obj client.Object, owner client.Object) bool {
 	return metav1.IsControlledBy(obj, owner)
 }
 
-// Setup creates the Reconciler and registers it with mgr.
-func Setup(mgr ctrl.Manager, cfg platform.Config, clk clock.Clock) error {
-	r, err := New(mgr, cfg, clk)
-	if err != nil {
-		return err
-	}
-	return r.SetupWithManager(mgr)
+// Setup builds the Reconciler and registers it with mgr.
+func Setup(mgr ctrl.Manager, cfg platform.Config, clk clock.Clock, apis kernel.APIs, optional cache.Cache) error {
+	return New(mgr, cfg, clk, apis, optional).SetupWithManager(mgr)
 }

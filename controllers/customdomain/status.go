@@ -55,6 +55,8 @@ type observed struct {
 	routed      bool
 	suspended   bool
 	redirectTo  string
+	// routesMissing: the Gateway API is not served, so no route was written.
+	routesMissing bool
 	cert        certState
 	certMsg     string
 	// err is a failure that stopped the reconcile; the other conditions are
@@ -162,6 +164,11 @@ func (o *observed) routedCondition() metav1.Condition {
 		}
 		return cond(t, true, hostingv1alpha1.ReasonReconciled, fmt.Sprintf("%s is routed to the site %s", o.host, o.sub.Name))
 	}
+	if o.routesMissing {
+		return cond(t, false, hostingv1alpha1.ReasonGatewayAPIMissing,
+			"the Gateway API CRDs (gateway.networking.k8s.io/v1 HTTPRoute) are not installed, so the hostname cannot be routed; "+
+				"install them (make install-gateway-api, or the Gateway API standard-install manifest): Landlord routes it without a restart")
+	}
 	if !o.dns.routable() {
 		v := o.verifiedCondition()
 		return cond(t, false, v.Reason, "the hostname is routed once its TXT record is verified")
@@ -195,9 +202,6 @@ func (o *observed) certificateCondition() metav1.Condition {
 // because cert-manager is not installed).
 func (o *observed) readyCondition(routed, cert metav1.Condition) metav1.Condition {
 	const t = hostingv1alpha1.ConditionReady
-	if o.err != nil {
-		return cond(t, false, hostingv1alpha1.ReasonProgressing, "reconciling failed and is retried: "+o.err.Error())
-	}
 	if routed.Status != metav1.ConditionTrue {
 		return cond(t, false, routed.Reason, routed.Message)
 	}
@@ -221,10 +225,8 @@ func (o *observed) SetStatus(st *hostingv1alpha1.CustomDomainStatus) {
 		meta.SetStatusCondition(&st.Conditions, c)
 	}
 	if o.err != nil {
-		set(o.readyCondition(metav1.Condition{}, metav1.Condition{}))
-		return
+		return // the kernel's patch helper says on Ready why the reconcile failed
 	}
-	st.ObservedGeneration = o.generation
 	st.Phase = o.Phase()
 	if o.claim != claimHeld {
 		st.Verification = hostingv1alpha1.Verification{}

@@ -11,9 +11,9 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/klog/v2"
@@ -25,6 +25,7 @@ import (
 
 	hostingv1alpha1 "github.com/landlord-dev/landlord/api/v1alpha1"
 	"github.com/landlord-dev/landlord/internal/clock"
+	"github.com/landlord-dev/landlord/internal/kernel"
 	"github.com/landlord-dev/landlord/internal/platform"
 	"github.com/landlord-dev/landlord/internal/rbacbind"
 	"github.com/landlord-dev/landlord/internal/tenancy"
@@ -48,6 +49,8 @@ type Reconciler struct {
 
 // scope is what one reconcile observed and decided.
 type scope struct {
+	// paused: the membership carries the paused annotation.
+	paused bool
 	membership *hostingv1alpha1.Membership
 	// account is the Account of the membership's namespace, nil if none.
 	account *hostingv1alpha1.Account
@@ -69,18 +72,22 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 		return ctrl.Result{}, nil // the binding goes with it (owner reference)
 	}
 
+	p := kernel.NewPatcher(r.Client, m)
 	s := &scope{membership: m}
-	before := m.DeepCopy()
 	defer func() {
-		setStatus(s)
-		r.recordTransitions(before, m)
-		if equality.Semantic.DeepEqual(before.Status, m.Status) {
+		kernel.SetPaused(m, s.paused)
+		if !s.paused {
+			setStatus(s)
+		}
+		if _, err := p.Patch(ctx, m, retErr); err != nil {
+			retErr = errors.Join(retErr, err)
 			return
 		}
-		if err := r.Status().Patch(ctx, m, client.MergeFrom(before)); err != nil && !apierrors.IsNotFound(err) {
-			retErr = errors.Join(retErr, fmt.Errorf("patching the status of membership %s/%s: %w", m.Namespace, m.Name, err))
-		}
+		r.recordTransitions(p.Before().(*hostingv1alpha1.Membership), m)
 	}()
+	if s.paused = kernel.Paused(m); s.paused {
+		return ctrl.Result{}, nil
+	}
 
 	if err := r.resolveAccount(ctx, s); err != nil {
 		return ctrl.Result{}, err
@@ -150,14 +157,8 @@ func (r *Reconciler) reconcileBinding(ctx context.Context, s *scope) error {
 
 // deleteBinding deletes the binding if the cache still knows it.
 func (r *Reconciler) deleteBinding(ctx context.Context, namespace, name string) error {
-	err := r.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, &rbacv1.RoleBinding{})
-	if apierrors.IsNotFound(err) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("reading RoleBinding %s/%s: %w", namespace, name, err)
-	}
-	return rbacbind.Delete(ctx, r.Client, namespace, name)
+	_, err := kernel.Delete(ctx, r.Client, nil, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name}})
+	return err
 }
 
 // SetupWithManager registers the controller: Memberships, their

@@ -4,12 +4,11 @@ import (
 	"fmt"
 	"time"
 
-	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	hostingv1alpha1 "github.com/landlord-dev/landlord/api/v1alpha1"
+	"github.com/landlord-dev/landlord/internal/kernel"
 )
 
 // expired: spec.expiresAt has passed at now.
@@ -62,19 +61,12 @@ func duplicateOf(m *hostingv1alpha1.Membership, all []hostingv1alpha1.Membership
 // setStatus computes the membership's status from this reconcile's observations.
 func setStatus(s *scope) {
 	m := s.membership
-	m.Status.ObservedGeneration = m.Generation
 	m.Status.Phase = hostingv1alpha1.MembershipActive
 	ready, reason, msg := readiness(s)
 	if s.expired {
 		m.Status.Phase = hostingv1alpha1.MembershipExpired
 	}
-	status := metav1.ConditionFalse
-	if ready {
-		status = metav1.ConditionTrue
-	}
-	meta.SetStatusCondition(&m.Status.Conditions, metav1.Condition{
-		Type: hostingv1alpha1.ConditionReady, Status: status, Reason: reason, Message: msg, ObservedGeneration: m.Generation,
-	})
+	kernel.SetCondition(m, hostingv1alpha1.ConditionReady, ready, reason, msg)
 }
 
 func readiness(s *scope) (ready bool, reason, msg string) {

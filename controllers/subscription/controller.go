@@ -13,19 +13,23 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/workqueue"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	v1 "github.com/landlord-dev/landlord/api/v1alpha1"
 	"github.com/landlord-dev/landlord/internal/clock"
+	"github.com/landlord-dev/landlord/internal/kernel"
 	"github.com/landlord-dev/landlord/internal/metrics"
 	"github.com/landlord-dev/landlord/internal/platform"
 )
@@ -46,7 +50,18 @@ type Reconciler struct {
 	Config   platform.Config
 	Clock    clock.Clock
 	Recorder events.EventRecorder
+	// APIs says whether the Gateway API is served (nil: assume it is).
+	APIs kernel.APIs
+	// Optional is the cache of the kinds that may be installed after
+	// Landlord starts (HTTPRoute, ReferenceGrant); nil: Client.
+	Optional cache.Cache
+
+	// quotaBackoff spaces out retries of a volume the quota refuses.
+	quotaBackoff workqueue.TypedRateLimiter[types.UID]
 }
+
+// HTTPRouteGVK is the Gateway API kind the site routes are.
+var HTTPRouteGVK = gatewayv1.SchemeGroupVersion.WithKind("HTTPRoute")
 
 // +kubebuilder:rbac:groups=hosting.landlord.dev,resources=subscriptions,verbs=get;list;watch;patch;update
 // +kubebuilder:rbac:groups=hosting.landlord.dev,resources=subscriptions/status,verbs=get;patch;update
@@ -76,6 +91,8 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.Recorder == nil {
 		r.Recorder = mgr.GetEventRecorder("landlord-subscription")
 	}
+	r.quotaBackoff = workqueue.NewTypedItemExponentialFailureRateLimiter[types.UID](2*time.Second, 5*time.Minute)
+	requeue := kernel.NewRequeue(mgr.GetClient(), func() client.ObjectList { return &v1.SubscriptionList{} })
 
 	b := ctrl.NewControllerManagedBy(mgr).
 		For(&v1.Subscription{}).
@@ -87,24 +104,42 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&v1.SiteTemplate{}, handler.EnqueueRequestsFromMapFunc(r.byIndex(indexTemplate))).
 		Watches(&v1.Account{}, handler.EnqueueRequestsFromMapFunc(r.ofAccount)).
 		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(r.inNamespace(func(o client.Object) string { return o.GetName() }))).
+		// The quota's status.used moves with every pod: only a change of
+		// what Landlord set matters here.
 		Watches(&corev1.ResourceQuota{}, handler.EnqueueRequestsFromMapFunc(r.inNamespace(client.Object.GetNamespace)),
-			builder.WithPredicates(namedPredicate(platform.QuotaName))).
+			builder.WithPredicates(namedPredicate(platform.QuotaName), kernel.IgnoreStatusOnly())).
 		Watches(&v1.CustomDomain{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
 			return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: o.GetNamespace(), Name: o.(*v1.CustomDomain).Spec.Subscription}}}
-		}))
+		})).
+		WatchesRawSource(requeue.Source())
 	if r.Config.RouteKind == platform.RouteIngress {
 		b = b.Owns(&networkingv1.Ingress{})
-	} else {
-		b = b.Owns(&gatewayv1.HTTPRoute{})
 	}
 	if src := clock.WakeSource(r.Clock, mgr.GetClient(), func() client.ObjectList { return &v1.SubscriptionList{} }); src != nil {
 		b = b.WatchesRawSource(src)
 	}
-	return b.Complete(r)
+	ctl, err := b.Build(r)
+	if err != nil {
+		return err
+	}
+	if r.Config.RouteKind == platform.RouteIngress || r.APIs == nil {
+		return nil
+	}
+	// The Gateway API may come after Landlord: watch the routes once it is
+	// served, and reconcile every subscription then to write them.
+	r.APIs.OnServed(HTTPRouteGVK, func() {
+		routes := source.Kind(r.Optional, &gatewayv1.HTTPRoute{},
+			handler.TypedEnqueueRequestForOwner[*gatewayv1.HTTPRoute](mgr.GetScheme(), mgr.GetRESTMapper(), &v1.Subscription{}, handler.OnlyControllerOwner()))
+		if err := ctl.Watch(routes); err != nil {
+			mgr.GetLogger().Error(err, "watching HTTPRoutes")
+		}
+		requeue.Fire()
+	})
+	return nil
 }
 
-// Reconcile runs get → finalizer → one deferred status patch → deletion or
-// the phases.
+// Reconcile runs get → one deferred status patch → paused? → deletion, or
+// finalizer and the phases.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, retErr error) {
 	sub := &v1.Subscription{}
 	if err := r.Client.Get(ctx, req.NamespacedName, sub); err != nil {
@@ -112,26 +147,20 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	}
 	ctx = ctrl.LoggerInto(ctx, ctrl.LoggerFrom(ctx).WithValues("subscription", klog.KObj(sub)))
 
-	if sub.DeletionTimestamp.IsZero() && !controllerutil.ContainsFinalizer(sub, v1.Finalizer) {
-		patch := client.MergeFrom(sub.DeepCopy())
-		controllerutil.AddFinalizer(sub, v1.Finalizer)
-		if err := r.Client.Patch(ctx, sub, patch); err != nil {
-			return ctrl.Result{}, fmt.Errorf("adding the finalizer: %w", err)
-		}
-	}
-
+	p := kernel.NewPatcher(r.Client, sub)
 	s := &scope{sub: sub, old: sub.Status.DeepCopy(), now: r.Clock.Now()}
-	defer func() {
-		if err := r.patchStatus(ctx, s); err != nil {
-			retErr = errors.Join(retErr, err)
-		}
-	}()
+	defer func() { retErr = errors.Join(retErr, r.patchStatus(ctx, p, s, retErr)) }()
 
+	if s.paused = kernel.Paused(sub); s.paused {
+		return ctrl.Result{}, nil
+	}
 	if !sub.DeletionTimestamp.IsZero() {
 		return r.reconcileDelete(ctx, s)
 	}
-
-	phases := []func(context.Context, *scope) (ctrl.Result, error){
+	if err := kernel.EnsureFinalizer(ctx, r.Client, sub); err != nil {
+		return ctrl.Result{}, err
+	}
+	return kernel.Run(ctx, s,
 		r.resolveAccount,
 		r.resolveSpec,
 		r.computeLifecycle,
@@ -140,18 +169,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 		r.applySuspendedPlumbing,
 		r.reconcileSite,
 		r.observe,
-	}
-	for _, phase := range phases {
-		pr, err := phase(ctx, s)
-		res = lowest(res, pr)
-		if err != nil {
-			return res, err
-		}
-		if s.stop {
-			break
-		}
-	}
-	return res, nil
+	)
 }
 
 // reconcileDelete removes the site at once, whatever the phase, as
@@ -185,10 +203,8 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 }
 
 func (r *Reconciler) releaseFinalizer(ctx context.Context, s *scope) error {
-	patch := client.MergeFrom(s.sub.DeepCopy())
-	controllerutil.RemoveFinalizer(s.sub, v1.Finalizer)
-	if err := r.Client.Patch(ctx, s.sub, patch); err != nil {
-		return fmt.Errorf("removing the finalizer: %w", err)
+	if err := kernel.RemoveFinalizer(ctx, r.Client, s.sub); err != nil {
+		return err
 	}
 	s.gone = true
 	return nil
@@ -203,20 +219,20 @@ func (r *Reconciler) namespaceTerminating(ctx context.Context, name string) (boo
 	return found && !ns.DeletionTimestamp.IsZero(), nil
 }
 
-// patchStatus writes the status computed in this reconcile, once, if it
-// changed, and records an Event when the phase changed.
-func (r *Reconciler) patchStatus(ctx context.Context, s *scope) error {
-	if s.gone || !s.statusComputed {
+// patchStatus writes what this reconcile found, once, and records an Event
+// when the phase changed. A failed reconcile still reports the phase it
+// computed, and Ready=False says why it failed (kernel.Patcher).
+func (r *Reconciler) patchStatus(ctx context.Context, p *kernel.Patcher, s *scope, reconcileErr error) error {
+	if s.gone {
 		return nil
 	}
-	s.sub.Status.ObservedGeneration = s.sub.Generation
-	if equality.Semantic.DeepEqual(*s.old, s.sub.Status) {
-		return nil
+	kernel.SetPaused(s.sub, s.paused)
+	if reconcileErr != nil && !s.statusComputed && s.life.Phase != "" {
+		setLifecycleStatus(s)
 	}
-	base := s.sub.DeepCopy()
-	base.Status = *s.old
-	if err := r.Client.Status().Patch(ctx, s.sub, client.MergeFrom(base)); err != nil {
-		return fmt.Errorf("patching the status: %w", err)
+	wrote, err := p.Patch(ctx, s.sub, reconcileErr)
+	if err != nil || !wrote {
+		return err
 	}
 	if p := s.sub.Status.Phase; p != s.old.Phase && p != "" {
 		kind := corev1.EventTypeNormal
@@ -258,14 +274,6 @@ func truncate(s string, n int) string {
 		return s[:n]
 	}
 	return s
-}
-
-// lowest combines phase results: the earliest requeue wins.
-func lowest(a, b ctrl.Result) ctrl.Result {
-	if b.RequeueAfter > 0 && (a.RequeueAfter == 0 || b.RequeueAfter < a.RequeueAfter) {
-		a.RequeueAfter = b.RequeueAfter
-	}
-	return a
 }
 
 // untilNext is the requeue for a deadline (a little after, so that the

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -17,40 +16,31 @@ import (
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	v1 "github.com/landlord-dev/landlord/api/v1alpha1"
+	"github.com/landlord-dev/landlord/internal/kernel"
 	"github.com/landlord-dev/landlord/internal/lifecycle"
 	"github.com/landlord-dev/landlord/internal/platform"
 	"github.com/landlord-dev/landlord/internal/site"
 )
 
-// resolveAccount finds the account from the namespace's label (never from a
-// field); without one the subscription stays Pending and nothing is touched.
+// resolveAccount finds the account from the namespace (kernel.AccountOf,
+// never from a field); without one the subscription stays Pending and
+// nothing is touched.
 func (r *Reconciler) resolveAccount(ctx context.Context, s *scope) (ctrl.Result, error) {
-	ns := &corev1.Namespace{}
-	found, err := r.get(ctx, client.ObjectKey{Name: s.sub.Namespace}, ns)
+	acct, err := kernel.AccountOf(ctx, r.Client, r.Config, s.sub.Namespace)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if found {
-		s.accountName = platform.AccountOfNamespace(ns.Labels)
+	if acct != nil {
+		s.account, s.accountName = acct, acct.Name
+		s.url = site.URL(r.Config, s.sub.Name, acct.Name)
+		return ctrl.Result{}, nil
 	}
-	if s.accountName != "" {
-		acct := &v1.Account{}
-		if found, err = r.get(ctx, client.ObjectKey{Name: s.accountName}, acct); err != nil {
-			return ctrl.Result{}, err
-		}
-		if found {
-			s.account = acct
-			s.url = site.URL(r.Config, s.sub.Name, s.accountName)
-		}
+	s.problem = &problem{v1.ReasonNoAccount, kernel.NoAccountMessage(r.Config, s.sub.Namespace)}
+	s.life = lifecycle.Result{Phase: v1.PhasePending, Reason: v1.ReasonNoAccount}
+	if s.sub.DeletionTimestamp.IsZero() {
+		setStatus(s)
 	}
-	if s.account == nil {
-		s.problem = &problem{v1.ReasonNoAccount, fmt.Sprintf("namespace %s belongs to no Account (label %s)", s.sub.Namespace, v1.AccountLabel)}
-		s.life = lifecycle.Result{Phase: v1.PhasePending, Reason: v1.ReasonNoAccount}
-		if s.sub.DeletionTimestamp.IsZero() {
-			setStatus(s)
-		}
-		s.stop = true
-	}
+	s.stop = true
 	return ctrl.Result{}, nil
 }
 
@@ -168,15 +158,7 @@ func (r *Reconciler) applyQuota(ctx context.Context, s *scope) (ctrl.Result, err
 			all = append(all, v1.Limits{Storage: site.RequestOf(v)})
 		}
 	}
-	existing := &corev1.ResourceQuota{}
-	found, err := r.get(ctx, client.ObjectKey{Namespace: s.sub.Namespace, Name: platform.QuotaName}, existing)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	if !found {
-		existing = nil
-	}
-	return ctrl.Result{}, r.apply(ctx, site.Quota(s.sub.Namespace, s.account, all), existing)
+	return ctrl.Result{}, r.apply(ctx, site.Quota(s.sub.Namespace, s.account, all))
 }
 
 // quotaShare is one subscription's part of the namespace quota (nil: none).
@@ -249,21 +231,10 @@ func (r *Reconciler) builtLimits(ctx context.Context, sub *v1.Subscription) (*v1
 // suspended page (kept for as long as the account has subscriptions, so that
 // a suspension, of this site or of a custom domain's, routes at once).
 func (r *Reconciler) applySuspendedPlumbing(ctx context.Context, s *scope) (ctrl.Result, error) {
-	desired := site.SuspendedPlumbing(r.Config, s.sub.Namespace, s.account)
-	var existing client.Object
-	if r.Config.RouteKind == platform.RouteIngress {
-		existing = &corev1.Service{}
-	} else {
-		existing = &gatewayv1.ReferenceGrant{}
+	if !r.routesServed() {
+		return ctrl.Result{}, nil
 	}
-	found, err := r.get(ctx, client.ObjectKeyFromObject(desired), existing)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	if !found {
-		existing = nil
-	}
-	return ctrl.Result{}, r.apply(ctx, desired, existing)
+	return ctrl.Result{}, r.apply(ctx, site.SuspendedPlumbing(r.Config, s.sub.Namespace, s.account))
 }
 
 // reconcileSite applies the site objects for the phase: serving (Trialing,
@@ -290,48 +261,38 @@ func (r *Reconciler) reconcileSite(ctx context.Context, s *scope) (ctrl.Result, 
 		}
 	}
 	var res ctrl.Result
-	if err := r.apply(ctx, vol, s.volume); err != nil {
+	if err := r.apply(ctx, vol); err != nil {
 		if !apierrors.IsForbidden(err) {
 			return ctrl.Result{}, err
 		}
 		// Quota admission refuses the claim until the quota controller has
-		// caught up with the quota just raised: retry soon, without backoff,
-		// and do not hold the rest of the site back.
+		// caught up with the quota just raised: retry soon, backing off while
+		// it keeps refusing, and do not hold the rest of the site back.
 		s.resizePending = fmt.Sprintf("waiting for the namespace quota: %v", err)
-		res.RequeueAfter = 2 * time.Second
+		res.RequeueAfter = r.quotaBackoff.When(s.sub.UID)
+	} else {
+		r.quotaBackoff.Forget(s.sub.UID)
 	}
-	if err := r.apply(ctx, site.Deployment(st), s.deployment); err != nil {
+	if err := r.apply(ctx, site.Deployment(st)); err != nil {
 		return ctrl.Result{}, err
 	}
-	svc := &corev1.Service{}
-	found, err := r.get(ctx, client.ObjectKey{Namespace: s.sub.Namespace, Name: platform.SiteName(s.sub.Name)}, svc)
-	if err != nil {
+	if err := r.apply(ctx, site.Service(st)); err != nil {
 		return ctrl.Result{}, err
 	}
-	if !found {
-		svc = nil
+	if !r.routesServed() {
+		s.routesMissing = true
+		return res, nil
 	}
-	if err := r.apply(ctx, site.Service(st), svc); err != nil {
-		return ctrl.Result{}, err
-	}
-	route := r.newRoute()
-	if found, err = r.get(ctx, client.ObjectKey{Namespace: s.sub.Namespace, Name: platform.SiteName(s.sub.Name)}, route); err != nil {
-		return ctrl.Result{}, err
-	}
-	if !found {
-		route = nil
-	}
-	if err := r.apply(ctx, site.Route(st), route); err != nil {
+	if err := r.apply(ctx, site.Route(st)); err != nil {
 		return ctrl.Result{}, err
 	}
 	return res, nil
 }
 
-func (r *Reconciler) newRoute() client.Object {
-	if r.Config.RouteKind == platform.RouteIngress {
-		return &networkingv1.Ingress{}
-	}
-	return &gatewayv1.HTTPRoute{}
+// routesServed reports whether the kind of route Landlord writes is served:
+// Ingress always is; the Gateway API may be installed after Landlord starts.
+func (r *Reconciler) routesServed() bool {
+	return r.Config.RouteKind == platform.RouteIngress || r.APIs == nil || r.APIs.Served(HTTPRouteGVK)
 }
 
 // readSite reads the site's Deployment and volume into the scope.
@@ -373,6 +334,9 @@ func (r *Reconciler) removeSite(ctx context.Context, s *scope) error {
 		if _, isIngress := obj.(*networkingv1.Ingress); isIngress && r.Config.RouteKind != platform.RouteIngress {
 			continue
 		}
+		if _, isRoute := obj.(*gatewayv1.HTTPRoute); isRoute && !r.routesServed() {
+			continue
+		}
 		if err := r.remove(ctx, obj); err != nil {
 			return err
 		}
@@ -389,7 +353,7 @@ func (r *Reconciler) removeSite(ctx context.Context, s *scope) error {
 			account = vol.Labels[v1.AccountLabel]
 		}
 		s.volume = vol
-		return r.apply(ctx, site.RetainedVolume(account, vol), nil)
+		return r.apply(ctx, site.RetainedVolume(account, vol))
 	}
 	s.volume = nil
 	return r.remove(ctx, vol)

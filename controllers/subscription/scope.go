@@ -40,9 +40,16 @@ type scope struct {
 	// resizePending says why the volume is not (yet) as the limits want it.
 	resizePending string
 
-	// stop ends the phases early; statusComputed says status is to be written.
-	stop, statusComputed, gone bool
+	// routesMissing: the Gateway API is not served, so no route was written.
+	routesMissing bool
+
+	// stop ends the phases early; statusComputed says the whole status was
+	// computed; paused: the object is paused (nothing but that is written).
+	stop, statusComputed, gone, paused bool
 }
+
+// Stopped ends the phases early (kernel.Stopper).
+func (s *scope) Stopped() bool { return s.stop }
 
 type problem struct{ reason, message string }
 

@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	v1 "github.com/landlord-dev/landlord/api/v1alpha1"
+	"github.com/landlord-dev/landlord/internal/kernel"
 	"github.com/landlord-dev/landlord/internal/site"
 )
 
@@ -17,6 +18,32 @@ import (
 func setStatus(s *scope) {
 	st := &s.sub.Status
 	s.statusComputed = true
+	setLifecycleStatus(s)
+	st.EffectiveLimits = v1.Limits{}
+	if s.limits != nil {
+		st.EffectiveLimits = *s.limits
+	}
+	st.Site = v1.SiteStatus{}
+	if s.deployment != nil && s.life.Phase != v1.PhaseTerminated {
+		st.Site = v1.SiteStatus{
+			URL:      s.url,
+			Template: s.deployment.Annotations[site.TemplateAnnotation],
+			Ready:    available(s.deployment),
+		}
+	}
+
+	setOverQuota(s)
+	setLimitsApplied(s)
+	setSiteReady(s)
+	setRouted(s)
+	setReady(s)
+}
+
+// setLifecycleStatus sets what the lifecycle alone decides: the phase, its
+// deadlines and the Suspended and RenewalDue conditions. A reconcile that
+// failed later still reports these.
+func setLifecycleStatus(s *scope) {
+	st := &s.sub.Status
 	st.Phase = s.life.Phase
 	switch {
 	case s.life.Since != nil:
@@ -31,25 +58,8 @@ func setStatus(s *scope) {
 	st.RenewalDueAt = mtime(s.life.RenewalDueAt)
 	st.SuspendAt = mtime(s.life.SuspendAt)
 	st.TerminateAt = mtime(s.life.TerminateAt)
-	st.EffectiveLimits = v1.Limits{}
-	if s.limits != nil {
-		st.EffectiveLimits = *s.limits
-	}
-	st.Site = v1.SiteStatus{}
-	if s.deployment != nil && s.life.Phase != v1.PhaseTerminated {
-		st.Site = v1.SiteStatus{
-			URL:      s.url,
-			Template: s.deployment.Annotations[site.TemplateAnnotation],
-			Ready:    available(s.deployment),
-		}
-	}
-
 	setSuspended(s)
 	setRenewalDue(s)
-	setOverQuota(s)
-	setLimitsApplied(s)
-	setSiteReady(s)
-	setReady(s)
 }
 
 func mtime(t *time.Time) *metav1.Time {
@@ -66,13 +76,22 @@ func available(d *appsv1.Deployment) bool {
 }
 
 func set(s *scope, typ string, ok bool, reason, msg string) {
-	status := metav1.ConditionFalse
-	if ok {
-		status = metav1.ConditionTrue
+	kernel.SetCondition(s.sub, typ, ok, reason, msg)
+}
+
+// setRouted says whether the site's default hostname is routed; without the
+// Gateway API it cannot be, and the condition says how to install it.
+func setRouted(s *scope) {
+	switch {
+	case s.routesMissing:
+		set(s, v1.ConditionRouted, false, v1.ReasonGatewayAPIMissing,
+			"the Gateway API CRDs (gateway.networking.k8s.io/v1 HTTPRoute, ReferenceGrant) are not installed, so the site has no route; "+
+				"install them (make install-gateway-api, or the Gateway API standard-install manifest): Landlord writes the route without a restart")
+	case s.problem != nil && s.deployment == nil, s.life.Phase == v1.PhaseTerminated, s.life.Phase == v1.PhasePending:
+		meta.RemoveStatusCondition(&s.sub.Status.Conditions, v1.ConditionRouted)
+	default:
+		set(s, v1.ConditionRouted, true, v1.ReasonReconciled, "")
 	}
-	meta.SetStatusCondition(&s.sub.Status.Conditions, metav1.Condition{
-		Type: typ, Status: status, Reason: reason, Message: msg, ObservedGeneration: s.sub.Generation,
-	})
 }
 
 func setSuspended(s *scope) {
@@ -166,8 +185,8 @@ func setReady(s *scope) {
 		c := meta.FindStatusCondition(s.sub.Status.Conditions, v1.ConditionSuspended)
 		set(s, v1.ConditionReady, false, c.Reason, c.Message)
 	default:
-		for _, typ := range []string{v1.ConditionLimitsApplied, v1.ConditionSiteReady} {
-			if c := meta.FindStatusCondition(s.sub.Status.Conditions, typ); c.Status != metav1.ConditionTrue {
+		for _, typ := range []string{v1.ConditionLimitsApplied, v1.ConditionSiteReady, v1.ConditionRouted} {
+			if c := meta.FindStatusCondition(s.sub.Status.Conditions, typ); c != nil && c.Status != metav1.ConditionTrue {
 				set(s, v1.ConditionReady, false, c.Reason, c.Message)
 				return
 			}

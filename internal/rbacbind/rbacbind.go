@@ -15,23 +15,14 @@ import (
 	rbacv1ac "k8s.io/client-go/applyconfigurations/rbac/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/landlord-dev/landlord/internal/applyutil"
-	"github.com/landlord-dev/landlord/internal/platform"
+	"github.com/landlord-dev/landlord/internal/kernel"
 )
 
 // Apply server-side applies rb unless the binding c reads (Landlord's
 // cache) already holds it; when the existing binding has another roleRef,
 // it deletes that binding first.
 func Apply(ctx context.Context, c client.Client, rb *rbacv1ac.RoleBindingApplyConfiguration) error {
-	existing := &rbacv1.RoleBinding{}
-	err := c.Get(ctx, client.ObjectKey{Namespace: *rb.Namespace, Name: *rb.Name}, existing)
-	if client.IgnoreNotFound(err) != nil {
-		return fmt.Errorf("reading RoleBinding %s/%s: %w", *rb.Namespace, *rb.Name, err)
-	}
-	if err == nil && applyutil.Holds(existing, rb) {
-		return nil
-	}
-	err = c.Apply(ctx, rb, client.FieldOwner(platform.FieldManager), client.ForceOwnership)
+	_, err := kernel.Apply(ctx, c, nil, rb)
 	if err == nil {
 		return nil
 	}
@@ -42,7 +33,7 @@ func Apply(ctx context.Context, c client.Client, rb *rbacv1ac.RoleBindingApplyCo
 	if err := c.Delete(ctx, old); client.IgnoreNotFound(err) != nil {
 		return fmt.Errorf("deleting RoleBinding %s/%s to change its role: %w", *rb.Namespace, *rb.Name, err)
 	}
-	if err := c.Apply(ctx, rb, client.FieldOwner(platform.FieldManager), client.ForceOwnership); err != nil {
+	if _, err := kernel.Apply(ctx, c, nil, rb); err != nil {
 		return fmt.Errorf("re-creating RoleBinding %s/%s with role %s: %w", *rb.Namespace, *rb.Name, *rb.RoleRef.Name, err)
 	}
 	return nil
