@@ -57,7 +57,7 @@ echo "run-local: starting Landlord"
   --metrics-bind-address "$METRICS_ADDR" --health-probe-bind-address "$PROBE_ADDR" \
   --suspended-page-bind-address "$PAGE_ADDR" \
   --base-domain sites.landlord.localhost \
-  --domain-reverify-interval 1m ${LANDLORD_ARGS:-} > >(sed -u 's/^/[landlord] /') 2>&1 &
+  --domain-reverify-interval 1m --log-format=console --zap-stacktrace-level=panic ${LANDLORD_ARGS:-} > >(sed -u 's/^/[landlord] /') 2>&1 &
 pids+=($!)
 
 echo "run-local: applying config/samples"
