@@ -31,9 +31,12 @@ export LANDLORD_BIN_DIR := $(BIN)
 CONTROLLER_GEN := $(BIN)/controller-gen-$(CONTROLLER_GEN_VERSION)
 KUSTOMIZE      := $(BIN)/kustomize-$(KUSTOMIZE_VERSION)
 KWOK           := $(BIN)/kwok
-export LANDLORD_KUSTOMIZE := $(KUSTOMIZE)
 KUBECTL        := $(BIN)/kubectl
+KUBECTL_STAMP  := $(BIN)/.kubectl-$(KUBE_VERSION)
 CONTROL_PLANE_STAMP := $(BIN)/.control-plane-$(KUBE_VERSION)
+# Scripts and tests take their tools from here, never by a versioned name.
+export LANDLORD_KUSTOMIZE := $(KUSTOMIZE)
+export LANDLORD_KUBECTL := $(KUBECTL)
 
 KUBE_MINOR := $(word 2,$(subst ., ,$(KUBE_VERSION)))
 KUBE_LDFLAGS := -s -w $(foreach p,k8s.io/component-base/version k8s.io/client-go/pkg/version,\
@@ -84,7 +87,7 @@ test: generate manifests control-plane $(KWOK) $(KUSTOMIZE) ## Unit and integrat
 	go test $(TEST_PKGS) -count=1 -timeout 30m $(TEST_ARGS)
 
 .PHONY: test-local
-test-local: control-plane $(KWOK) $(KUSTOMIZE) ## Prove make run-local end to end: samples converge, Ctrl-C leaves nothing behind.
+test-local: ## Prove the README's `make run-local` from a fresh clone of HEAD (empty bin/): samples converge, Ctrl-C leaves nothing behind.
 	hack/test-run-local.sh
 
 .PHONY: bench
@@ -117,25 +120,29 @@ cluster-down: ## Stop the local control plane and remove its state.
 	hack/cluster-down.sh
 
 .PHONY: run-local
-run-local: control-plane $(KWOK) $(CONTROLLER_GEN) ## Local platform: control plane, CRDs, Landlord, samples; Ctrl-C stops it all.
+run-local: manifests control-plane $(KWOK) $(KUSTOMIZE) ## Local platform: control plane, CRDs, Landlord, samples; Ctrl-C stops it all.
 	hack/run-local.sh
 
 ##@ Deployment
 
 .PHONY: install
-install: manifests $(KUSTOMIZE) ## Install CRDs, tenant roles and admission policies into $KUBECONFIG's cluster.
+install: manifests $(KUSTOMIZE) kubectl ## Install what `make run` needs into $KUBECONFIG's cluster: CRDs, tenant roles, admission policies, namespace landlord-system, the suspended-page Service.
 	$(KUSTOMIZE) build config/install | $(KUBECTL) apply --server-side -f -
 
+.PHONY: install-gateway-api
+install-gateway-api: kubectl ## Install the Gateway API standard CRDs (the version go.mod pins) into $KUBECONFIG's cluster.
+	hack/install-gateway-api.sh
+
 .PHONY: uninstall
-uninstall: manifests $(KUSTOMIZE) ## Remove what `install` put in.
+uninstall: manifests $(KUSTOMIZE) kubectl ## Remove what `install` put in.
 	$(KUSTOMIZE) build config/install | $(KUBECTL) delete --ignore-not-found -f -
 
 .PHONY: deploy
-deploy: manifests $(KUSTOMIZE) ## Deploy Landlord to $KUBECONFIG's cluster (IMG=...).
+deploy: manifests $(KUSTOMIZE) kubectl ## Deploy Landlord to $KUBECONFIG's cluster (IMG=...).
 	$(KUSTOMIZE) build config/default | sed 's#$(DEFAULT_IMG)#$(IMG)#' | $(KUBECTL) apply --server-side -f -
 
 .PHONY: undeploy
-undeploy: $(KUSTOMIZE) ## Remove Landlord from $KUBECONFIG's cluster.
+undeploy: $(KUSTOMIZE) kubectl ## Remove Landlord from $KUBECONFIG's cluster.
 	$(KUSTOMIZE) build config/default | $(KUBECTL) delete --ignore-not-found -f -
 
 .PHONY: build-installer
@@ -148,14 +155,25 @@ build-installer: manifests $(KUSTOMIZE) ## Write dist/install.yaml (IMG=...).
 .PHONY: control-plane
 control-plane: $(CONTROL_PLANE_STAMP) ## Build etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl.
 
-# A versioned stamp, not file times: a fresh checkout (newer go.mod) must not
+.PHONY: kubectl
+kubectl: $(KUBECTL_STAMP) ## Build kubectl alone (install, deploy: no control plane needed).
+
+# Versioned stamps, not file times: a fresh checkout (newer go.mod) must not
 # rebuild binaries that are already there for this version.
-$(CONTROL_PLANE_STAMP):
+$(CONTROL_PLANE_STAMP): | $(KUBECTL_STAMP)
 	mkdir -p $(BIN)
 	cd hack/tools && go build -ldflags '$(KUBE_LDFLAGS)' -o $(BIN)/ \
 		k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
-		k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl
+		k8s.io/kubernetes/cmd/kube-scheduler
 	cd hack/tools && go build -ldflags '-s -w' -o $(BIN)/etcd go.etcd.io/etcd/server/v3
+	touch $@
+
+# Until kubectl had its own stamp the control-plane stamp covered it: a bin/
+# from then already holds this version's kubectl.
+$(KUBECTL_STAMP):
+	mkdir -p $(BIN)
+	if [[ -f $(CONTROL_PLANE_STAMP) && -x $(KUBECTL) ]]; then :; else \
+		cd hack/tools && go build -ldflags '$(KUBE_LDFLAGS)' -o $(BIN)/ k8s.io/kubernetes/cmd/kubectl; fi
 	touch $@
 
 $(CONTROLLER_GEN):

@@ -12,7 +12,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 BIN=$ROOT/bin
-KUBECTL=$BIN/kubectl
+# Tool paths come from the Makefile (make run-local builds them).
+KUBECTL=${LANDLORD_KUBECTL:-$BIN/kubectl}
+KUSTOMIZE=${LANDLORD_KUSTOMIZE:?run this through make run-local, which builds kustomize and sets LANDLORD_KUSTOMIZE}
 export KUBECONFIG=$ROOT/bin/local/kubeconfig
 DNS_PORT=${LANDLORD_DNS_PORT:-15353}
 METRICS_ADDR=${LANDLORD_METRICS_ADDR:-127.0.0.1:18080}
@@ -35,13 +37,11 @@ hack/cluster-down.sh >/dev/null 2>&1 || true
 hack/cluster-up.sh
 
 echo "run-local: installing CRDs, tenant roles, admission policies and the Gateway API CRDs"
-gwdir=$(go mod download -json sigs.k8s.io/gateway-api | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
-for f in gatewayclasses gateways httproutes referencegrants; do
-  $KUBECTL apply --server-side -f "$gwdir/config/crd/standard/gateway.networking.k8s.io_$f.yaml" >/dev/null
-done
-"$BIN"/kustomize-v5.8.2 build config/install | $KUBECTL apply --server-side -f - >/dev/null
+LANDLORD_KUBECTL=$KUBECTL hack/install-gateway-api.sh >/dev/null
+# As make install: the CRDs, tenant roles, admission policies, namespace
+# landlord-system and the suspended-page Service.
+"$KUSTOMIZE" build config/install | $KUBECTL apply --server-side -f - >/dev/null
 $KUBECTL wait --for=condition=Established crd --all --timeout=60s >/dev/null
-$KUBECTL create namespace landlord-system --dry-run=client -o yaml | $KUBECTL apply --server-side -f - >/dev/null
 $KUBECTL create namespace landlord-gateway --dry-run=client -o yaml | $KUBECTL apply --server-side -f - >/dev/null
 
 go build -o "$BIN/manager" ./cmd/manager
@@ -57,12 +57,12 @@ echo "run-local: starting Landlord"
   --metrics-bind-address "$METRICS_ADDR" --health-probe-bind-address "$PROBE_ADDR" \
   --suspended-page-bind-address "$PAGE_ADDR" \
   --base-domain sites.landlord.localhost \
-  --domain-reverify-interval 1m ${LANDLORD_ARGS:-} > >(sed -u 's/^/[landlord] /') 2>&1 &
+  --domain-reverify-interval 1m --log-format=console --zap-stacktrace-level=panic ${LANDLORD_ARGS:-} > >(sed -u 's/^/[landlord] /') 2>&1 &
 pids+=($!)
 
 echo "run-local: applying config/samples"
 for i in $(seq 1 120); do
-  if "$BIN"/kustomize-v5.8.2 build config/samples | $KUBECTL apply --server-side -f - >/dev/null 2>&1; then break; fi
+  if "$KUSTOMIZE" build config/samples | $KUBECTL apply --server-side -f - >/dev/null 2>&1; then break; fi
   sleep 1   # the account namespaces appear once Landlord has reconciled the Accounts
 done
 

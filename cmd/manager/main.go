@@ -17,6 +17,7 @@ import (
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	hostingv1alpha1 "github.com/landlord-dev/landlord/api/v1alpha1"
+	"github.com/landlord-dev/landlord/internal/logging"
 	"github.com/landlord-dev/landlord/internal/manager"
 	"github.com/landlord-dev/landlord/internal/platform"
 	"github.com/landlord-dev/landlord/internal/suspendedpage"
@@ -56,7 +57,10 @@ func run() error {
 	cfg.BindFlags(flag.CommandLine)
 	opts := zap.Options{Development: false}
 	opts.BindFlags(flag.CommandLine)
+	logFormat := logging.JSON
+	flag.Var(&logFormat, "log-format", "Log format: json (for log pipelines) or console (one readable line per entry; replaces --zap-encoder).")
 	flag.Parse()
+	logFormat.Apply(&opts)
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
 
 	scheme := runtime.NewScheme()

@@ -49,6 +49,9 @@ type Config struct {
 	ReverifyInterval time.Duration
 	// LapseGrace is how long a lapsed domain stays routed before it is unrouted.
 	LapseGrace time.Duration
+	// APICheckInterval is how often the manager checks whether the optional
+	// APIs (Gateway API, cert-manager) are served (internal/apiwatch).
+	APICheckInterval time.Duration
 }
 
 // Default is the configuration used when no flag is given.
@@ -69,6 +72,7 @@ func Default() Config {
 		CertIssuerName:       "letsencrypt",
 		ReverifyInterval:     24 * time.Hour,
 		LapseGrace:           7 * 24 * time.Hour,
+		APICheckInterval:     10 * time.Second,
 	}
 }
 
@@ -109,6 +113,7 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	})
 	fs.DurationVar(&c.ReverifyInterval, "domain-reverify-interval", c.ReverifyInterval, "How often verified domains are re-checked in DNS.")
 	fs.DurationVar(&c.LapseGrace, "domain-lapse-grace", c.LapseGrace, "How long a lapsed domain stays routed before it is unrouted.")
+	fs.DurationVar(&c.APICheckInterval, "api-check-interval", c.APICheckInterval, "How often to check whether the Gateway API and cert-manager are served (they may be installed after Landlord starts).")
 }
 
 type errInvalid string

@@ -221,3 +221,42 @@ func rank(o *unstructured.Unstructured) int {
 	}
 	return 2
 }
+
+// `make install && make run` is enough on a bare cluster: config/install
+// holds, besides the CRDs, tenant roles and admission policies, the operator
+// namespace and the Service suspended sites' routes point to. config/default
+// builds on it, so both ship the same objects (kustomize refuses duplicates).
+func TestInstallHasWhatRunNeeds(t *testing.T) {
+	install := kustomizeBuild(t, "config/install")
+	ns := find(install, "Namespace", "landlord-system")
+	if ns == nil {
+		t.Fatal("config/install has no Namespace landlord-system")
+	}
+	if ns.GetLabels()["pod-security.kubernetes.io/enforce"] != "restricted" {
+		t.Errorf("namespace landlord-system is not Pod Security restricted: %v", ns.GetLabels())
+	}
+	svc := find(install, "Service", "landlord-suspended-page")
+	if svc == nil || svc.GetNamespace() != "landlord-system" {
+		t.Fatalf("config/install has no Service landlord-system/landlord-suspended-page")
+	}
+	for _, o := range install {
+		switch o.GetKind() {
+		case "Deployment", "ServiceAccount", "ClusterRoleBinding":
+			t.Errorf("config/install holds the manager's %s %s; it runs out of cluster with `make run`", o.GetKind(), o.GetName())
+		}
+	}
+	def := kustomizeBuild(t, "config/default")
+	for _, o := range install {
+		if find(def, o.GetKind(), o.GetName()) == nil {
+			t.Errorf("config/default lacks %s %s of config/install", o.GetKind(), o.GetName())
+		}
+	}
+	// And it applies to a real API server, namespaced objects after their namespace.
+	ctx := context.Background()
+	slices.SortStableFunc(install, func(a, b *unstructured.Unstructured) int { return rank(a) - rank(b) })
+	for _, o := range install {
+		if err := env.Client.Patch(ctx, o, client.Apply, client.FieldOwner("manifests-test"), client.ForceOwnership); err != nil {
+			t.Errorf("applying %s %s: %v", o.GetKind(), o.GetName(), err)
+		}
+	}
+}
