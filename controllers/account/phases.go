@@ -23,7 +23,6 @@ import (
 // its deletion event normally comes first.
 const terminatingRetry = 5 * time.Second
 
-
 // getNamespace reads the account namespace: from the cache when Landlord
 // labels it, else from the API server. found is false when it does not exist.
 func (r *Reconciler) getNamespace(ctx context.Context, name string) (ns *corev1.Namespace, found bool, err error) {

@@ -157,7 +157,6 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	return res, nil
 }
 
-
 // after is a requeue at t (at least a second from now).
 func after(now, t time.Time) ctrl.Result {
 	return ctrl.Result{RequeueAfter: max(t.Sub(now), time.Second)}
@@ -418,12 +417,15 @@ func (r *Reconciler) reconcileGate(ctx context.Context, s *scope) (ctrl.Result, 
 			plan = p
 		}
 	}
-	route := emptyRoute(r.Config, s.cd)
-	err := r.Get(ctx, client.ObjectKeyFromObject(route), route)
-	if err != nil && !apierrors.IsNotFound(err) {
-		return ctrl.Result{}, fmt.Errorf("getting the route: %w", err)
+	selfRouted := false
+	if r.routesServed() {
+		route := emptyRoute(r.Config, s.cd)
+		found, err := kernel.Get(ctx, r.routeReader(), client.ObjectKeyFromObject(route), route)
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		selfRouted = found && metav1IsControlledBy(route, s.cd)
 	}
-	selfRouted := err == nil && metav1IsControlledBy(route, s.cd)
 	s.obs.limit = Limit(s.obs.sub, plan)
 	s.obs.admitted, s.obs.inUse = Admit(s.cd, s.siblings, s.obs.limit, selfRouted)
 	return ctrl.Result{}, nil

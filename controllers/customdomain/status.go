@@ -57,8 +57,8 @@ type observed struct {
 	redirectTo  string
 	// routesMissing: the Gateway API is not served, so no route was written.
 	routesMissing bool
-	cert        certState
-	certMsg     string
+	cert          certState
+	certMsg       string
 	// err is a failure that stopped the reconcile; the other conditions are
 	// then left as they were, only Ready says so.
 	err error

@@ -50,7 +50,7 @@ type Reconciler struct {
 // scope is what one reconcile observed and decided.
 type scope struct {
 	// paused: the membership carries the paused annotation.
-	paused bool
+	paused     bool
 	membership *hostingv1alpha1.Membership
 	// account is the Account of the membership's namespace, nil if none.
 	account *hostingv1alpha1.Account

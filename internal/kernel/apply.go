@@ -43,7 +43,7 @@ func Apply(ctx context.Context, c client.Client, reader client.Reader, desired a
 	err = reader.Get(ctx, key, live)
 	switch {
 	case err == nil:
-		if applyutil.Holds(live, want.Object) {
+		if applyutil.Holds(live, want) {
 			return live, nil
 		}
 	case !apierrors.IsNotFound(err):
@@ -81,6 +81,9 @@ func ApplyForm(scheme *runtime.Scheme, desired any) (*unstructured.Unstructured,
 	unstructured.RemoveNestedField(m, "spec", "jobTemplate", "spec", "template", "metadata", "creationTimestamp")
 	annotations := u.GetAnnotations()
 	delete(annotations, v1.AppliedAnnotation)
+	if len(annotations) == 0 {
+		annotations = nil // no annotations and an empty map hash alike
+	}
 	u.SetAnnotations(annotations)
 	sum, err := hashOf(m)
 	if err != nil {

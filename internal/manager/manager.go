@@ -4,6 +4,7 @@
 package manager
 
 import (
+	"context"
 	"fmt"
 	"slices"
 
@@ -17,7 +18,6 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	hostingv1alpha1 "github.com/landlord-dev/landlord/api/v1alpha1"
 	"github.com/landlord-dev/landlord/controllers/account"
@@ -72,12 +72,10 @@ func Options(scheme *runtime.Scheme, cfg platform.Config) ctrl.Options {
 			},
 		},
 	}
-	// The Gateway API is needed only when routing with it: with Ingress
-	// routing, a cluster without its CRDs is fine.
-	if cfg.RouteKind != platform.RouteIngress {
-		opts.Cache.ByObject[&gatewayv1.HTTPRoute{}] = managed
-		opts.Cache.ByObject[&gatewayv1.ReferenceGrant{}] = managed
-	}
+	// The Gateway API and cert-manager kinds are not in this cache: they may
+	// be installed after Landlord starts, and a cache cannot be built for a
+	// kind the API server does not serve. They have a cache of their own
+	// (NewOptionalCache).
 	return opts
 }
 
@@ -95,6 +93,22 @@ const (
 func SetupControllers(mgr ctrl.Manager, cfg platform.Config, clk clock.Clock, only ...string) error {
 	if err := metrics.Register(mgr.GetCache()); err != nil {
 		return fmt.Errorf("registering metrics: %w", err)
+	}
+	apis, err := NewAPIWatcher(mgr.GetConfig(), cfg)
+	if err != nil {
+		return err
+	}
+	// One check now, so that the controllers start with the right answer
+	// (a restart must not report a missing API for one interval).
+	if err := apis.Check(context.Background()); err != nil {
+		return fmt.Errorf("checking which optional APIs are served: %w", err)
+	}
+	if err := mgr.Add(apis); err != nil {
+		return err
+	}
+	optional, err := NewOptionalCache(mgr)
+	if err != nil {
+		return err
 	}
 	enabled := func(name string) bool { return len(only) == 0 || slices.Contains(only, name) }
 	if enabled(AccountController) {
@@ -119,14 +133,34 @@ func SetupControllers(mgr ctrl.Manager, cfg platform.Config, clk clock.Clock, on
 		}
 	}
 	if enabled(SubscriptionController) {
-		if err := (&subscription.Reconciler{Client: mgr.GetClient(), Config: cfg, Clock: clk}).SetupWithManager(mgr); err != nil {
+		if err := (&subscription.Reconciler{Client: mgr.GetClient(), Config: cfg, Clock: clk, APIs: apis, Optional: optional}).SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("setting up the subscription controller: %w", err)
 		}
 	}
 	if enabled(CustomDomainController) {
-		if err := customdomain.Setup(mgr, cfg, clk); err != nil {
+		if err := customdomain.Setup(mgr, cfg, clk, apis, optional); err != nil {
 			return fmt.Errorf("setting up the CustomDomain controller: %w", err)
 		}
 	}
 	return nil
+}
+
+// NewOptionalCache is the cache of the kinds that may be installed after
+// Landlord starts (HTTPRoute, ReferenceGrant, Certificate): only the objects
+// Landlord labels, without managedFields; an informer starts on first use,
+// which the controllers make only once the kind is served.
+func NewOptionalCache(mgr ctrl.Manager) (cache.Cache, error) {
+	c, err := cache.New(mgr.GetConfig(), cache.Options{
+		Scheme:               mgr.GetScheme(),
+		Mapper:               mgr.GetRESTMapper(),
+		DefaultLabelSelector: ManagedSelector,
+		DefaultTransform:     cache.TransformStripManagedFields(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating the cache of optional APIs: %w", err)
+	}
+	if err := mgr.Add(c); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
