@@ -38,12 +38,3 @@ func Apply(ctx context.Context, c client.Client, rb *rbacv1ac.RoleBindingApplyCo
 	}
 	return nil
 }
-
-// Delete deletes the named RoleBinding if it exists.
-func Delete(ctx context.Context, c client.Client, namespace, name string) error {
-	rb := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name}}
-	if err := c.Delete(ctx, rb); client.IgnoreNotFound(err) != nil {
-		return fmt.Errorf("deleting RoleBinding %s/%s: %w", namespace, name, err)
-	}
-	return nil
-}

@@ -46,6 +46,8 @@ type Options struct {
 	VolumeProvisioner bool
 	// ExtraCRDPaths are installed besides Landlord's CRDs (Gateway API, cert-manager).
 	ExtraCRDPaths []string
+	// NoGatewayAPI leaves out the Gateway API CRDs (a bare cluster).
+	NoGatewayAPI bool
 	// SkipManifests leaves out the tenant roles and admission policies.
 	SkipManifests bool
 	// Manager, when set, makes Main also run the Landlord manager with this
@@ -123,10 +125,14 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 	if os.Getenv("LANDLORD_TEST_LOG") != "" {
 		log = os.Stderr
 	}
-	// The Gateway API CRDs are always there, as in a cluster that routes with it.
-	gw, err := GatewayAPICRDs()
-	if err != nil {
-		return nil, err
+	// The Gateway API CRDs are there, as in a cluster that routes with it,
+	// unless the test is of a bare cluster.
+	var gw []string
+	if !opts.NoGatewayAPI {
+		var err error
+		if gw, err = GatewayAPICRDs(); err != nil {
+			return nil, err
+		}
 	}
 	crds := []string{filepath.Join(root, "config", "crd", "bases")}
 	for _, p := range append(gw, opts.ExtraCRDPaths...) {
@@ -229,6 +235,29 @@ func ReadObjects(path string) ([]*unstructured.Unstructured, error) {
 	if err != nil {
 		return nil, err
 	}
+	out, err := decodeObjects(b)
+	if err != nil {
+		return nil, fmt.Errorf("decoding %s: %w", path, err)
+	}
+	return out, nil
+}
+
+// MustObjects decodes the objects of a multi-document YAML text, failing t
+// on error.
+func MustObjects(t testing.TB, text string) []client.Object {
+	t.Helper()
+	objs, err := decodeObjects([]byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]client.Object, 0, len(objs))
+	for _, o := range objs {
+		out = append(out, o)
+	}
+	return out
+}
+
+func decodeObjects(b []byte) ([]*unstructured.Unstructured, error) {
 	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(b), 4096)
 	var out []*unstructured.Unstructured
 	for {
@@ -237,7 +266,7 @@ func ReadObjects(path string) ([]*unstructured.Unstructured, error) {
 			if errors.Is(err, io.EOF) {
 				return out, nil
 			}
-			return nil, fmt.Errorf("decoding %s: %w", path, err)
+			return nil, err
 		}
 		if len(u.Object) > 0 {
 			out = append(out, u)
