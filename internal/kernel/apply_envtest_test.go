@@ -72,4 +72,3 @@ func TestApplyRemovesDroppedFieldsFromLiveObjects(t *testing.T) {
 		}
 	}
 }
-
