@@ -30,13 +30,27 @@ func Holds(existing, desired any) bool {
 	if err != nil {
 		return false
 	}
-	delete(want, "status")
-	delete(want, "apiVersion")
-	delete(want, "kind")
-	if md, ok := want["metadata"].(map[string]any); ok {
-		delete(md, "creationTimestamp")
+	// Skip, without mutating want (for an Unstructured desired it is the
+	// caller's own map), what the comparison ignores.
+	trimmed := make(map[string]any, len(want))
+	for k, v := range want {
+		switch k {
+		case "status", "apiVersion", "kind":
+			continue
+		case "metadata":
+			if md, ok := v.(map[string]any); ok {
+				m := make(map[string]any, len(md))
+				for mk, mv := range md {
+					if mk != "creationTimestamp" {
+						m[mk] = mv
+					}
+				}
+				v = m
+			}
+		}
+		trimmed[k] = v
 	}
-	return contains(have, want)
+	return contains(have, trimmed)
 }
 
 func contains(have, want any) bool {

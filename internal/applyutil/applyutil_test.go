@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
@@ -29,5 +31,22 @@ func TestHolds(t *testing.T) {
 		if got := Holds(tc.existing, tc.desired); got != tc.want {
 			t.Errorf("%s: Holds = %v, want %v", tc.name, got, tc.want)
 		}
+	}
+}
+
+// Holds must not change an Unstructured desired object: the applier sends it
+// as the apply patch afterwards.
+func TestHoldsLeavesUnstructuredDesiredAlone(t *testing.T) {
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "a"}}
+	u := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "v1", "kind": "Namespace",
+		"metadata": map[string]any{"name": "a", "creationTimestamp": nil},
+	}}
+	before := u.DeepCopy()
+	if !Holds(ns, u) {
+		t.Fatal("Holds = false, want true")
+	}
+	if !equality.Semantic.DeepEqual(before.Object, u.Object) {
+		t.Errorf("Holds changed desired: %v, was %v", u.Object, before.Object)
 	}
 }
