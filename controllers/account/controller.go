@@ -94,7 +94,6 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 		if s.gone {
 			return
 		}
-		kernel.SetPaused(acct, s.paused)
 		if !s.paused {
 			setStatus(s)
 		}

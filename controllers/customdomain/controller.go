@@ -120,7 +120,6 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 		if s.gone {
 			return
 		}
-		kernel.SetPaused(cd, s.paused)
 		if !s.paused {
 			s.obs.err = retErr
 			s.obs.SetStatus(&cd.Status)

@@ -75,7 +75,6 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	p := kernel.NewPatcher(r.Client, m)
 	s := &scope{membership: m}
 	defer func() {
-		kernel.SetPaused(m, s.paused)
 		if !s.paused {
 			setStatus(s)
 		}

@@ -226,7 +226,6 @@ func (r *Reconciler) patchStatus(ctx context.Context, p *kernel.Patcher, s *scop
 	if s.gone {
 		return nil
 	}
-	kernel.SetPaused(s.sub, s.paused)
 	if reconcileErr != nil && !s.statusComputed && s.life.Phase != "" {
 		setLifecycleStatus(s)
 	}

@@ -50,11 +50,24 @@ func (p *Patcher) Before() Object { return p.before }
 // message; then it patches the status if it differs from what was read.
 // Conflicts are not reported on the object: they only mean the object moved
 // on, and the reconcile is retried at once with the newer one.
+//
+// A paused object (PausedAnnotation) gets one write, the Paused condition,
+// and then none until the annotation goes; what the reconcile computed is
+// dropped.
 func (p *Patcher) Patch(ctx context.Context, obj Object, reconcileErr error) (wrote bool, err error) {
-	obj.SetObservedGeneration(obj.GetGeneration())
-	if reconcileErr != nil && !apierrors.IsConflict(reconcileErr) {
-		reason, msg := Explain(reconcileErr)
-		SetCondition(obj, v1.ConditionReady, false, reason, msg)
+	if Paused(obj) {
+		restoreStatus(obj, p.before)
+		if meta.IsStatusConditionTrue(obj.GetConditions(), v1.ConditionPaused) {
+			return false, nil
+		}
+		setPaused(obj, true)
+	} else {
+		obj.SetObservedGeneration(obj.GetGeneration())
+		setPaused(obj, false)
+		if reconcileErr != nil && !apierrors.IsConflict(reconcileErr) {
+			reason, msg := Explain(reconcileErr)
+			SetCondition(obj, v1.ConditionReady, false, reason, msg)
+		}
 	}
 	if equality.Semantic.DeepEqual(statusOf(p.before), statusOf(obj)) {
 		return false, nil
@@ -137,9 +150,9 @@ func Paused(obj client.Object) bool {
 	return obj.GetAnnotations()[v1.PausedAnnotation] == "true"
 }
 
-// SetPaused sets the Paused condition (and, while paused, Ready=False),
+// setPaused sets the Paused condition (and, while paused, Ready=False),
 // which is all Landlord writes to a paused object.
-func SetPaused(obj Object, paused bool) {
+func setPaused(obj Object, paused bool) {
 	if !paused {
 		if meta.FindStatusCondition(obj.GetConditions(), v1.ConditionPaused) != nil {
 			SetCondition(obj, v1.ConditionPaused, false, v1.ReasonNotPaused, "")
