@@ -121,7 +121,6 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 			return
 		}
 		if !s.paused {
-			s.obs.err = retErr
 			s.obs.SetStatus(&cd.Status)
 		}
 		if _, err := p.Patch(ctx, cd, retErr); err != nil {
@@ -147,6 +146,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 		r.reconcileCertificate,
 	)
 	if err != nil {
+		s.obs.err = err // the other conditions stay as they were
 		return ctrl.Result{}, err
 	}
 	if s.obs.lookupErr != nil {

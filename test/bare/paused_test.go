@@ -38,7 +38,21 @@ func TestPausedSubscriptionGetsNoWrites(t *testing.T) {
 		}
 		return nil
 	})
-	status := sub.Status.DeepCopy()
+	// A reconcile that read the subscription before the annotation may still
+	// write once: take the status once it has settled.
+	var status *v1.SubscriptionStatus
+	testenv.Eventually(t, wait, func() error {
+		before := sub.Status.DeepCopy()
+		time.Sleep(2 * time.Second)
+		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(sub), sub); err != nil {
+			return err
+		}
+		if !equality.Semantic.DeepEqual(*before, sub.Status) || !meta.IsStatusConditionTrue(sub.Status.Conditions, v1.ConditionPaused) {
+			return fmt.Errorf("the status is still moving")
+		}
+		status = before
+		return nil
+	})
 
 	// Drift of the site, and a spec change that would suspend it.
 	if err := env.Client.Patch(ctx, dep, client.RawPatch(client.Merge.Type(), []byte(`{"spec":{"replicas":3}}`))); err != nil {
