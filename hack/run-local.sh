@@ -52,7 +52,8 @@ echo "run-local: DNS server for the sample domains on 127.0.0.1:$DNS_PORT"
 pids+=($!)
 
 echo "run-local: starting Landlord"
-"$BIN/manager" --kubeconfig "$KUBECONFIG" \
+# As Landlord's own identity (group landlord:managers), not the admin.
+"$BIN/manager" --kubeconfig "$ROOT/bin/local/manager.kubeconfig" \
   --dns-server "127.0.0.1:$DNS_PORT" \
   --metrics-bind-address "$METRICS_ADDR" --health-probe-bind-address "$PROBE_ADDR" \
   --suspended-page-bind-address "$PAGE_ADDR" \

@@ -98,6 +98,15 @@ type SubscriptionSpec struct {
 	// +optional
 	// +kubebuilder:default=Delete
 	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
+
+	// deletionProtection, while true (the default), makes the API server refuse
+	// to delete the subscription (deleting it removes the site at once, and its
+	// data under deletionPolicy Delete). Set it to false to confirm a deletion.
+	// A subscription deleted with its account namespace is not held back: the
+	// account's own deletionProtection was the confirmation.
+	// +optional
+	// +kubebuilder:default=true
+	DeletionProtection *bool `json:"deletionProtection,omitempty"`
 }
 
 // SubscriptionPhase is computed from the spec, the plan, the account and the clock.

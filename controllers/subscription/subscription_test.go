@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -480,6 +481,8 @@ func TestDeleteRemovesSite(t *testing.T) {
 	drop := newSubscription(t, ns, plan, tmpl, nil)
 	for _, sub := range []*v1.Subscription{keep, drop} {
 		testenv.Eventually(t, wait, func() error { return checkSite(ctx, cfg, sub, siteState{replicas: 1}) })
+		// Deleting a site needs a confirmation first (deletionProtection).
+		must(t, env.Client.Patch(ctx, sub, client.RawPatch(types.MergePatchType, []byte(`{"spec":{"deletionProtection":false}}`))))
 		must(t, env.Client.Delete(ctx, sub))
 		testenv.Eventually(t, wait, func() error {
 			if err := absent(&v1.Subscription{ObjectMeta: sub.ObjectMeta}); err != nil {

@@ -1,8 +1,9 @@
 // Command localcluster runs the local control plane of `make cluster-up` in
 // the foreground: etcd, kube-apiserver, kube-controller-manager,
 // kube-scheduler and kwok with one fake node, all on loopback. It writes the
-// admin kubeconfig into the state directory, then a "ready" file, and stops
-// everything on SIGTERM or SIGINT.
+// admin kubeconfig and Landlord's own (manager.kubeconfig: a user in the
+// group landlord:managers, see internal/platform.ManagerGroup) into the state
+// directory, then a "ready" file, and stops everything on SIGTERM or SIGINT.
 package main
 
 import (
@@ -15,6 +16,7 @@ import (
 	"syscall"
 
 	"github.com/landlord-dev/landlord/internal/controlplane"
+	"github.com/landlord-dev/landlord/internal/platform"
 )
 
 func main() {
@@ -31,6 +33,14 @@ func main() {
 	}
 	cp, err := controlplane.Start(ctx, controlplane.Options{BinDir: *bin, Kwok: true, VolumeProvisioner: true, StateDir: abs, Log: os.Stderr})
 	if err != nil {
+		fail(err)
+	}
+	_, managerKC, err := cp.AddUser("landlord-manager", "system:masters", platform.ManagerGroup)
+	if err == nil {
+		err = os.WriteFile(filepath.Join(abs, "manager.kubeconfig"), managerKC, 0o600)
+	}
+	if err != nil {
+		_ = cp.Stop()
 		fail(err)
 	}
 	if err := os.WriteFile(filepath.Join(abs, "ready"), []byte(cp.Config.Host+"\n"), 0o644); err != nil {

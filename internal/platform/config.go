@@ -4,6 +4,8 @@ package platform
 
 import (
 	"flag"
+	"fmt"
+	"net/netip"
 	"strings"
 	"time"
 )
@@ -15,6 +17,21 @@ type RouteKind string
 const (
 	RouteHTTPRoute RouteKind = "HTTPRoute"
 	RouteIngress   RouteKind = "Ingress"
+)
+
+// TenantEgress selects where tenant pods may connect to.
+type TenantEgress string
+
+// Tenant egress modes.
+const (
+	// TenantEgressOpen leaves egress unrestricted (sites fetch updates and
+	// call APIs, and can reach anything the network lets them).
+	TenantEgressOpen TenantEgress = "open"
+	// TenantEgressInternet allows DNS to kube-system, pods of the tenant's own
+	// namespace and the internet, but no private address: not the cluster's
+	// ranges (ClusterCIDRs), not RFC 1918 or link-local addresses (the nodes,
+	// other tenants, the cloud's metadata service).
+	TenantEgressInternet TenantEgress = "internet"
 )
 
 // Config is what the controllers need to know about the platform they run on.
@@ -52,6 +69,12 @@ type Config struct {
 	// APICheckInterval is how often the manager checks whether the optional
 	// APIs (Gateway API, cert-manager) are served (internal/apiwatch).
 	APICheckInterval time.Duration
+	// TenantEgress is what the tenant NetworkPolicy lets pods connect to.
+	TenantEgress TenantEgress
+	// ClusterCIDRs are the cluster's pod and Service ranges (and any other
+	// range tenants must not reach), canonical CIDRs, excluded from egress
+	// under TenantEgressInternet besides the private ranges.
+	ClusterCIDRs []string
 }
 
 // Default is the configuration used when no flag is given.
@@ -73,6 +96,7 @@ func Default() Config {
 		ReverifyInterval:     24 * time.Hour,
 		LapseGrace:           7 * 24 * time.Hour,
 		APICheckInterval:     10 * time.Second,
+		TenantEgress:         TenantEgressOpen,
 	}
 }
 
@@ -114,6 +138,44 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.ReverifyInterval, "domain-reverify-interval", c.ReverifyInterval, "How often verified domains are re-checked in DNS.")
 	fs.DurationVar(&c.LapseGrace, "domain-lapse-grace", c.LapseGrace, "How long a lapsed domain stays routed before it is unrouted.")
 	fs.DurationVar(&c.APICheckInterval, "api-check-interval", c.APICheckInterval, "How often to check whether the Gateway API and cert-manager are served (they may be installed after Landlord starts).")
+	fs.Func("tenant-egress", "What tenant pods may connect to: open (anything, the default) or internet (DNS, their own namespace and public addresses; not the cluster's ranges, RFC 1918 or link-local).", func(s string) error {
+		switch TenantEgress(s) {
+		case TenantEgressOpen, TenantEgressInternet:
+			c.TenantEgress = TenantEgress(s)
+			return nil
+		}
+		return errInvalid("tenant-egress must be open or internet")
+	})
+	fs.Func("cluster-cidrs", "Comma-separated pod and Service CIDRs of the cluster (IPv4 or IPv6), unreachable from tenants with --tenant-egress=internet.", func(s string) error {
+		cidrs, err := ParseCIDRs(s)
+		if err != nil {
+			return err
+		}
+		c.ClusterCIDRs = cidrs
+		return nil
+	})
+}
+
+// ParseCIDRs parses a comma-separated list of CIDRs into their canonical
+// form. A range of everything (prefix length 0) is refused: it cannot be
+// excepted from the internet.
+func ParseCIDRs(s string) ([]string, error) {
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(part)
+		if err != nil {
+			return nil, errInvalid(fmt.Sprintf("cluster-cidrs: %q is not a CIDR such as 10.96.0.0/12", part))
+		}
+		if p.Bits() == 0 {
+			return nil, errInvalid(fmt.Sprintf("cluster-cidrs: %q covers every address", part))
+		}
+		out = append(out, p.Masked().String())
+	}
+	return out, nil
 }
 
 type errInvalid string

@@ -6,12 +6,15 @@
 package tenancy
 
 import (
+	"net/netip"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
 	networkingv1ac "k8s.io/client-go/applyconfigurations/networking/v1"
@@ -104,19 +107,76 @@ func BuildNamespace(acct *hostingv1alpha1.Account, cfg platform.Config) *corev1a
 
 // BuildNetworkPolicy denies all ingress to the account's pods except from
 // the ingress/gateway namespace and from pods of the same namespace. Egress
-// is left open: sites fetch updates and call APIs.
+// follows cfg.TenantEgress: open (sites fetch updates and call APIs), or
+// internet (see EgressRules).
 func BuildNetworkPolicy(acct *hostingv1alpha1.Account, cfg platform.Config) *networkingv1ac.NetworkPolicyApplyConfiguration {
+	spec := networkingv1ac.NetworkPolicySpec().
+		WithPodSelector(metav1ac.LabelSelector()).
+		WithPolicyTypes(networkingv1.PolicyTypeIngress).
+		WithIngress(networkingv1ac.NetworkPolicyIngressRule().WithFrom(
+			networkingv1ac.NetworkPolicyPeer().WithNamespaceSelector(
+				metav1ac.LabelSelector().WithMatchLabels(map[string]string{corev1.LabelMetadataName: cfg.IngressNamespace})),
+			networkingv1ac.NetworkPolicyPeer().WithPodSelector(metav1ac.LabelSelector()),
+		))
+	if rules := EgressRules(cfg); rules != nil {
+		spec.WithPolicyTypes(networkingv1.PolicyTypeEgress).WithEgress(rules...)
+	}
 	return networkingv1ac.NetworkPolicy(platform.NetworkPolicyName, cfg.AccountNamespace(acct.Name)).
 		WithLabels(platform.AccountLabels(acct.Name)).
 		WithOwnerReferences(accountOwner(acct)).
-		WithSpec(networkingv1ac.NetworkPolicySpec().
-			WithPodSelector(metav1ac.LabelSelector()).
-			WithPolicyTypes(networkingv1.PolicyTypeIngress).
-			WithIngress(networkingv1ac.NetworkPolicyIngressRule().WithFrom(
-				networkingv1ac.NetworkPolicyPeer().WithNamespaceSelector(
-					metav1ac.LabelSelector().WithMatchLabels(map[string]string{corev1.LabelMetadataName: cfg.IngressNamespace})),
-				networkingv1ac.NetworkPolicyPeer().WithPodSelector(metav1ac.LabelSelector()),
-			)))
+		WithSpec(spec)
+}
+
+// PrivateCIDRs are never reachable from tenants under --tenant-egress=internet,
+// whatever --cluster-cidrs says: RFC 1918 (nodes, most pod and Service
+// ranges, other tenants), link-local (the cloud's metadata service at
+// 169.254.169.254), and their IPv6 counterparts (unique local, link-local).
+var PrivateCIDRs = []string{"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "fc00::/7", "fe80::/10"}
+
+// DNSNamespace is where tenant pods may send DNS queries under
+// --tenant-egress=internet.
+const DNSNamespace = "kube-system"
+
+// EgressRules are the egress rules of the tenant NetworkPolicy, nil when
+// egress is open. Under TenantEgressInternet: DNS (UDP and TCP 53) to
+// kube-system, any pod of the namespace itself, and every IPv4 and IPv6
+// address except PrivateCIDRs and cfg.ClusterCIDRs.
+func EgressRules(cfg platform.Config) []*networkingv1ac.NetworkPolicyEgressRuleApplyConfiguration {
+	if cfg.TenantEgress != platform.TenantEgressInternet {
+		return nil
+	}
+	var except4, except6 []string
+	for _, c := range append(slices.Clone(PrivateCIDRs), cfg.ClusterCIDRs...) {
+		p, err := netip.ParsePrefix(c)
+		if err != nil {
+			continue // flags are parsed with platform.ParseCIDRs
+		}
+		c = p.Masked().String()
+		if p.Addr().Is4() {
+			except4 = appendNew(except4, c)
+		} else {
+			except6 = appendNew(except6, c)
+		}
+	}
+	dns := networkingv1ac.NetworkPolicyEgressRule().
+		WithTo(networkingv1ac.NetworkPolicyPeer().WithNamespaceSelector(
+			metav1ac.LabelSelector().WithMatchLabels(map[string]string{corev1.LabelMetadataName: DNSNamespace}))).
+		WithPorts(
+			networkingv1ac.NetworkPolicyPort().WithProtocol(corev1.ProtocolUDP).WithPort(intstr.FromInt32(53)),
+			networkingv1ac.NetworkPolicyPort().WithProtocol(corev1.ProtocolTCP).WithPort(intstr.FromInt32(53)))
+	ownNamespace := networkingv1ac.NetworkPolicyEgressRule().
+		WithTo(networkingv1ac.NetworkPolicyPeer().WithPodSelector(metav1ac.LabelSelector()))
+	internet := networkingv1ac.NetworkPolicyEgressRule().WithTo(
+		networkingv1ac.NetworkPolicyPeer().WithIPBlock(networkingv1ac.IPBlock().WithCIDR("0.0.0.0/0").WithExcept(except4...)),
+		networkingv1ac.NetworkPolicyPeer().WithIPBlock(networkingv1ac.IPBlock().WithCIDR("::/0").WithExcept(except6...)))
+	return []*networkingv1ac.NetworkPolicyEgressRuleApplyConfiguration{dns, ownNamespace, internet}
+}
+
+func appendNew(list []string, s string) []string {
+	if slices.Contains(list, s) {
+		return list
+	}
+	return append(list, s)
 }
 
 // BuildLimitRange gives containers default requests and limits.

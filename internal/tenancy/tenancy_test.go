@@ -1,6 +1,7 @@
 package tenancy
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -190,5 +191,101 @@ func TestMembershipBindingNameIsBoundedAndDistinct(t *testing.T) {
 	}
 	if platform.MembershipBindingName("x") != "landlord-member-x" {
 		t.Error("short names must stay readable")
+	}
+}
+
+// The tenant NetworkPolicy's egress, per --tenant-egress and --cluster-cidrs.
+func TestBuildNetworkPolicyEgress(t *testing.T) {
+	private4 := []string{"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"}
+	private6 := []string{"fc00::/7", "fe80::/10"}
+	for _, tc := range []struct {
+		name         string
+		egress       platform.TenantEgress
+		clusterCIDRs []string
+		wantTypes    string
+		// wantExcept4 and wantExcept6 are the ranges excepted from 0.0.0.0/0 and ::/0.
+		wantExcept4, wantExcept6 []string
+	}{
+		{"open (default)", platform.TenantEgressOpen, nil, "Ingress", nil, nil},
+		{"open ignores cluster CIDRs", platform.TenantEgressOpen, []string{"100.64.0.0/10"}, "Ingress", nil, nil},
+		{"internet", platform.TenantEgressInternet, nil, "Ingress,Egress", private4, private6},
+		{"internet without the cluster's ranges", platform.TenantEgressInternet, []string{"100.64.0.0/10", "fd00:10:96::/108"},
+			"Ingress,Egress", append(slices.Clone(private4), "100.64.0.0/10"), append(slices.Clone(private6), "fd00:10:96::/108")},
+		{"a cluster range inside RFC 1918 is listed once", platform.TenantEgressInternet, []string{"10.0.0.0/8", "10.96.0.0/12"},
+			"Ingress,Egress", append(slices.Clone(private4), "10.96.0.0/12"), private6},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := platform.Default()
+			cfg.TenantEgress, cfg.ClusterCIDRs = tc.egress, tc.clusterCIDRs
+			spec := BuildNetworkPolicy(account(nil), cfg).Spec
+			var types []string
+			for _, pt := range spec.PolicyTypes {
+				types = append(types, string(pt))
+			}
+			if got := strings.Join(types, ","); got != tc.wantTypes {
+				t.Fatalf("policy types %s, want %s", got, tc.wantTypes)
+			}
+			if len(spec.Ingress) != 1 {
+				t.Errorf("ingress rules changed: %+v", spec.Ingress)
+			}
+			if tc.wantExcept4 == nil {
+				if spec.Egress != nil {
+					t.Errorf("open egress must have no egress rules, got %+v", spec.Egress)
+				}
+				return
+			}
+			if len(spec.Egress) != 3 {
+				t.Fatalf("want 3 egress rules (DNS, own namespace, internet), got %d", len(spec.Egress))
+			}
+			dns, own, internet := spec.Egress[0], spec.Egress[1], spec.Egress[2]
+			if len(dns.To) != 1 || dns.To[0].NamespaceSelector.MatchLabels[corev1.LabelMetadataName] != "kube-system" || dns.To[0].PodSelector != nil {
+				t.Errorf("DNS rule must go to kube-system only: %+v", dns.To)
+			}
+			var ports []string
+			for _, p := range dns.Ports {
+				ports = append(ports, string(*p.Protocol)+"/"+p.Port.String())
+			}
+			if got := strings.Join(ports, ","); got != "UDP/53,TCP/53" {
+				t.Errorf("DNS ports %s, want UDP/53,TCP/53", got)
+			}
+			if len(own.To) != 1 || own.To[0].PodSelector == nil || len(own.To[0].PodSelector.MatchLabels) != 0 || own.To[0].NamespaceSelector != nil || own.Ports != nil {
+				t.Errorf("second rule must be every pod of the namespace, any port: %+v", own)
+			}
+			if len(internet.To) != 2 || internet.Ports != nil {
+				t.Fatalf("internet rule must be two ipBlocks, any port: %+v", internet)
+			}
+			for i, want := range []struct {
+				cidr   string
+				except []string
+			}{{"0.0.0.0/0", tc.wantExcept4}, {"::/0", tc.wantExcept6}} {
+				b := internet.To[i].IPBlock
+				if b == nil || *b.CIDR != want.cidr || !slices.Equal(b.Except, want.except) {
+					t.Errorf("ipBlock %d = %+v, want %s except %v", i, b, want.cidr, want.except)
+				}
+			}
+		})
+	}
+}
+
+func TestParseCIDRs(t *testing.T) {
+	for _, tc := range []struct {
+		in, want, err string
+	}{
+		{"10.96.0.0/12", "10.96.0.0/12", ""},
+		{" 10.244.1.7/16 , fd00:10::/64 ", "10.244.0.0/16,fd00:10::/64", ""},
+		{"", "", ""},
+		{"10.96.0.0", "", "not a CIDR"},
+		{"0.0.0.0/0", "", "covers every address"},
+	} {
+		got, err := platform.ParseCIDRs(tc.in)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("ParseCIDRs(%q): err %v, want %q", tc.in, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || strings.Join(got, ",") != tc.want {
+			t.Errorf("ParseCIDRs(%q) = %v, %v; want %s", tc.in, got, err, tc.want)
+		}
 	}
 }

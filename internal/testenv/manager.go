@@ -35,8 +35,8 @@ type Manager struct {
 }
 
 // StartManager starts the real Landlord manager (the production cache
-// options; every controller, or only those named) against the environment,
-// driven by the fake clock clk. Stop it with Stop; StartManager returns once
+// options; every controller, or only those named) against the environment as
+// Landlord's own identity (Env.ManagerConfig), driven by the fake clock clk. Stop it with Stop; StartManager returns once
 // its caches sync. Set LANDLORD_TEST_LOG to see its log.
 func (e *Env) StartManager(cfg platform.Config, clk *clock.Fake, controllers ...string) (*Manager, error) {
 	return e.StartManagerWith(ManagerOptions{Config: cfg, Clock: clk, Controllers: controllers})
@@ -69,9 +69,9 @@ func (e *Env) StartManagerWith(o ManagerOptions) (*Manager, error) {
 	}
 	opts.HealthProbeBindAddress = "0"
 	opts.Controller.SkipNameValidation = ptr.To(true)
-	restCfg := e.Config
+	restCfg := e.ManagerConfig
 	if o.WrapTransport != nil {
-		restCfg = rest.CopyConfig(e.Config)
+		restCfg = rest.CopyConfig(e.ManagerConfig)
 		restCfg.Wrap(o.WrapTransport)
 	}
 	if o.LeaderElection != "" {

@@ -63,8 +63,13 @@ type Env struct {
 	CP     *controlplane.ControlPlane
 	Config *rest.Config
 	Scheme *runtime.Scheme
-	// Client is an uncached admin client.
+	// Client is an uncached admin client (system:masters, not Landlord).
 	Client client.Client
+	// ManagerConfig authenticates as Landlord's own identity outside a
+	// cluster: user landlord-manager in the groups system:masters and
+	// platform.ManagerGroup. The manager runs with it, so that what only
+	// Landlord may write (config/admission) stays writable by it alone.
+	ManagerConfig *rest.Config
 	// Root is the repository root.
 	Root string
 	// Manager is the manager Main started (Options.Manager), else nil.
@@ -154,6 +159,11 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 		_ = cp.Stop()
 		return nil, err
 	}
+	if e.ManagerConfig, _, err = cp.AddUser("landlord-manager", "system:masters", platform.ManagerGroup); err != nil {
+		_ = cp.Stop()
+		return nil, fmt.Errorf("adding the manager's user: %w", err)
+	}
+	e.ManagerConfig.QPS, e.ManagerConfig.Burst = cp.Config.QPS, cp.Config.Burst
 	if !opts.SkipManifests {
 		for _, dir := range ManifestDirs {
 			if err := e.ApplyDir(ctx, filepath.Join(root, dir)); err != nil {

@@ -57,7 +57,7 @@ func runLandlord(ctx context.Context, cl *cluster, opts options) (landlordResult
 		return res, err
 	}
 	defer r.dns.Close()
-	_, kc, err := cl.cp.AddUser(managerUser, "system:masters")
+	_, kc, err := cl.cp.AddUser(managerUser, "system:masters", platform.ManagerGroup)
 	if err != nil {
 		return res, err
 	}

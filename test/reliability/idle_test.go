@@ -8,9 +8,11 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/landlord-dev/landlord/api/v1alpha1"
+	"github.com/landlord-dev/landlord/controllers/customdomain"
 	"github.com/landlord-dev/landlord/internal/testenv"
 )
 
@@ -26,6 +28,18 @@ func TestIdleManagerWritesNothing(t *testing.T) {
 	must(t, env.Client.Patch(ctx, &v1.Account{ObjectMeta: metav1.ObjectMeta{Name: suspended.name}},
 		client.RawPatch(client.Merge.Type(), []byte(`{"spec":{"suspension":{"reason":"Manual","message":"reliability test"}}}`))))
 	testenv.Eventually(t, wait, all(func() error { return suspended.sitePhase(v1.PhaseSuspended) }, func() error { return suspended.replicas(0) }))
+	// With cert-manager's API installed every routed domain has a Certificate:
+	// the serving tenant's is issued (as cert-manager would report it), the
+	// other one's stays pending; both states must be quiet.
+	issue(t, serving)
+	testenv.Eventually(t, wait, func() error {
+		d := &v1.CustomDomain{}
+		if err := env.Client.Get(ctx, serving.key(domainName), d); err != nil {
+			return err
+		}
+		return ready(d, d.Status.Conditions)
+	})
+	certificate(t, suspended)
 
 	// Earlier tests' tenants, discarded by hand, are gone (their namespaces'
 	// last events would wake reconciles that have nothing to do).
@@ -68,4 +82,30 @@ func TestIdleManagerWritesNothing(t *testing.T) {
 	if n := metricSum(t, reconcilesMetric) - reconciles; n != 0 {
 		t.Errorf("the idle manager ran %v reconciles", n)
 	}
+}
+
+// certificate returns the tenant's domain Certificate, waiting until it exists.
+func certificate(t *testing.T, tn *tenant) *unstructured.Unstructured {
+	t.Helper()
+	cert := &unstructured.Unstructured{}
+	cert.SetGroupVersionKind(customdomain.CertificateGVK)
+	testenv.Eventually(t, wait, func() error {
+		d := &v1.CustomDomain{}
+		if err := env.Client.Get(ctx, tn.key(domainName), d); err != nil {
+			return err
+		}
+		return env.Client.Get(ctx, client.ObjectKey{Namespace: tn.ns, Name: customdomain.CertificateName(d)}, cert)
+	})
+	return cert
+}
+
+// issue reports the tenant's Certificate issued, as cert-manager does.
+func issue(t *testing.T, tn *tenant) {
+	t.Helper()
+	cert := certificate(t, tn)
+	must(t, unstructured.SetNestedSlice(cert.Object, []any{map[string]any{
+		"type": "Ready", "status": "True", "reason": "Ready", "message": "Certificate is up to date and has not expired",
+		"lastTransitionTime": time.Now().UTC().Format(time.RFC3339),
+	}}, "status", "conditions"))
+	must(t, env.Client.Status().Update(ctx, cert))
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -43,6 +44,9 @@ const (
 	retention = 48 * time.Hour
 )
 
+// certManagerVersion is the cert-manager module whose CRDs are installed.
+const certManagerVersion = "v1.21.2"
+
 // wait bounds every Eventually: generous, for a loaded 2-core machine.
 const wait = 90 * time.Second
 
@@ -56,9 +60,18 @@ func TestMain(m *testing.M) {
 	cfg.BaseDomain = "sites.landlord.test"
 	cfg.DomainTarget = "edge.landlord.test"
 	cfg.DNSServer = dns.Addr()
+	// cert-manager's API is installed (its CRDs, no controller: tests issue
+	// certificates by writing their status), so that every write Landlord
+	// makes only when certificates exist is seen too.
+	cm, err := testenv.ModuleDir("github.com/cert-manager/cert-manager@" + certManagerVersion)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	crds := []string{filepath.Join(cm, "deploy", "crds", "cert-manager.io_certificates.yaml")}
 	// Pods run on a kwok node and volumes bind, so a site becomes Ready as
 	// it would in a cluster.
-	testenv.Main(m, &env, testenv.Options{Kwok: true, VolumeProvisioner: true})
+	testenv.Main(m, &env, testenv.Options{Kwok: true, VolumeProvisioner: true, ExtraCRDPaths: crds})
 }
 
 var fixturesOnce sync.Once

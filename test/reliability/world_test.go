@@ -114,7 +114,11 @@ func (tn *tenant) discard(t testing.TB) {
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: tn.ns}},
 	}
 	for _, obj := range objs {
-		err := env.Client.Patch(ctx, obj, client.RawPatch(types.MergePatchType, []byte(`{"metadata":{"finalizers":null}}`)))
+		p := `{"metadata":{"finalizers":null}}`
+		if _, ok := obj.(*v1.Subscription); ok { // confirm the deletion first
+			p = `{"metadata":{"finalizers":null},"spec":{"deletionProtection":false}}`
+		}
+		err := env.Client.Patch(ctx, obj, client.RawPatch(types.MergePatchType, []byte(p)))
 		if client.IgnoreNotFound(err) != nil {
 			t.Errorf("stripping the finalizers of %T %s: %v", obj, obj.GetName(), err)
 		}
