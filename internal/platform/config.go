@@ -49,6 +49,12 @@ type Config struct {
 	ReverifyInterval time.Duration
 	// LapseGrace is how long a lapsed domain stays routed before it is unrouted.
 	LapseGrace time.Duration
+	// DomainClaimTTL is how long an unverified DomainClaim holds its hostname
+	// against another CustomDomain waiting for it.
+	DomainClaimTTL time.Duration
+	// TerminationFloor is the least time a site is observed suspended or
+	// cancelled before it is terminated, whatever its deadlines say.
+	TerminationFloor time.Duration
 }
 
 // Default is the configuration used when no flag is given.
@@ -69,6 +75,8 @@ func Default() Config {
 		CertIssuerName:       "letsencrypt",
 		ReverifyInterval:     24 * time.Hour,
 		LapseGrace:           7 * 24 * time.Hour,
+		DomainClaimTTL:       72 * time.Hour,
+		TerminationFloor:     24 * time.Hour,
 	}
 }
 
@@ -109,6 +117,8 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	})
 	fs.DurationVar(&c.ReverifyInterval, "domain-reverify-interval", c.ReverifyInterval, "How often verified domains are re-checked in DNS.")
 	fs.DurationVar(&c.LapseGrace, "domain-lapse-grace", c.LapseGrace, "How long a lapsed domain stays routed before it is unrouted.")
+	fs.DurationVar(&c.DomainClaimTTL, "domain-claim-ttl", c.DomainClaimTTL, "How long an unverified domain claim holds its hostname; after it, another account's waiting domain takes it.")
+	fs.DurationVar(&c.TerminationFloor, "termination-floor", c.TerminationFloor, "Least time a site is observed suspended or cancelled before it is terminated, whatever its deadlines say (0: none).")
 }
 
 type errInvalid string
