@@ -162,6 +162,9 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) error {
 	if err := r.deleteRoute(ctx, s.cd); err != nil {
 		return err
 	}
+	if err := r.releaseSlots(ctx, r.APIReader, s.cd); err != nil {
+		return err
+	}
 	if err := r.deleteCertificate(ctx, s.cd); err != nil {
 		return err
 	}
@@ -418,15 +421,10 @@ func (r *Reconciler) reconcileGate(ctx context.Context, s *scope) (ctrl.Result, 
 			plan = p
 		}
 	}
-	route := emptyRoute(r.Config, s.cd)
-	err := r.Get(ctx, client.ObjectKeyFromObject(route), route)
-	if err != nil && !apierrors.IsNotFound(err) {
-		return ctrl.Result{}, fmt.Errorf("getting the route: %w", err)
-	}
-	selfRouted := err == nil && metav1IsControlledBy(route, s.cd)
 	s.obs.limit = Limit(s.obs.sub, plan)
-	s.obs.admitted, s.obs.inUse = Admit(s.cd, s.siblings, s.obs.limit, selfRouted)
-	return ctrl.Result{}, nil
+	var err error
+	s.obs.admitted, s.obs.inUse, err = r.admit(ctx, s, s.obs.limit)
+	return ctrl.Result{}, err
 }
 
 // reconcileRoute applies the domain's route when it is claimed, verified (or
@@ -435,7 +433,10 @@ func (r *Reconciler) reconcileGate(ctx context.Context, s *scope) (ctrl.Result, 
 func (r *Reconciler) reconcileRoute(ctx context.Context, s *scope) (ctrl.Result, error) {
 	o := &s.obs
 	if !(o.claim == claimHeld && o.dns.routable() && !o.siteWaiting && o.admitted) {
-		return ctrl.Result{}, r.deleteRoute(ctx, s.cd)
+		if err := r.deleteRoute(ctx, s.cd); err != nil {
+			return ctrl.Result{}, err
+		}
+		return ctrl.Result{}, r.releaseSlots(ctx, r.Client, s.cd)
 	}
 	in := RouteInput{Host: o.host, Account: s.account.Name, Suspended: o.suspended}
 	if !o.suspended {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	coordinationv1 "k8s.io/api/coordination/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -73,7 +74,8 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&hostingv1alpha1.CustomDomain{}, handler.EnqueueRequestsFromMapFunc(r.siblingsOf)).
 		Watches(&hostingv1alpha1.DomainClaim{}, handler.EnqueueRequestsFromMapFunc(r.domainsOfClaim)).
 		Watches(&hostingv1alpha1.Subscription{}, handler.EnqueueRequestsFromMapFunc(r.domainsOfSubscription)).
-		Watches(&hostingv1alpha1.Account{}, handler.EnqueueRequestsFromMapFunc(r.domainsOfAccount))
+		Watches(&hostingv1alpha1.Account{}, handler.EnqueueRequestsFromMapFunc(r.domainsOfAccount)).
+		Watches(&coordinationv1.Lease{}, handler.EnqueueRequestsFromMapFunc(r.domainsOfSlot))
 
 	if r.CertManager {
 		// Certificates come from their own cache, which holds only the ones
@@ -154,6 +156,20 @@ func (r *Reconciler) domainsOfSubscription(ctx context.Context, o client.Object)
 	return requests(list.Items, func(d *hostingv1alpha1.CustomDomain) bool { return d.Spec.Subscription == o.GetName() })
 }
 
+// domainsOfSlot wakes the domains of a slot's site: a slot taken or given
+// back changes what every waiting domain of the site may do.
+func (r *Reconciler) domainsOfSlot(ctx context.Context, o client.Object) []reconcile.Request {
+	sub := o.GetLabels()[hostingv1alpha1.SubscriptionLabel]
+	if _, ok := slotIndex(sub, o.GetName()); !ok {
+		return nil
+	}
+	list := &hostingv1alpha1.CustomDomainList{}
+	if err := r.List(ctx, list, client.InNamespace(o.GetNamespace())); err != nil {
+		return nil
+	}
+	return requests(list.Items, func(d *hostingv1alpha1.CustomDomain) bool { return d.Spec.Subscription == sub })
+}
+
 // domainsOfAccount wakes the domains in an account's namespace.
 func (r *Reconciler) domainsOfAccount(ctx context.Context, o client.Object) []reconcile.Request {
 	acct := o.(*hostingv1alpha1.Account)
@@ -171,10 +187,6 @@ func (r *Reconciler) domainsOfAccount(ctx context.Context, o client.Object) []re
 // metav1Time is t as the API stores it (whole seconds), so that comparisons
 // of recorded times agree before and after a round trip.
 func metav1Time(t time.Time) metav1.Time { return metav1.NewTime(t.Truncate(time.Second)) }
-
-func metav1IsControlledBy(obj client.Object, owner client.Object) bool {
-	return metav1.IsControlledBy(obj, owner)
-}
 
 // Setup creates the Reconciler and registers it with mgr.
 func Setup(mgr ctrl.Manager, cfg platform.Config, clk clock.Clock) error {
