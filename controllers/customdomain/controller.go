@@ -247,6 +247,22 @@ func (r *Reconciler) reconcileClaim(ctx context.Context, s *scope) (ctrl.Result,
 		s.obs.claim = claimHeld
 		return ctrl.Result{}, nil
 	}
+	if over, msg, err := r.overAccountCap(ctx, s); err != nil {
+		return ctrl.Result{}, err
+	} else if over {
+		// Beyond the account's cap nothing new is claimed; a claim held
+		// already is kept (a downgrade takes nothing away).
+		existing := &hostingv1alpha1.DomainClaim{}
+		err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(want), existing)
+		if err == nil && existing.DeletionTimestamp.IsZero() && heldBy(existing, s.cd, string(s.account.UID)) {
+			s.obs.claim = claimHeld
+			return ctrl.Result{}, nil
+		}
+		s.obs.claim, s.obs.claimMsg = claimOverCap, msg
+		return ctrl.Result{RequeueAfter: 10 * time.Minute}, nil
+	}
+	want.Annotations = map[string]string{hostingv1alpha1.ClaimedAtAnnotation: s.obs.now.UTC().Format(time.RFC3339)}
+	var recheck time.Time
 	for attempt := 0; ; attempt++ {
 		err := r.Create(ctx, want.DeepCopy())
 		if err == nil {
@@ -269,14 +285,23 @@ func (r *Reconciler) reconcileClaim(ctx context.Context, s *scope) (ctrl.Result,
 			return ctrl.Result{}, nil
 		}
 		// A claim whose holder no longer exists is stale (its finalizer was
-		// removed by hand, say): release it and try again, once.
+		// removed by hand, say), and another account's claim its holder did
+		// not verify within the claim TTL has expired: release it and try
+		// again, once.
 		if attempt == 0 && existing.DeletionTimestamp.IsZero() {
-			stale, err := r.holderGone(ctx, existing)
+			holder, err := r.claimHolder(ctx, existing)
 			if err != nil {
 				return ctrl.Result{}, err
 			}
-			if stale {
-				s.log.Info("releasing a stale claim", "hostname", s.obs.host, "holder", klog.KRef(existing.Spec.Namespace, existing.Spec.CustomDomain))
+			expired := false
+			if holder != nil && existing.Spec.AccountUID != string(s.account.UID) {
+				expired, recheck = ClaimExpiry(existing, holder, s.obs.now, r.Config.DomainClaimTTL, r.Config.LapseGrace)
+			}
+			if holder == nil || expired {
+				s.log.Info("releasing a stale or expired claim", "hostname", s.obs.host, "holder", klog.KRef(existing.Spec.Namespace, existing.Spec.CustomDomain), "expired", expired)
+				if expired {
+					want.Annotations[hostingv1alpha1.ClaimTakenFromAnnotation] = string(holder.UID)
+				}
 				if err := r.deleteClaim(ctx, existing); err != nil {
 					return ctrl.Result{}, err
 				}
@@ -288,21 +313,17 @@ func (r *Reconciler) reconcileClaim(ctx context.Context, s *scope) (ctrl.Result,
 		if existing.Spec.AccountUID == string(s.account.UID) {
 			s.obs.claimMsg = fmt.Sprintf("%s is claimed by this account's CustomDomain %s/%s", s.obs.host, existing.Spec.Namespace, existing.Spec.CustomDomain)
 		}
-		return ctrl.Result{}, nil
+		if existing.Annotations[hostingv1alpha1.ClaimTakenFromAnnotation] == string(s.cd.UID) {
+			s.obs.claimReason = hostingv1alpha1.ReasonClaimExpired
+			s.obs.claimMsg = fmt.Sprintf("this domain's claim on %s expired: its TXT record was not verified within %s, and another domain waiting for the hostname took it at %s; add the record, and the claim can be taken back once that domain's claim expires unverified",
+				s.obs.host, r.Config.DomainClaimTTL, ClaimedAt(existing).UTC().Format(time.RFC3339))
+		}
+		if recheck.IsZero() {
+			// Look again when the holder's verification is next due.
+			recheck = s.obs.now.Add(r.Config.ReverifyInterval)
+		}
+		return after(s.obs.now, recheck), nil
 	}
-}
-
-// holderGone reports whether the CustomDomain a claim names no longer exists.
-func (r *Reconciler) holderGone(ctx context.Context, claim *hostingv1alpha1.DomainClaim) (bool, error) {
-	holder := &hostingv1alpha1.CustomDomain{}
-	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: claim.Spec.Namespace, Name: claim.Spec.CustomDomain}, holder)
-	if apierrors.IsNotFound(err) {
-		return true, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("reading the holder of the claim on %s: %w", claim.Name, err)
-	}
-	return false, nil
 }
 
 // releaseClaim deletes the claim on host if cd holds it.

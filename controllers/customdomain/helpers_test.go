@@ -134,6 +134,8 @@ func start(env *testenv.Env, mutate func(*platform.Config)) (*harness, func(), e
 	cfg.BaseDomain = "sites.landlord.test"
 	cfg.DomainTarget = "edge.landlord.test"
 	cfg.DNSServer = srv.Addr()
+	// A claim TTL short enough for a test to step past (default 72h).
+	cfg.DomainClaimTTL = 6 * time.Hour
 	if mutate != nil {
 		mutate(&cfg)
 	}
