@@ -122,8 +122,9 @@ func (r *Reconciler) lifecycleInput(sub *v1.Subscription, plan *v1.Plan, acctSus
 // suspension once the site is back in service.
 func (r *Reconciler) recordFacts(ctx context.Context, s *scope) (ctrl.Result, error) {
 	add := s.life.Record.Annotations()
-	for k := range add {
-		if _, ok := s.sub.Annotations[k]; ok {
+	for k, v := range add {
+		// Recorded once; an observation of a suspension is replaced.
+		if old, ok := s.sub.Annotations[k]; ok && (k != lifecycle.SuspendedAtAnnotation || old == v) {
 			delete(add, k)
 		}
 	}

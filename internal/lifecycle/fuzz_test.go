@@ -62,15 +62,20 @@ func FuzzCompute(f *testing.F) {
 			}
 		}
 		if in.Floor > 0 && suspended && r.TerminateAt != nil {
-			obs := in.Facts.SuspendedAt
+			obs := r.Record.SuspendedAt
 			if obs == nil {
-				obs = r.Record.SuspendedAt
+				obs = in.Facts.SuspendedAt
 			}
 			if obs == nil || r.TerminateAt.Before(obs.Add(in.Floor)) {
 				t.Fatalf("%s with terminateAt %v before the observation %v plus the floor %v", r.Phase, r.TerminateAt, obs, in.Floor)
 			}
 		}
-		if suspended != (in.Facts.SuspendedAt != nil || r.Record.SuspendedAt != nil) && r.Phase != v1.PhaseTerminated {
+		// A suspension is observed (recorded once); back in service, the
+		// observation is forgotten.
+		observedNow := in.Facts.SuspendedAt != nil || r.Record.SuspendedAt != nil
+		stale := in.Facts.SuspendedAt != nil && r.SuspendAt != nil && in.Facts.SuspendedAt.Before(*r.SuspendAt) && !in.Now.Before(*r.SuspendAt)
+		if (suspended && !observedNow) || (r.Record.SuspendedAt != nil && (!suspended || (in.Facts.SuspendedAt != nil && !stale))) ||
+			(r.Phase != v1.PhaseTerminated && r.ForgetSuspendedAt != (!suspended && in.Facts.SuspendedAt != nil)) {
 			t.Fatalf("%s: observation %v, recorded %v, forget %v", r.Phase, in.Facts.SuspendedAt, r.Record.SuspendedAt, r.ForgetSuspendedAt)
 		}
 		if r.Phase == v1.PhaseTerminated {

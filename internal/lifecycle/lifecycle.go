@@ -123,6 +123,8 @@ type Result struct {
 	Next *time.Time
 
 	// Record are facts to record on the object now (nil fields: nothing new).
+	// CancelledAt and TerminatedAt are recorded once; SuspendedAt replaces a
+	// recorded observation that no longer counts.
 	Record Facts
 	// ForgetSuspendedAt: the site is in service; the recorded observation of
 	// a suspension (Facts.SuspendedAt) is to be removed.
@@ -164,8 +166,15 @@ func Compute(in Input) Result {
 
 	// The floor: termination only after the suspension was observed for
 	// Floor. Without an observation, the earliest possible one is predicted.
-	// (Observations are recorded, and so predicted, in whole seconds.)
+	// (Observations are recorded, and so predicted, in whole seconds.) An
+	// observation older than a suspension deadline that has passed belongs
+	// to an earlier suspension that was not forgotten (Landlord was down
+	// while the site was back in service): it does not count, and the
+	// present one is recorded in its place.
 	observed, seen := in.Facts.SuspendedAt, now.Truncate(time.Second)
+	if observed != nil && r.SuspendAt != nil && observed.Before(*r.SuspendAt) && !now.Before(*r.SuspendAt) {
+		observed = nil
+	}
 	if in.Floor > 0 && r.TerminateAt != nil {
 		earliest := observed
 		if earliest == nil {
@@ -242,7 +251,7 @@ func Timeline(in Input, from time.Time) []Step {
 		}
 		in.Facts.CancelledAt = firstNonNil(in.Facts.CancelledAt, r.Record.CancelledAt)
 		in.Facts.TerminatedAt = firstNonNil(in.Facts.TerminatedAt, r.Record.TerminatedAt)
-		in.Facts.SuspendedAt = firstNonNil(in.Facts.SuspendedAt, r.Record.SuspendedAt)
+		in.Facts.SuspendedAt = firstNonNil(r.Record.SuspendedAt, in.Facts.SuspendedAt)
 		if r.ForgetSuspendedAt {
 			in.Facts.SuspendedAt = nil
 		}

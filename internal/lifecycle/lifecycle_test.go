@@ -330,3 +330,16 @@ func TestTimelineWithFloor(t *testing.T) {
 		})
 	}
 }
+
+// An observation older than a passed suspension deadline is of an earlier
+// suspension (not forgotten while Landlord was down): it does not count, and
+// the present one replaces it.
+func TestStaleObservationDoesNotCount(t *testing.T) {
+	r := Compute(base(50*day, floor(day), observedAt(-20*day)))
+	if r.Phase != v1.PhaseSuspended || r.Record.SuspendedAt == nil || !r.Record.SuspendedAt.Equal(t0.Add(50*day)) {
+		t.Fatalf("got %s, recorded %v", r.Phase, r.Record.SuspendedAt)
+	}
+	if !r.TerminateAt.Equal(t0.Add(51 * day)) {
+		t.Fatalf("terminateAt %v", r.TerminateAt)
+	}
+}
