@@ -87,13 +87,19 @@ func (r *Reconciler) admit(ctx context.Context, s *scope, limit int32) (admitted
 	if err != nil {
 		return false, 0, err
 	}
+	live := map[string]bool{}
+	for i := range s.siblings {
+		live[string(s.siblings[i].UID)] = true
+	}
 	var slots []Slot
 	byIndex := map[int32]*coordinationv1.Lease{}
 	for i := range leases {
 		l := &leases[i]
 		idx, _ := slotIndex(cd.Spec.Subscription, l.Name)
 		holder := slotHolder(l)
-		if holder != string(cd.UID) {
+		// A holder among the siblings (listed just before) counts; any other
+		// is looked up, after the slot was read.
+		if holder != string(cd.UID) && !live[holder] {
 			gone, err := r.slotHolderGone(ctx, l, holder)
 			if err != nil {
 				return false, 0, err
