@@ -152,3 +152,57 @@ func (r *Reconciler) claimHolder(ctx context.Context, claim *hostingv1alpha1.Dom
 	}
 	return holder, nil
 }
+
+// provenElsewhere reports whether another account's CustomDomain waits for
+// the hostname and the TXT record holds that account's token: DNS proves the
+// other account controls it, so this (unverified) domain does not claim it
+// when it is free. This is what makes an expired claim stay with the domain
+// that took it: the expired holder, woken by the release, does not race
+// back into the moment between the release and the new claim.
+func (r *Reconciler) provenElsewhere(ctx context.Context, s *scope) (bool, string, error) {
+	list := &hostingv1alpha1.CustomDomainList{}
+	if err := r.List(ctx, list, client.MatchingFields{hostnameIndex: s.obs.host}); err != nil {
+		return false, "", fmt.Errorf("listing the domains waiting for %s: %w", s.obs.host, err)
+	}
+	var tokens []string
+	for i := range list.Items {
+		other := &list.Items[i]
+		// Only a domain waiting for the claim (Conflict) counts: one that
+		// cannot hold it (Failed: site terminated, account gone) does not.
+		if other.Namespace == s.cd.Namespace || !other.DeletionTimestamp.IsZero() || other.Status.Phase != hostingv1alpha1.DomainConflict {
+			continue
+		}
+		ns := &corev1.Namespace{}
+		if err := r.Get(ctx, client.ObjectKey{Name: other.Namespace}, ns); err != nil {
+			continue
+		}
+		name := platform.AccountOfNamespace(ns.Labels)
+		acct := &hostingv1alpha1.Account{}
+		if name == "" || name == s.account.Name || r.Get(ctx, client.ObjectKey{Name: name}, acct) != nil {
+			continue
+		}
+		tokens = append(tokens, Token(string(acct.UID), s.obs.host))
+	}
+	if len(tokens) == 0 {
+		return false, "", nil
+	}
+	values, err := r.Resolver.LookupTXT(ctx, s.obs.record)
+	if err != nil {
+		return false, "", nil // unknown: claim as usual
+	}
+	if Matches(values, Token(string(s.account.UID), s.obs.host)) {
+		return false, "", nil
+	}
+	for _, tok := range tokens {
+		if Matches(values, tok) {
+			return true, fmt.Sprintf("the TXT record %s holds another account's token: that account's domain takes %s", s.obs.record, s.obs.host), nil
+		}
+	}
+	return false, "", nil
+}
+
+// claimExpiredMessage tells the domain that lost host why.
+func claimExpiredMessage(cfg platform.Config, host string, taken *hostingv1alpha1.DomainClaim) string {
+	return fmt.Sprintf("this domain's claim on %s expired: its TXT record was not verified within %s, and another account's domain waiting for the hostname took it at %s; add the record, and the claim can be taken back once that domain's claim expires unverified",
+		host, cfg.DomainClaimTTL, ClaimedAt(taken).UTC().Format(time.RFC3339))
+}

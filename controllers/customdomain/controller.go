@@ -261,8 +261,33 @@ func (r *Reconciler) reconcileClaim(ctx context.Context, s *scope) (ctrl.Result,
 		s.obs.claim, s.obs.claimMsg = claimOverCap, msg
 		return ctrl.Result{RequeueAfter: 10 * time.Minute}, nil
 	}
+	if proven, msg, err := r.provenElsewhere(ctx, s); err != nil {
+		return ctrl.Result{}, err
+	} else if proven {
+		existing := &hostingv1alpha1.DomainClaim{}
+		if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(want), existing); err == nil && existing.DeletionTimestamp.IsZero() {
+			if heldBy(existing, s.cd, string(s.account.UID)) {
+				s.obs.claim = claimHeld
+				return ctrl.Result{}, nil
+			}
+			s.obs.claim, s.obs.claimMsg = claimElsewhere, msg
+			if existing.Annotations[hostingv1alpha1.ClaimTakenFromAnnotation] == string(s.cd.UID) {
+				s.obs.claimReason, s.obs.claimMsg = hostingv1alpha1.ReasonClaimExpired, claimExpiredMessage(r.Config, s.obs.host, existing)
+			}
+		} else {
+			s.obs.claim, s.obs.claimMsg = claimElsewhere, msg
+		}
+		return after(s.obs.now, s.obs.now.Add(r.Config.ReverifyInterval)), nil
+	}
 	want.Annotations = map[string]string{hostingv1alpha1.ClaimedAtAnnotation: s.obs.now.UTC().Format(time.RFC3339)}
 	var recheck time.Time
+	// expiredHolder is the domain whose expired claim this reconcile
+	// released: if it takes the hostname again between the delete and the
+	// create (its own reconcile, woken by the release, racing this one), its
+	// new claim is the same unverified one and is released again, up to
+	// maxTakeovers times.
+	var expiredHolder *hostingv1alpha1.CustomDomain
+	const maxTakeovers = 3
 	for attempt := 0; ; attempt++ {
 		err := r.Create(ctx, want.DeepCopy())
 		if err == nil {
@@ -287,8 +312,9 @@ func (r *Reconciler) reconcileClaim(ctx context.Context, s *scope) (ctrl.Result,
 		// A claim whose holder no longer exists is stale (its finalizer was
 		// removed by hand, say), and another account's claim its holder did
 		// not verify within the claim TTL has expired: release it and try
-		// again, once.
-		if attempt == 0 && existing.DeletionTimestamp.IsZero() {
+		// again, once (or again if the expired holder raced back).
+		retake := expiredHolder != nil && attempt < maxTakeovers && heldBy(existing, expiredHolder, existing.Spec.AccountUID)
+		if (attempt == 0 || retake) && existing.DeletionTimestamp.IsZero() {
 			holder, err := r.claimHolder(ctx, existing)
 			if err != nil {
 				return ctrl.Result{}, err
@@ -296,11 +322,17 @@ func (r *Reconciler) reconcileClaim(ctx context.Context, s *scope) (ctrl.Result,
 			expired := false
 			if holder != nil && existing.Spec.AccountUID != string(s.account.UID) {
 				expired, recheck = ClaimExpiry(existing, holder, s.obs.now, r.Config.DomainClaimTTL, r.Config.LapseGrace)
+				if retake && holder.UID == expiredHolder.UID {
+					if state, _ := State(holder.Status.Verification, s.obs.now, r.Config.LapseGrace); !state.routable() {
+						expired = true
+					}
+				}
 			}
 			if holder == nil || expired {
 				s.log.Info("releasing a stale or expired claim", "hostname", s.obs.host, "holder", klog.KRef(existing.Spec.Namespace, existing.Spec.CustomDomain), "expired", expired)
 				if expired {
 					want.Annotations[hostingv1alpha1.ClaimTakenFromAnnotation] = string(holder.UID)
+					expiredHolder = holder
 				}
 				if err := r.deleteClaim(ctx, existing); err != nil {
 					return ctrl.Result{}, err
@@ -314,9 +346,7 @@ func (r *Reconciler) reconcileClaim(ctx context.Context, s *scope) (ctrl.Result,
 			s.obs.claimMsg = fmt.Sprintf("%s is claimed by this account's CustomDomain %s/%s", s.obs.host, existing.Spec.Namespace, existing.Spec.CustomDomain)
 		}
 		if existing.Annotations[hostingv1alpha1.ClaimTakenFromAnnotation] == string(s.cd.UID) {
-			s.obs.claimReason = hostingv1alpha1.ReasonClaimExpired
-			s.obs.claimMsg = fmt.Sprintf("this domain's claim on %s expired: its TXT record was not verified within %s, and another domain waiting for the hostname took it at %s; add the record, and the claim can be taken back once that domain's claim expires unverified",
-				s.obs.host, r.Config.DomainClaimTTL, ClaimedAt(existing).UTC().Format(time.RFC3339))
+			s.obs.claimReason, s.obs.claimMsg = hostingv1alpha1.ReasonClaimExpired, claimExpiredMessage(r.Config, s.obs.host, existing)
 		}
 		if recheck.IsZero() {
 			// Look again when the holder's verification is next due.
