@@ -125,6 +125,14 @@ const (
 	// ReasonSiteSuspended: the site is suspended or cancelled; the hostname
 	// shows the suspended page.
 	ReasonSiteSuspended = "SiteSuspended"
+	// ReasonClaimExpired (Claimed=False): this domain's claim was not verified
+	// within the claim TTL (--domain-claim-ttl) and another account's domain
+	// waiting for the hostname took it.
+	ReasonClaimExpired = "ClaimExpired"
+	// ReasonAccountDomainLimitReached (Claimed=False): the account has more
+	// CustomDomains than the sum of its sites' customDomains limits plus the
+	// allowance for pending ones; the newest claim nothing.
+	ReasonAccountDomainLimitReached = "AccountDomainLimitReached"
 )
 
 // Conditions and reasons every kind may carry.

@@ -40,6 +40,16 @@ type DomainClaimSpec struct {
 	CustomDomain string `json:"customDomain"`
 }
 
+// Annotations on DomainClaims.
+const (
+	// ClaimedAtAnnotation is when Landlord created the claim (RFC 3339, by
+	// Landlord's clock); an unverified claim expires a TTL after it.
+	ClaimedAtAnnotation = "hosting.landlord.dev/claimed-at"
+	// ClaimTakenFromAnnotation is the UID of the CustomDomain whose expired,
+	// unverified claim this claim replaced, so that domain can say why it lost it.
+	ClaimTakenFromAnnotation = "hosting.landlord.dev/claim-taken-from"
+)
+
 // DomainClaim is Landlord's cluster-wide lock on a hostname. Only Landlord writes it.
 // +kubebuilder:object:root=true
 // +kubebuilder:resource:scope=Cluster,shortName=dc,categories=landlord

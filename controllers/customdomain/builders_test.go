@@ -2,6 +2,7 @@ package customdomain
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -91,32 +92,61 @@ func TestStateAndNextCheck(t *testing.T) {
 	}
 }
 
-func TestAdmit(t *testing.T) {
+func TestGate(t *testing.T) {
 	self := domain("c", 3*time.Minute, false, v1.DomainVerified)
+	routedSelf := domain("c", 3*time.Minute, false, v1.DomainActive)
+	slot := func(i int32, holder string) Slot { return Slot{Index: i, Holder: "uid-" + holder} }
 	cases := []struct {
-		name       string
-		siblings   []v1.CustomDomain
-		limit      int32
-		selfRouted bool
-		want       bool
+		name     string
+		self     v1.CustomDomain
+		siblings []v1.CustomDomain
+		slots    []Slot
+		limit    int32
+		held     []int32
+		try      []int32
+		inUse    int32
 	}{
-		{"none allowed", nil, 0, false, false},
-		{"a free slot", nil, 1, false, true},
-		{"slot taken by a routed domain", []v1.CustomDomain{domain("a", 0, false, v1.DomainActive)}, 1, false, false},
-		{"lapsed domains keep their slot", []v1.CustomDomain{domain("a", 0, false, v1.DomainLapsed)}, 1, false, false},
-		{"older verified competitor wins the last slot", []v1.CustomDomain{domain("a", 0, false, v1.DomainVerified)}, 1, false, false},
-		{"younger verified competitor loses", []v1.CustomDomain{domain("z", time.Hour, false, v1.DomainVerified)}, 1, false, true},
-		{"same creation time: name decides", []v1.CustomDomain{domain("b", 3*time.Minute, false, v1.DomainVerified)}, 1, false, false},
-		{"unverified domains do not compete", []v1.CustomDomain{domain("a", 0, false, v1.DomainPendingVerification), domain("b", 0, false, v1.DomainConflict)}, 1, false, true},
-		{"already routed stays over a lowered limit", []v1.CustomDomain{domain("a", 0, false, v1.DomainActive)}, 0, true, true},
-		{"self listed among siblings is not counted twice", []v1.CustomDomain{self}, 1, false, true},
+		{"none allowed", self, nil, nil, 0, nil, nil, 0},
+		{"a free slot", self, nil, nil, 1, nil, []int32{0}, 0},
+		{"the free slots, lowest first", self, nil, []Slot{slot(1, "a")}, 3, nil, []int32{0, 2}, 1},
+		{"slot taken", self, nil, []Slot{slot(0, "a")}, 1, nil, nil, 1},
+		{"held", self, nil, []Slot{slot(0, "c"), slot(1, "a")}, 2, []int32{0}, nil, 2},
+		{"held over a lowered limit: kept, no free slot to move to", self, nil, []Slot{slot(0, "a"), slot(1, "c")}, 1, []int32{1}, nil, 2},
+		{"held over a lowered limit: moves down to a free slot", self, nil, []Slot{slot(3, "c")}, 2, []int32{3}, []int32{0, 1}, 1},
+		{"an over-limit slot of another domain: wait", self, nil, []Slot{slot(2, "a")}, 2, nil, nil, 1},
+		{"older verified competitor wins the last slot", self, []v1.CustomDomain{domain("a", 0, false, v1.DomainVerified)}, nil, 1, nil, nil, 0},
+		{"older verified competitor leaves a second slot", self, []v1.CustomDomain{domain("a", 0, false, v1.DomainVerified)}, nil, 2, nil, []int32{0, 1}, 0},
+		{"younger verified competitor loses", self, []v1.CustomDomain{domain("z", time.Hour, false, v1.DomainVerified)}, nil, 1, nil, []int32{0}, 0},
+		{"same creation time: name decides", self, []v1.CustomDomain{domain("b", 3*time.Minute, false, v1.DomainVerified)}, nil, 1, nil, nil, 0},
+		{"unverified domains do not compete", self, []v1.CustomDomain{domain("a", 0, false, v1.DomainPendingVerification), domain("b", 0, false, v1.DomainConflict)}, nil, 1, nil, []int32{0}, 0},
+		{"a slot holder does not compete", self, []v1.CustomDomain{domain("a", 0, false, v1.DomainVerified)}, []Slot{slot(0, "a")}, 2, nil, []int32{1}, 1},
+		{"a routed domain that lost its slot goes first", self, []v1.CustomDomain{domain("z", time.Hour, false, v1.DomainActive)}, nil, 1, nil, nil, 0},
+		{"routed without a slot, self goes before verified ones", routedSelf, []v1.CustomDomain{domain("a", 0, false, v1.DomainVerified)}, nil, 1, nil, []int32{0}, 0},
+		{"self listed among siblings is not counted", self, []v1.CustomDomain{self}, nil, 1, nil, []int32{0}, 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if got, _ := Admit(&self, tc.siblings, tc.limit, tc.selfRouted); got != tc.want {
-				t.Errorf("Admit = %v, want %v", got, tc.want)
+			d := Gate(&tc.self, tc.siblings, tc.slots, tc.limit)
+			if !slices.Equal(d.Held, tc.held) || !slices.Equal(d.Try, tc.try) || d.InUse != tc.inUse {
+				t.Errorf("Gate = %+v, want held %v try %v inUse %d", d, tc.held, tc.try, tc.inUse)
 			}
 		})
+	}
+}
+
+func TestSlotNames(t *testing.T) {
+	if got := SlotName("www", 3); got != "www-slot-3" {
+		t.Fatalf("SlotName = %s", got)
+	}
+	for name, want := range map[string]int32{"www-slot-0": 0, "www-slot-12": 12} {
+		if got, ok := slotIndex("www", name); !ok || got != want {
+			t.Errorf("slotIndex(%s) = %d %v", name, got, ok)
+		}
+	}
+	for _, name := range []string{"www-slot-", "www-slot-01", "www-slot--1", "www-slot-x", "shop-slot-0", "www-2-slot-0"} {
+		if _, ok := slotIndex("www", name); ok {
+			t.Errorf("slotIndex(%s) accepted", name)
+		}
 	}
 }
 

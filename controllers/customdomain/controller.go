@@ -170,6 +170,9 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) error {
 	if err := r.deleteRoute(ctx, s.cd); err != nil {
 		return err
 	}
+	if err := r.releaseSlots(ctx, r.APIReader, s.cd); err != nil {
+		return err
+	}
 	if err := r.deleteCertificate(ctx, s.cd); err != nil {
 		return err
 	}
@@ -242,6 +245,47 @@ func (r *Reconciler) reconcileClaim(ctx context.Context, s *scope) (ctrl.Result,
 		s.obs.claim = claimHeld
 		return ctrl.Result{}, nil
 	}
+	if over, msg, err := r.overAccountCap(ctx, s); err != nil {
+		return ctrl.Result{}, err
+	} else if over {
+		// Beyond the account's cap nothing new is claimed; a claim held
+		// already is kept (a downgrade takes nothing away).
+		existing := &hostingv1alpha1.DomainClaim{}
+		err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(want), existing)
+		if err == nil && existing.DeletionTimestamp.IsZero() && heldBy(existing, s.cd, string(s.account.UID)) {
+			s.obs.claim = claimHeld
+			return ctrl.Result{}, nil
+		}
+		s.obs.claim, s.obs.claimMsg = claimOverCap, msg
+		return ctrl.Result{RequeueAfter: 10 * time.Minute}, nil
+	}
+	if proven, msg, err := r.provenElsewhere(ctx, s); err != nil {
+		return ctrl.Result{}, err
+	} else if proven {
+		existing := &hostingv1alpha1.DomainClaim{}
+		if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(want), existing); err == nil && existing.DeletionTimestamp.IsZero() {
+			if heldBy(existing, s.cd, string(s.account.UID)) {
+				s.obs.claim = claimHeld
+				return ctrl.Result{}, nil
+			}
+			s.obs.claim, s.obs.claimMsg = claimElsewhere, msg
+			if existing.Annotations[hostingv1alpha1.ClaimTakenFromAnnotation] == string(s.cd.UID) {
+				s.obs.claimReason, s.obs.claimMsg = hostingv1alpha1.ReasonClaimExpired, claimExpiredMessage(r.Config, s.obs.host, existing)
+			}
+		} else {
+			s.obs.claim, s.obs.claimMsg = claimElsewhere, msg
+		}
+		return after(s.obs.now, s.obs.now.Add(r.Config.ReverifyInterval)), nil
+	}
+	want.Annotations = map[string]string{hostingv1alpha1.ClaimedAtAnnotation: s.obs.now.UTC().Format(time.RFC3339)}
+	var recheck time.Time
+	// expiredHolder is the domain whose expired claim this reconcile
+	// released: if it takes the hostname again between the delete and the
+	// create (its own reconcile, woken by the release, racing this one), its
+	// new claim is the same unverified one and is released again, up to
+	// maxTakeovers times.
+	var expiredHolder *hostingv1alpha1.CustomDomain
+	const maxTakeovers = 3
 	for attempt := 0; ; attempt++ {
 		err := r.Create(ctx, want.DeepCopy())
 		if err == nil {
@@ -264,14 +308,30 @@ func (r *Reconciler) reconcileClaim(ctx context.Context, s *scope) (ctrl.Result,
 			return ctrl.Result{}, nil
 		}
 		// A claim whose holder no longer exists is stale (its finalizer was
-		// removed by hand, say): release it and try again, once.
-		if attempt == 0 && existing.DeletionTimestamp.IsZero() {
-			stale, err := r.holderGone(ctx, existing)
+		// removed by hand, say), and another account's claim its holder did
+		// not verify within the claim TTL has expired: release it and try
+		// again, once (or again if the expired holder raced back).
+		retake := expiredHolder != nil && attempt < maxTakeovers && heldBy(existing, expiredHolder, existing.Spec.AccountUID)
+		if (attempt == 0 || retake) && existing.DeletionTimestamp.IsZero() {
+			holder, err := r.claimHolder(ctx, existing)
 			if err != nil {
 				return ctrl.Result{}, err
 			}
-			if stale {
-				s.log.Info("releasing a stale claim", "hostname", s.obs.host, "holder", klog.KRef(existing.Spec.Namespace, existing.Spec.CustomDomain))
+			expired := false
+			if holder != nil && existing.Spec.AccountUID != string(s.account.UID) {
+				expired, recheck = ClaimExpiry(existing, holder, s.obs.now, r.Config.DomainClaimTTL, r.Config.LapseGrace)
+				if retake && holder.UID == expiredHolder.UID {
+					if state, _ := State(holder.Status.Verification, s.obs.now, r.Config.LapseGrace); !state.routable() {
+						expired = true
+					}
+				}
+			}
+			if holder == nil || expired {
+				s.log.Info("releasing a stale or expired claim", "hostname", s.obs.host, "holder", klog.KRef(existing.Spec.Namespace, existing.Spec.CustomDomain), "expired", expired)
+				if expired {
+					want.Annotations[hostingv1alpha1.ClaimTakenFromAnnotation] = string(holder.UID)
+					expiredHolder = holder
+				}
 				if err := r.deleteClaim(ctx, existing); err != nil {
 					return ctrl.Result{}, err
 				}
@@ -283,21 +343,15 @@ func (r *Reconciler) reconcileClaim(ctx context.Context, s *scope) (ctrl.Result,
 		if existing.Spec.AccountUID == string(s.account.UID) {
 			s.obs.claimMsg = fmt.Sprintf("%s is claimed by this account's CustomDomain %s/%s", s.obs.host, existing.Spec.Namespace, existing.Spec.CustomDomain)
 		}
-		return ctrl.Result{}, nil
+		if existing.Annotations[hostingv1alpha1.ClaimTakenFromAnnotation] == string(s.cd.UID) {
+			s.obs.claimReason, s.obs.claimMsg = hostingv1alpha1.ReasonClaimExpired, claimExpiredMessage(r.Config, s.obs.host, existing)
+		}
+		if recheck.IsZero() {
+			// Look again when the holder's verification is next due.
+			recheck = s.obs.now.Add(r.Config.ReverifyInterval)
+		}
+		return after(s.obs.now, recheck), nil
 	}
-}
-
-// holderGone reports whether the CustomDomain a claim names no longer exists.
-func (r *Reconciler) holderGone(ctx context.Context, claim *hostingv1alpha1.DomainClaim) (bool, error) {
-	holder := &hostingv1alpha1.CustomDomain{}
-	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: claim.Spec.Namespace, Name: claim.Spec.CustomDomain}, holder)
-	if apierrors.IsNotFound(err) {
-		return true, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("reading the holder of the claim on %s: %w", claim.Name, err)
-	}
-	return false, nil
 }
 
 // releaseClaim deletes the claim on host if cd holds it.
@@ -416,18 +470,10 @@ func (r *Reconciler) reconcileGate(ctx context.Context, s *scope) (ctrl.Result, 
 			plan = p
 		}
 	}
-	selfRouted := false
-	if r.routesServed() {
-		route := emptyRoute(r.Config, s.cd)
-		found, err := kernel.Get(ctx, r.routeReader(), client.ObjectKeyFromObject(route), route)
-		if err != nil {
-			return ctrl.Result{}, err
-		}
-		selfRouted = found && metav1IsControlledBy(route, s.cd)
-	}
 	s.obs.limit = Limit(s.obs.sub, plan)
-	s.obs.admitted, s.obs.inUse = Admit(s.cd, s.siblings, s.obs.limit, selfRouted)
-	return ctrl.Result{}, nil
+	var err error
+	s.obs.admitted, s.obs.inUse, err = r.admit(ctx, s, s.obs.limit)
+	return ctrl.Result{}, err
 }
 
 // reconcileRoute applies the domain's route when it is claimed, verified (or
@@ -436,7 +482,10 @@ func (r *Reconciler) reconcileGate(ctx context.Context, s *scope) (ctrl.Result, 
 func (r *Reconciler) reconcileRoute(ctx context.Context, s *scope) (ctrl.Result, error) {
 	o := &s.obs
 	if !(o.claim == claimHeld && o.dns.routable() && !o.siteWaiting && o.admitted) {
-		return ctrl.Result{}, r.deleteRoute(ctx, s.cd)
+		if err := r.deleteRoute(ctx, s.cd); err != nil {
+			return ctrl.Result{}, err
+		}
+		return ctrl.Result{}, r.releaseSlots(ctx, r.Client, s.cd)
 	}
 	in := RouteInput{Host: o.host, Account: s.account.Name, Suspended: o.suspended}
 	if !o.suspended {

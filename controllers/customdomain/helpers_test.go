@@ -2,7 +2,11 @@ package customdomain_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,7 +35,94 @@ type harness struct {
 	cfg platform.Config
 	clk *clock.Fake
 	dns *dnstest.Server
+
+	mu  sync.Mutex
+	mgr *testenv.Manager
+	// wire is the running manager's connection to the API server; a test
+	// can make it die (see crashAfter).
+	wire *wire
 }
+
+// workers is the manager binary's default --max-concurrent-reconciles.
+const workers = 4
+
+// startManager starts a fresh Landlord manager (CustomDomain controller, the
+// production worker count) behind a new wire.
+func (h *harness) startManager() error {
+	w := &wire{}
+	mgr, err := h.env.StartManagerWith(testenv.ManagerOptions{
+		Config: h.cfg, Clock: h.clk, Controllers: []string{manager.CustomDomainController},
+		Workers: workers, WrapTransport: w.wrap,
+	})
+	if err != nil {
+		return err
+	}
+	h.mu.Lock()
+	h.mgr, h.wire = mgr, w
+	h.mu.Unlock()
+	return nil
+}
+
+func (h *harness) stopManager() {
+	h.mu.Lock()
+	mgr := h.mgr
+	h.mu.Unlock()
+	if mgr != nil {
+		_ = mgr.Stop()
+	}
+}
+
+// restart stops the manager (a crashed one dies with errors) and starts a
+// fresh one: new caches, new work queues, as a restarted pod.
+func (h *harness) restart(t *testing.T) {
+	t.Helper()
+	h.stopManager()
+	if err := h.startManager(); err != nil {
+		t.Fatalf("restarting the manager: %v", err)
+	}
+}
+
+// wire is a manager's HTTP connection to the API server. Once dead, every
+// request fails, as if the process had been killed.
+type wire struct {
+	writes atomic.Int64 // successful writes since armed
+	dieAt  atomic.Int64 // die after this many (0: never)
+	dead   atomic.Bool
+	died   chan struct{}
+	once   sync.Once
+}
+
+var errKilled = errors.New("manager killed by the test")
+
+// crashAfter makes the wire die after n more successful writes; the returned
+// channel is closed when it does.
+func (w *wire) crashAfter(n int64) <-chan struct{} {
+	w.died = make(chan struct{})
+	w.writes.Store(0)
+	w.dieAt.Store(n)
+	return w.died
+}
+
+func (w *wire) wrap(rt http.RoundTripper) http.RoundTripper {
+	return roundTripper(func(req *http.Request) (*http.Response, error) {
+		if w.dead.Load() {
+			return nil, errKilled
+		}
+		resp, err := rt.RoundTrip(req)
+		if err != nil || req.Method == http.MethodGet || resp.StatusCode >= 300 {
+			return resp, err
+		}
+		if n := w.dieAt.Load(); n > 0 && w.writes.Add(1) >= n {
+			w.dead.Store(true)
+			w.once.Do(func() { close(w.died) })
+		}
+		return resp, nil
+	})
+}
+
+type roundTripper func(*http.Request) (*http.Response, error)
+
+func (f roundTripper) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }
 
 // start runs a loopback DNS server and Landlord's manager against env.
 func start(env *testenv.Env, mutate func(*platform.Config)) (*harness, func(), error) {
@@ -43,17 +134,18 @@ func start(env *testenv.Env, mutate func(*platform.Config)) (*harness, func(), e
 	cfg.BaseDomain = "sites.landlord.test"
 	cfg.DomainTarget = "edge.landlord.test"
 	cfg.DNSServer = srv.Addr()
+	// A claim TTL short enough for a test to step past (default 72h).
+	cfg.DomainClaimTTL = 6 * time.Hour
 	if mutate != nil {
 		mutate(&cfg)
 	}
 	clk := clock.NewFake(time.Now().Truncate(time.Second))
-	mgr, err := env.StartManager(cfg, clk, manager.CustomDomainController)
-	stop := func() { _ = mgr.Stop() }
-	if err != nil {
+	h := &harness{env: env, cfg: cfg, clk: clk, dns: srv}
+	if err := h.startManager(); err != nil {
 		_ = srv.Close()
 		return nil, nil, err
 	}
-	return &harness{env: env, cfg: cfg, clk: clk, dns: srv}, func() { stop(); _ = srv.Close() }, nil
+	return h, func() { h.stopManager(); _ = srv.Close() }, nil
 }
 
 const wait = time.Minute

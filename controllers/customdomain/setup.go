@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	coordinationv1 "k8s.io/api/coordination/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -76,6 +77,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&hostingv1alpha1.Subscription{}, handler.EnqueueRequestsFromMapFunc(r.domainsOfSubscription),
 			builder.WithPredicates(subscriptionMattersToDomains())).
 		Watches(&hostingv1alpha1.Account{}, handler.EnqueueRequestsFromMapFunc(r.domainsOfAccount)).
+		Watches(&coordinationv1.Lease{}, handler.EnqueueRequestsFromMapFunc(r.domainsOfSlot)).
 		WatchesRawSource(requeue.Source())
 	if r.Config.RouteKind == platform.RouteIngress {
 		b = b.Owns(&networkingv1.Ingress{})
@@ -177,6 +179,20 @@ func (r *Reconciler) domainsOfSubscription(ctx context.Context, o client.Object)
 		return nil
 	}
 	return requests(list.Items, func(d *hostingv1alpha1.CustomDomain) bool { return d.Spec.Subscription == o.GetName() })
+}
+
+// domainsOfSlot wakes the domains of a slot's site: a slot taken or given
+// back changes what every waiting domain of the site may do.
+func (r *Reconciler) domainsOfSlot(ctx context.Context, o client.Object) []reconcile.Request {
+	sub := o.GetLabels()[hostingv1alpha1.SubscriptionLabel]
+	if _, ok := slotIndex(sub, o.GetName()); !ok {
+		return nil
+	}
+	list := &hostingv1alpha1.CustomDomainList{}
+	if err := r.List(ctx, list, client.InNamespace(o.GetNamespace())); err != nil {
+		return nil
+	}
+	return requests(list.Items, func(d *hostingv1alpha1.CustomDomain) bool { return d.Spec.Subscription == sub })
 }
 
 // domainsOfAccount wakes the domains in an account's namespace.

@@ -17,6 +17,7 @@ const (
 	claimNone      claimState = iota // not claimed (not eligible)
 	claimHeld                        // this domain holds the claim
 	claimElsewhere                   // another domain holds it
+	claimOverCap                     // beyond the account's cap: nothing claimed
 )
 
 // certState is what the reconciler found about the certificate.
@@ -44,6 +45,7 @@ type observed struct {
 	sub         *hostingv1alpha1.Subscription
 	claim       claimState
 	claimMsg    string
+	claimReason string // Claimed=False reason when not ClaimedElsewhere
 	dns         dnsState
 	deadline    time.Time
 	lookupErr   error
@@ -116,7 +118,13 @@ func (o *observed) claimedCondition() metav1.Condition {
 	case claimHeld:
 		return cond(hostingv1alpha1.ConditionClaimed, true, hostingv1alpha1.ReasonReconciled, fmt.Sprintf("this domain holds the claim on %s", o.host))
 	case claimElsewhere:
-		return cond(hostingv1alpha1.ConditionClaimed, false, hostingv1alpha1.ReasonClaimedElsewhere, o.claimMsg)
+		reason := hostingv1alpha1.ReasonClaimedElsewhere
+		if o.claimReason != "" {
+			reason = o.claimReason
+		}
+		return cond(hostingv1alpha1.ConditionClaimed, false, reason, o.claimMsg)
+	case claimOverCap:
+		return cond(hostingv1alpha1.ConditionClaimed, false, hostingv1alpha1.ReasonAccountDomainLimitReached, o.claimMsg)
 	}
 	return cond(hostingv1alpha1.ConditionClaimed, false, hostingv1alpha1.ReasonProgressing, "claiming the hostname")
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -89,7 +90,7 @@ func (r *Reconciler) computeLifecycle(_ context.Context, s *scope) (ctrl.Result,
 	if s.account != nil {
 		acctSuspension = s.account.Spec.Suspension
 	}
-	s.life = lifecycle.Compute(lifecycle.InputFor(s.sub, s.plan, acctSuspension, s.now))
+	s.life = lifecycle.Compute(r.lifecycleInput(s.sub, s.plan, acctSuspension, s.now))
 	if s.problem != nil && lifecycle.FactsOf(s.sub.Annotations).TerminatedAt == nil {
 		// Nothing is decided from a spec that does not resolve: no
 		// termination on the defaults' periods because of a typo.
@@ -98,16 +99,29 @@ func (r *Reconciler) computeLifecycle(_ context.Context, s *scope) (ctrl.Result,
 	return ctrl.Result{}, nil
 }
 
-// recordFacts records, once, the final facts the phase function found
-// (cancellation, termination) as annotations on the Subscription.
+// lifecycleInput is the lifecycle input of sub with the platform's
+// termination floor.
+func (r *Reconciler) lifecycleInput(sub *v1.Subscription, plan *v1.Plan, acctSuspension *v1.Suspension, now time.Time) lifecycle.Input {
+	in := lifecycle.InputFor(sub, plan, acctSuspension, now)
+	in.Floor = r.Config.TerminationFloor
+	return in
+}
+
+// recordFacts records, once, the facts the phase function found
+// (cancellation, termination, the first observation of a suspension) as
+// annotations on the Subscription, and forgets the observation of a
+// suspension once the site is back in service.
 func (r *Reconciler) recordFacts(ctx context.Context, s *scope) (ctrl.Result, error) {
 	add := s.life.Record.Annotations()
-	for k := range add {
-		if _, ok := s.sub.Annotations[k]; ok {
+	for k, v := range add {
+		// Recorded once; an observation of a suspension is replaced.
+		if old, ok := s.sub.Annotations[k]; ok && (k != lifecycle.SuspendedAtAnnotation || old == v) {
 			delete(add, k)
 		}
 	}
-	if len(add) == 0 {
+	_, observed := s.sub.Annotations[lifecycle.SuspendedAtAnnotation]
+	forget := s.life.ForgetSuspendedAt && observed
+	if len(add) == 0 && !forget {
 		return ctrl.Result{}, nil
 	}
 	status := s.sub.Status.DeepCopy()
@@ -118,8 +132,11 @@ func (r *Reconciler) recordFacts(ctx context.Context, s *scope) (ctrl.Result, er
 	for k, v := range add {
 		s.sub.Annotations[k] = v
 	}
+	if forget {
+		delete(s.sub.Annotations, lifecycle.SuspendedAtAnnotation)
+	}
 	if err := r.Client.Patch(ctx, s.sub, patch); err != nil {
-		return ctrl.Result{}, fmt.Errorf("recording %v: %w", add, err)
+		return ctrl.Result{}, fmt.Errorf("recording %v (forgetting the suspension: %v): %w", add, forget, err)
 	}
 	s.sub.Status = *status
 	return ctrl.Result{}, nil
@@ -184,7 +201,7 @@ func (r *Reconciler) quotaShare(ctx context.Context, s *scope, other *v1.Subscri
 			if s.account != nil {
 				acctSuspension = s.account.Spec.Suspension
 			}
-			if lifecycle.Compute(lifecycle.InputFor(other, plan, acctSuspension, s.now)).Phase == v1.PhaseTerminated {
+			if lifecycle.Compute(r.lifecycleInput(other, plan, acctSuspension, s.now)).Phase == v1.PhaseTerminated {
 				return nil, nil
 			}
 			if l, err := site.EffectiveLimits(plan, other.Spec.AddOns); err == nil {

@@ -36,6 +36,7 @@ func FactsOf(annotations map[string]string) Facts {
 	return Facts{
 		CancelledAt:  parse(annotations[CancelledAtAnnotation]),
 		TerminatedAt: parse(annotations[TerminatedAtAnnotation]),
+		SuspendedAt:  parse(annotations[SuspendedAtAnnotation]),
 	}
 }
 
@@ -47,6 +48,9 @@ func (f Facts) Annotations() map[string]string {
 	}
 	if f.TerminatedAt != nil {
 		out[TerminatedAtAnnotation] = f.TerminatedAt.UTC().Format(time.RFC3339)
+	}
+	if f.SuspendedAt != nil {
+		out[SuspendedAtAnnotation] = f.SuspendedAt.UTC().Format(time.RFC3339)
 	}
 	return out
 }

@@ -17,6 +17,20 @@
 // The recorded value is the deadline that passed, not the time Landlord saw
 // it, so an operator that was down reaches the same result.
 //
+// A third fact is an observation, not a deadline: Suspended (annotation
+// hosting.landlord.dev/suspended-observed-at = the time Landlord first
+// computed Suspended or Cancelled for the site). It is forgotten when the site
+// returns to service. With a termination floor (Input.Floor, the
+// --termination-floor flag), a site is terminated only after it has been
+// observed suspended or cancelled for at least the floor, whatever the
+// deadlines say: terminateAt = max(deadline, observed + floor). A billing
+// correction that moves paidThrough far into the past, or a retention period
+// of zero, therefore suspends the site first and says in terminateAt when its
+// data will be deleted; an operator that was down while the deadlines passed
+// suspends first too, since it observed nothing. Until the suspension is
+// observed, terminateAt is predicted from the earliest moment it can be:
+// max(suspendAt, now).
+//
 // Retention runs on the payment timeline, as hosting panels terminate only
 // overdue services: terminateAt = periodEnd + grace + retention, or, once
 // cancelled, cancelledAt + retention. A provider suspension (Manual, Fraud,
@@ -37,7 +51,14 @@ import (
 const (
 	CancelledAtAnnotation  = "hosting.landlord.dev/cancelled-at"
 	TerminatedAtAnnotation = "hosting.landlord.dev/terminated-at"
+	// SuspendedAtAnnotation records when Landlord first observed the site
+	// Suspended or Cancelled (removed when it returns to service).
+	SuspendedAtAnnotation = "hosting.landlord.dev/suspended-observed-at"
 )
+
+// DefaultTerminationFloor is the --termination-floor default: how long a site
+// is observed suspended or cancelled, at least, before it is terminated.
+const DefaultTerminationFloor = 24 * time.Hour
 
 // Default periods, as the Plan CRD defaults them.
 const (
@@ -50,6 +71,9 @@ const (
 type Facts struct {
 	CancelledAt  *time.Time
 	TerminatedAt *time.Time
+	// SuspendedAt is when Landlord first observed the site suspended or
+	// cancelled (an observation time, not a deadline).
+	SuspendedAt *time.Time
 }
 
 // Input is everything the phase depends on.
@@ -66,6 +90,11 @@ type Input struct {
 
 	// Periods: the subscription's override, else the plan's, else the default.
 	Grace, Retention, RenewalNotice time.Duration
+
+	// Floor is the termination floor: the least time the site is observed
+	// (Facts.SuspendedAt) suspended or cancelled before it is terminated.
+	// Zero: no floor, termination at the deadline.
+	Floor time.Duration
 
 	Facts Facts
 }
@@ -94,7 +123,12 @@ type Result struct {
 	Next *time.Time
 
 	// Record are facts to record on the object now (nil fields: nothing new).
+	// CancelledAt and TerminatedAt are recorded once; SuspendedAt replaces a
+	// recorded observation that no longer counts.
 	Record Facts
+	// ForgetSuspendedAt: the site is in service; the recorded observation of
+	// a suspension (Facts.SuspendedAt) is to be removed.
+	ForgetSuspendedAt bool
 }
 
 // Compute returns the phase of a subscription.
@@ -130,11 +164,30 @@ func Compute(in Input) Result {
 	nonPaymentHolds := in.Suspension != nil && in.Suspension.Reason == v1.SuspensionNonPayment &&
 		(in.PaidThrough == nil || !now.Before(*in.PaidThrough))
 
+	// The floor: termination only after the suspension was observed for
+	// Floor. Without an observation, the earliest possible one is predicted.
+	// (Observations are recorded, and so predicted, in whole seconds.) An
+	// observation older than a suspension deadline that has passed belongs
+	// to an earlier suspension that was not forgotten (Landlord was down
+	// while the site was back in service): it does not count, and the
+	// present one is recorded in its place.
+	observed, seen := in.Facts.SuspendedAt, now.Truncate(time.Second)
+	if observed != nil && r.SuspendAt != nil && observed.Before(*r.SuspendAt) && !now.Before(*r.SuspendAt) {
+		observed = nil
+	}
+	if in.Floor > 0 && r.TerminateAt != nil {
+		earliest := observed
+		if earliest == nil {
+			earliest = later(r.SuspendAt, &seen)
+		}
+		r.TerminateAt = later(r.TerminateAt, add(earliest, in.Floor))
+	}
+
 	switch {
 	case r.TerminateAt != nil && !now.Before(*r.TerminateAt):
 		r.Phase, r.Reason, r.Since = v1.PhaseTerminated, v1.ReasonTerminated, r.TerminateAt
 		r.Record.TerminatedAt = r.TerminateAt
-		r.Record.CancelledAt = nil
+		r.Record.CancelledAt, r.Record.SuspendedAt = nil, nil
 		r.RenewalDue, r.Next = false, nil
 		return r
 	case cancelledAt != nil:
@@ -159,6 +212,12 @@ func Compute(in Input) Result {
 	}
 	if r.Phase == v1.PhaseCancelled {
 		r.RenewalDue = false
+	}
+	switch suspended := r.Phase == v1.PhaseSuspended || r.Phase == v1.PhaseCancelled; {
+	case suspended && observed == nil:
+		r.Record.SuspendedAt = &seen
+	case !suspended && observed != nil:
+		r.ForgetSuspendedAt = true
 	}
 
 	// The next moment anything above can change.
@@ -190,9 +249,11 @@ func Timeline(in Input, from time.Time) []Step {
 		if len(steps) == 0 || steps[len(steps)-1].Phase != r.Phase {
 			steps = append(steps, Step{At: at, Phase: r.Phase})
 		}
-		if r.Record.CancelledAt != nil || r.Record.TerminatedAt != nil {
-			in.Facts.CancelledAt = firstNonNil(in.Facts.CancelledAt, r.Record.CancelledAt)
-			in.Facts.TerminatedAt = firstNonNil(in.Facts.TerminatedAt, r.Record.TerminatedAt)
+		in.Facts.CancelledAt = firstNonNil(in.Facts.CancelledAt, r.Record.CancelledAt)
+		in.Facts.TerminatedAt = firstNonNil(in.Facts.TerminatedAt, r.Record.TerminatedAt)
+		in.Facts.SuspendedAt = firstNonNil(r.Record.SuspendedAt, in.Facts.SuspendedAt)
+		if r.ForgetSuspendedAt {
+			in.Facts.SuspendedAt = nil
 		}
 		if r.Next == nil || r.Next.After(in.Now) {
 			return steps

@@ -229,3 +229,117 @@ func TestInputForPeriods(t *testing.T) {
 		t.Fatalf("defaults not applied: %+v", in)
 	}
 }
+
+func floor(d time.Duration) func(*Input) { return func(in *Input) { in.Floor = d } }
+func retention(d time.Duration) func(*Input) {
+	return func(in *Input) { in.Retention = d }
+}
+func observedAt(d time.Duration) func(*Input) {
+	return func(in *Input) { in.Facts.SuspendedAt = at(d) }
+}
+
+// Termination only after the site was observed suspended or cancelled for the
+// floor: terminateAt = max(deadline, observed + floor); without an
+// observation, the site is suspended (and the observation recorded) instead.
+func TestTerminationFloor(t *testing.T) {
+	cases := []struct {
+		name        string
+		in          Input
+		phase       v1.SubscriptionPhase
+		terminateAt *time.Time
+		record      *time.Time // Record.SuspendedAt
+		forget      bool
+	}{
+		{"retention 0, first seen suspended: suspended, deletion a floor later",
+			base(14*day+time.Hour, retention(0), floor(day)), v1.PhaseSuspended, at(15*day + time.Hour), at(14*day + time.Hour), false},
+		{"retention 0, seen a floor minus a second ago: still suspended",
+			base(15*day+time.Hour-time.Second, retention(0), floor(day), observedAt(14*day+time.Hour)), v1.PhaseSuspended, at(15*day + time.Hour), nil, false},
+		{"retention 0, seen a floor ago: terminated",
+			base(15*day+time.Hour, retention(0), floor(day), observedAt(14*day+time.Hour)), v1.PhaseTerminated, at(15*day + time.Hour), nil, false},
+		{"backdated paidThrough, never seen suspended: suspended, not terminated",
+			base(400*day, floor(day)), v1.PhaseSuspended, at(401 * day), at(400 * day), false},
+		{"backdated paidThrough with cancelAtPeriodEnd: cancelled, not terminated",
+			base(400*day, floor(day), cancel), v1.PhaseCancelled, at(401 * day), at(400 * day), false},
+		{"operator down past every deadline: suspended first",
+			base(50*day, floor(day)), v1.PhaseSuspended, at(51 * day), at(50 * day), false},
+		{"retention longer than the floor: the deadline wins",
+			base(44*day, floor(day), observedAt(14*day)), v1.PhaseTerminated, at(44 * day), nil, false},
+		{"not yet suspended: terminateAt predicted from suspendAt",
+			base(day, retention(0), floor(day)), v1.PhasePastDue, at(15 * day), nil, false},
+		{"renewed after being seen suspended: the observation is forgotten",
+			base(20*day, paid(60*day), floor(day), observedAt(14*day)), v1.PhaseActive, at(60*day + 14*day + 30*day), nil, true},
+		{"provider suspension of a paid site: deadline unchanged",
+			base(-20*day, suspend(v1.SuspensionManual), floor(day)), v1.PhaseSuspended, at(44 * day), at(-20 * day), false},
+		{"no floor: terminated at the deadline, unobserved",
+			base(400 * day), v1.PhaseTerminated, at(44 * day), nil, false},
+		{"recorded termination stays final",
+			base(400*day, floor(day), terminatedAt(44*day)), v1.PhaseTerminated, at(44 * day), nil, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := Compute(c.in)
+			if r.Phase != c.phase {
+				t.Fatalf("phase %s (%s), want %s", r.Phase, r.Reason, c.phase)
+			}
+			if r.TerminateAt == nil || !r.TerminateAt.Equal(*c.terminateAt) {
+				t.Errorf("terminateAt %v, want %v", r.TerminateAt, c.terminateAt)
+			}
+			if (r.Record.SuspendedAt == nil) != (c.record == nil) || (c.record != nil && !r.Record.SuspendedAt.Equal(*c.record)) {
+				t.Errorf("recorded observation %v, want %v", r.Record.SuspendedAt, c.record)
+			}
+			if r.ForgetSuspendedAt != c.forget {
+				t.Errorf("forget %v, want %v", r.ForgetSuspendedAt, c.forget)
+			}
+			if r.Phase != v1.PhaseTerminated && (r.Next == nil || r.Next.After(*r.TerminateAt)) {
+				t.Errorf("next %v, want at or before terminateAt %v", r.Next, r.TerminateAt)
+			}
+		})
+	}
+	// The observation round-trips through the annotations.
+	r := Compute(base(400*day, floor(day)))
+	if got := FactsOf(r.Record.Annotations()).SuspendedAt; got == nil || !got.Equal(*r.Record.SuspendedAt) {
+		t.Fatalf("observation does not round-trip: %v", got)
+	}
+}
+
+// Left alone with a floor, a site passes through Suspended before Terminated,
+// terminated at the later of the deadline and the observation plus the floor.
+func TestTimelineWithFloor(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		in   Input
+		want []Step
+	}{
+		{"retention 0", base(400*day, retention(0), floor(day)), []Step{
+			{t0.Add(-10 * day), v1.PhaseActive}, {t0, v1.PhasePastDue},
+			{t0.Add(14 * day), v1.PhaseSuspended}, {t0.Add(15 * day), v1.PhaseTerminated}}},
+		{"retention longer than the floor", base(400*day, floor(day)), []Step{
+			{t0.Add(-10 * day), v1.PhaseActive}, {t0, v1.PhasePastDue},
+			{t0.Add(14 * day), v1.PhaseSuspended}, {t0.Add(44 * day), v1.PhaseTerminated}}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := Timeline(c.in, t0.Add(-10*day))
+			if len(got) != len(c.want) {
+				t.Fatalf("timeline %v, want %v", got, c.want)
+			}
+			for i := range got {
+				if got[i].Phase != c.want[i].Phase || !got[i].At.Equal(c.want[i].At) {
+					t.Fatalf("step %d: %v, want %v (timeline %v)", i, got[i], c.want[i], got)
+				}
+			}
+		})
+	}
+}
+
+// An observation older than a passed suspension deadline is of an earlier
+// suspension (not forgotten while Landlord was down): it does not count, and
+// the present one replaces it.
+func TestStaleObservationDoesNotCount(t *testing.T) {
+	r := Compute(base(50*day, floor(day), observedAt(-20*day)))
+	if r.Phase != v1.PhaseSuspended || r.Record.SuspendedAt == nil || !r.Record.SuspendedAt.Equal(t0.Add(50*day)) {
+		t.Fatalf("got %s, recorded %v", r.Phase, r.Record.SuspendedAt)
+	}
+	if !r.TerminateAt.Equal(t0.Add(51 * day)) {
+		t.Fatalf("terminateAt %v", r.TerminateAt)
+	}
+}

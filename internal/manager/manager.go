@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	appsv1 "k8s.io/api/apps/v1"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -62,6 +63,8 @@ func Options(scheme *runtime.Scheme, cfg platform.Config) ctrl.Options {
 				&networkingv1.NetworkPolicy{}:   managed,
 				&networkingv1.Ingress{}:         managed,
 				&rbacv1.RoleBinding{}:           managed,
+				// Custom-domain slots (controllers/customdomain/gate.go).
+				&coordinationv1.Lease{}: managed,
 			},
 		},
 		Client: client.Options{

@@ -75,6 +75,12 @@ type Config struct {
 	// range tenants must not reach), canonical CIDRs, excluded from egress
 	// under TenantEgressInternet besides the private ranges.
 	ClusterCIDRs []string
+	// DomainClaimTTL is how long an unverified DomainClaim holds its hostname
+	// against another CustomDomain waiting for it.
+	DomainClaimTTL time.Duration
+	// TerminationFloor is the least time a site is observed suspended or
+	// cancelled before it is terminated, whatever its deadlines say.
+	TerminationFloor time.Duration
 }
 
 // Default is the configuration used when no flag is given.
@@ -97,6 +103,8 @@ func Default() Config {
 		LapseGrace:           7 * 24 * time.Hour,
 		APICheckInterval:     10 * time.Second,
 		TenantEgress:         TenantEgressOpen,
+		DomainClaimTTL:       72 * time.Hour,
+		TerminationFloor:     24 * time.Hour,
 	}
 }
 
@@ -154,6 +162,8 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 		c.ClusterCIDRs = cidrs
 		return nil
 	})
+	fs.DurationVar(&c.DomainClaimTTL, "domain-claim-ttl", c.DomainClaimTTL, "How long an unverified domain claim holds its hostname; after it, another account's waiting domain takes it.")
+	fs.DurationVar(&c.TerminationFloor, "termination-floor", c.TerminationFloor, "Least time a site is observed suspended or cancelled before it is terminated, whatever its deadlines say (0: none).")
 }
 
 // ParseCIDRs parses a comma-separated list of CIDRs into their canonical

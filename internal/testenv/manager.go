@@ -57,6 +57,10 @@ type ManagerOptions struct {
 	// of this ID in the default namespace and short durations (a second or
 	// two), so that a test sees a hand-over quickly.
 	LeaderElection string
+	// Workers is each controller's MaxConcurrentReconciles (the manager
+	// binary's --max-concurrent-reconciles, 4 in production); 0: the
+	// controller-runtime default (1).
+	Workers int
 }
 
 // StartManagerWith is StartManager with every option.
@@ -69,6 +73,9 @@ func (e *Env) StartManagerWith(o ManagerOptions) (*Manager, error) {
 	}
 	opts.HealthProbeBindAddress = "0"
 	opts.Controller.SkipNameValidation = ptr.To(true)
+	if o.Workers > 0 {
+		opts.Controller.MaxConcurrentReconciles = o.Workers
+	}
 	restCfg := e.ManagerConfig
 	if o.WrapTransport != nil {
 		restCfg = rest.CopyConfig(e.ManagerConfig)
