@@ -110,7 +110,7 @@ func TestKindsBecomeServed(t *testing.T) {
 		t.Fatal(err) // returns once the CRDs are established
 	}
 	installed := time.Now()
-	deadline := installed.Add(interval + 2*time.Second) // one interval, plus a discovery round trip
+	deadline := installed.Add(interval + 3*time.Second) // one interval, plus a discovery round trip on a loaded machine
 	for !(w.Served(apiwatch.HTTPRoute) && w.Served(apiwatch.ReferenceGrant)) {
 		if time.Now().After(deadline) {
 			t.Fatalf("HTTPRoute/ReferenceGrant not served %v after their CRDs were established", time.Since(installed))

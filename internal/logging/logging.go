@@ -217,6 +217,10 @@ func render(v interface{}) string {
 	if err != nil {
 		return fmt.Sprint(v)
 	}
+	var str string
+	if json.Unmarshal(b, &str) == nil { // a named string type
+		return str
+	}
 	var list []string
 	if json.Unmarshal(b, &list) == nil {
 		return strings.Join(list, ",")

@@ -37,6 +37,8 @@ func newLogger(t *testing.T, out *bytes.Buffer, args ...string) func() {
 		rec.Error(errors.New("conflict on Deployment"), "requeue")
 		rec.V(1).Info("debug detail")
 		log.WithName("apiwatch").Info("Gateway API CRDs are not installed", "missingKinds", []string{"HTTPRoute", "ReferenceGrant"})
+		type routeKind string
+		log.Info("starting Landlord", "routeKind", routeKind("HTTPRoute"))
 	}
 }
 
@@ -79,6 +81,9 @@ func TestConsoleFormat(t *testing.T) {
 	}
 	if !strings.Contains(api, " INFO   apiwatch  Gateway API CRDs are not installed  missingKinds=HTTPRoute,ReferenceGrant") {
 		t.Errorf("apiwatch line: %q", api)
+	}
+	if last := lines[len(lines)-1]; !strings.HasSuffix(last, " INFO   starting Landlord  routeKind=HTTPRoute") {
+		t.Errorf("a named string type is not printed as is: %q", last)
 	}
 }
 
