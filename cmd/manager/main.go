@@ -20,6 +20,7 @@ import (
 	"github.com/landlord-dev/landlord/internal/manager"
 	"github.com/landlord-dev/landlord/internal/platform"
 	"github.com/landlord-dev/landlord/internal/suspendedpage"
+	"github.com/landlord-dev/landlord/internal/version"
 )
 
 func main() {
@@ -38,6 +39,7 @@ func run() error {
 		qps                    float64
 		burst                  int
 		workers                int
+		printVersion           bool
 	)
 	cfg := platform.Default()
 	flag.StringVar(&metricsAddr, "metrics-bind-address", ":8080", "Address of the Prometheus metrics endpoint; 0 disables it.")
@@ -56,7 +58,12 @@ func run() error {
 	cfg.BindFlags(flag.CommandLine)
 	opts := zap.Options{Development: false}
 	opts.BindFlags(flag.CommandLine)
+	flag.BoolVar(&printVersion, "version", false, "Print the version and commit, and exit.")
 	flag.Parse()
+	if printVersion {
+		fmt.Println(version.String())
+		return nil
+	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
 
 	scheme := runtime.NewScheme()
