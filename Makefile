@@ -4,6 +4,7 @@
 CONTROLLER_GEN_VERSION ?= v0.23.0
 KUSTOMIZE_VERSION      ?= v5.8.2
 KWOK_VERSION           ?= v0.8.0
+HELM_VERSION           ?= v3.22.0
 # The Kubernetes version is pinned in hack/tools/go.mod; this stamps the binaries.
 KUBE_VERSION           ?= v1.37.1
 
@@ -33,6 +34,8 @@ KUSTOMIZE      := $(BIN)/kustomize-$(KUSTOMIZE_VERSION)
 KWOK           := $(BIN)/kwok
 export LANDLORD_KUSTOMIZE := $(KUSTOMIZE)
 KUBECTL        := $(BIN)/kubectl
+HELM           := $(BIN)/helm-$(HELM_VERSION)
+CHART          := charts/landlord
 CONTROL_PLANE_STAMP := $(BIN)/.control-plane-$(KUBE_VERSION)
 
 KUBE_MINOR := $(word 2,$(subst ., ,$(KUBE_VERSION)))
@@ -74,9 +77,9 @@ lint: ## go vet and a gofmt check.
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 .PHONY: verify
-verify: generate manifests docs ## Fail if generated files are stale.
-	@git diff --exit-code -- api config docs || { echo "generated files are stale: run 'make generate manifests docs' and commit"; exit 1; }
-	@untracked=$$(git ls-files --others --exclude-standard -- api config docs); \
+verify: generate manifests docs chart ## Fail if generated files are stale.
+	@git diff --exit-code -- api config docs charts || { echo "generated files are stale: run 'make generate manifests docs chart' and commit"; exit 1; }
+	@untracked=$$(git ls-files --others --exclude-standard -- api config docs charts); \
 		if [ -n "$$untracked" ]; then echo "untracked generated files: $$untracked"; exit 1; fi
 
 .PHONY: test
@@ -134,6 +137,23 @@ test-image: image ## Open the image archive: platforms, entrypoint, user, no she
 	cd hack/image && go test . -count=1
 	LANDLORD_IMAGE=$(IMAGE_TAR) LANDLORD_IMAGE_VERSION=$(VERSION) LANDLORD_IMAGE_COMMIT=$(COMMIT) \
 		go test ./test/image -count=1 -v
+
+##@ Helm chart
+
+.PHONY: chart
+chart: manifests $(KUSTOMIZE) ## Regenerate the chart's CRDs, RBAC and admission policies from config/.
+	$(KUSTOMIZE) build config/default | go run ./hack/chartgen $(CHART)/templates/generated
+
+.PHONY: chart-lint
+chart-lint: $(HELM) ## helm lint, and helm template with the defaults and with every switch flipped.
+	$(HELM) lint --strict $(CHART)
+	$(HELM) template landlord $(CHART) --namespace landlord-system > /dev/null
+	$(HELM) template landlord $(CHART) --namespace landlord-system --set crds.install=false,crds.keep=false,metrics.enabled=false,podDisruptionBudget.enabled=false,manager.leaderElection=false > /dev/null
+	$(HELM) template landlord $(CHART) --namespace landlord-system --set metrics.serviceMonitor.enabled=true,podDisruptionBudget.maxUnavailable=1,dnsServer=10.0.0.53:53 > /dev/null
+
+.PHONY: test-chart
+test-chart: chart-lint control-plane $(KWOK) $(KUSTOMIZE) ## The chart equals config/, its values reach the manager, and it installs, upgrades and uninstalls.
+	LANDLORD_HELM=$(HELM) go test ./test/chart -count=1 -v -timeout 20m
 
 ##@ Local platform
 
@@ -194,6 +214,14 @@ $(CONTROLLER_GEN):
 $(KUSTOMIZE):
 	GOBIN=$(BIN) go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
 	mv $(BIN)/kustomize $@
+
+# Stamped as helm's own Makefile does: its version, and the Kubernetes version
+# that helm lint and helm template assume (ours) instead of 1.20.
+HELM_LDFLAGS := -s -w -X helm.sh/helm/v3/internal/version.version=$(HELM_VERSION) \
+	$(foreach p,helm.sh/helm/v3/pkg/lint/rules helm.sh/helm/v3/pkg/chartutil,-X $(p).k8sVersionMajor=1 -X $(p).k8sVersionMinor=$(KUBE_MINOR))
+$(HELM):
+	GOBIN=$(BIN) go install -ldflags '$(HELM_LDFLAGS)' helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+	mv $(BIN)/helm $@
 
 # kwok exits with "no stages found" without Stage objects: concatenate the
 # fast node and pod stages shipped in its module into bin/kwok-stages.yaml.
