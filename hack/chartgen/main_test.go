@@ -66,7 +66,7 @@ func TestRender(t *testing.T) {
 		{file: "validatingadmissionpolicy-landlord-p.yaml",
 			// config/'s own managed-by label wins over the chart's; text that
 			// looks like a template stays literal.
-			want: []string{"app.kubernetes.io/managed-by: landlord", "system:serviceaccount:{{ .Release.Namespace }}:landlord-manager", `{"spec":{{`+"`{}}`"+`}}`},
+			want: []string{"app.kubernetes.io/managed-by: landlord", "system:serviceaccount:{{ .Release.Namespace }}:landlord-manager", `{"spec":{{` + "`{}}`" + `}}`},
 			not:  []string{"{{ .Release.Service }}"}},
 	}
 	for _, tc := range cases {
