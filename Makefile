@@ -192,6 +192,24 @@ build-installer: manifests $(KUSTOMIZE) ## Write dist/install.yaml (IMG=...).
 	mkdir -p dist
 	$(KUSTOMIZE) build config/default | sed 's#$(DEFAULT_IMG)#$(IMG)#' > dist/install.yaml
 
+##@ Release
+
+# make release VERSION=vX.Y.Z: dist/ from a clean tree at HEAD, and the
+# CHANGELOG heading "## vX.Y.Z (unreleased)" becomes "## vX.Y.Z (<date>, commit <sha>)".
+.PHONY: release
+release: $(HELM) ## Write dist/: install.yaml, the packaged chart, the image archive, SHA256SUMS (VERSION=vX.Y.Z).
+	@[[ "$(VERSION)" =~ ^v[0-9]+\.[0-9]+\.[0-9]+$$ ]] || { echo "release: VERSION=vX.Y.Z required, got '$(VERSION)'"; exit 1; }
+	@git diff --quiet HEAD -- && [ -z "$$(git ls-files --others --exclude-standard)" ] || { echo "release: commit or stash your changes first"; exit 1; }
+	@grep -q '^## $(VERSION) (unreleased)$$' CHANGELOG.md || { echo "release: CHANGELOG.md has no '## $(VERSION) (unreleased)' section"; exit 1; }
+	rm -rf dist && mkdir -p dist
+	$(MAKE) build-installer IMG=$(IMAGE_REPO):$(VERSION)
+	$(MAKE) image VERSION=$(VERSION) IMAGE_TAR=$(ROOT)/dist/landlord-$(VERSION)-image.oci.tar
+	$(HELM) package $(CHART) --version $(patsubst v%,%,$(VERSION)) --app-version $(VERSION) --destination dist
+	cd dist && sha256sum * > SHA256SUMS
+	@git diff --quiet HEAD -- || { echo "release: building changed tracked files (run make verify and commit)"; exit 1; }
+	sed -i 's/^## $(VERSION) (unreleased)$$/## $(VERSION) ($(shell date -u +%F), commit $(COMMIT))/' CHANGELOG.md
+	@echo "release $(VERSION) from $(COMMIT) is in dist/; commit CHANGELOG.md and tag $(VERSION)"
+
 ##@ Tools (built once into bin/, from the Go module proxy)
 
 .PHONY: control-plane
