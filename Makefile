@@ -210,6 +210,22 @@ release: $(HELM) ## Write dist/: install.yaml, the packaged chart, the image arc
 	sed -i 's/^## $(VERSION) (unreleased)$$/## $(VERSION) ($(shell date -u +%F), commit $(COMMIT))/' CHANGELOG.md
 	@echo "release $(VERSION) from $(COMMIT) is in dist/; commit CHANGELOG.md and tag $(VERSION)"
 
+# The previous release: the newest commit CHANGELOG.md records, else the
+# commit before the release work (67cd2a5).
+UPGRADE_FROM ?= $(or $(shell sed -n 's/^\#\# v[0-9.]* ([0-9-]*, commit \([0-9a-f]*\))$$/\1/p' CHANGELOG.md | head -1),67cd2a5)
+UPGRADE_DIR  := $(BIN)/upgrade
+
+.PHONY: test-upgrade
+test-upgrade: control-plane $(KWOK) $(KUSTOMIZE) ## Upgrade from the previous release (UPGRADE_FROM) with tenants in every phase: nothing lost, rolled or rewritten.
+	rm -rf $(UPGRADE_DIR) && mkdir -p $(UPGRADE_DIR)/src
+	git rev-parse --verify '$(UPGRADE_FROM)^{commit}' > $(UPGRADE_DIR)/from
+	git archive $(UPGRADE_FROM) | tar -x -C $(UPGRADE_DIR)/src
+	cd $(UPGRADE_DIR)/src && go build -o $(UPGRADE_DIR)/old/manager ./cmd/manager
+	$(KUSTOMIZE) build $(UPGRADE_DIR)/src/config/install > $(UPGRADE_DIR)/install-old.yaml
+	$(KUSTOMIZE) build config/install > $(UPGRADE_DIR)/install-new.yaml
+	go build -o $(UPGRADE_DIR)/new/manager ./cmd/manager
+	LANDLORD_UPGRADE_DIR=$(UPGRADE_DIR) go test ./test/upgrade -count=1 -v -timeout 30m
+
 ##@ Tools (built once into bin/, from the Go module proxy)
 
 .PHONY: control-plane
