@@ -94,8 +94,8 @@ func template(t *testing.T, namespace string, set ...string) map[string]*unstruc
 // but the manager's workload is in the chart, equal but for the chart's
 // labels and the keep annotation; the chart adds only the workload kinds.
 func TestChartMatchesConfig(t *testing.T) {
-	kustomized := parse(t, run(t, tool(t, "LANDLORD_KUSTOMIZE"), "build", "config/default"))
 	chart := template(t, "landlord-system")
+	kustomized := parse(t, run(t, tool(t, "LANDLORD_KUSTOMIZE"), "build", "config/default"))
 	seen := map[string]bool{}
 	for _, want := range kustomized {
 		if templatedKinds[want.GetKind()] {
