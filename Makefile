@@ -4,6 +4,7 @@
 CONTROLLER_GEN_VERSION ?= v0.23.0
 KUSTOMIZE_VERSION      ?= v5.8.2
 KWOK_VERSION           ?= v0.8.0
+HELM_VERSION           ?= v3.22.0
 # The Kubernetes version is pinned in hack/tools/go.mod; this stamps the binaries.
 KUBE_VERSION           ?= v1.37.1
 
@@ -33,6 +34,8 @@ KUSTOMIZE      := $(BIN)/kustomize-$(KUSTOMIZE_VERSION)
 KWOK           := $(BIN)/kwok
 KUBECTL        := $(BIN)/kubectl
 KUBECTL_STAMP  := $(BIN)/.kubectl-$(KUBE_VERSION)
+HELM           := $(BIN)/helm-$(HELM_VERSION)
+CHART          := charts/landlord
 CONTROL_PLANE_STAMP := $(BIN)/.control-plane-$(KUBE_VERSION)
 # Scripts and tests take their tools from here, never by a versioned name.
 export LANDLORD_KUSTOMIZE := $(KUSTOMIZE)
@@ -77,9 +80,9 @@ lint: ## go vet and a gofmt check.
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 .PHONY: verify
-verify: generate manifests docs ## Fail if generated files are stale.
-	@git diff --exit-code -- api config docs || { echo "generated files are stale: run 'make generate manifests docs' and commit"; exit 1; }
-	@untracked=$$(git ls-files --others --exclude-standard -- api config docs); \
+verify: generate manifests docs chart ## Fail if generated files are stale.
+	@git diff --exit-code -- api config docs charts || { echo "generated files are stale: run 'make generate manifests docs chart' and commit"; exit 1; }
+	@untracked=$$(git ls-files --others --exclude-standard -- api config docs charts); \
 		if [ -n "$$untracked" ]; then echo "untracked generated files: $$untracked"; exit 1; fi
 
 .PHONY: test
@@ -99,7 +102,7 @@ bench: control-plane $(KWOK) ## Benchmark Landlord against the raw API server (B
 
 .PHONY: build
 build: ## Build the manager binary.
-	go build -o $(BIN)/manager ./cmd/manager
+	go build -ldflags '$(VERSION_LDFLAGS)' -o $(BIN)/manager ./cmd/manager
 
 .PHONY: run
 run: ## Run the manager on this host against the cluster of $KUBECONFIG (ARGS='--flag=value ...').
@@ -108,6 +111,52 @@ run: ## Run the manager on this host against the cluster of $KUBECONFIG (ARGS='-
 .PHONY: docker-build
 docker-build: ## Build the manager image (needs a Docker engine).
 	docker build -t $(IMG) .
+
+# The image without a Docker engine: static binaries (CGO off, -trimpath, no
+# VCS stamp but ours), assembled by hack/image with fixed times, so the same
+# commit gives the same digest.
+VERSION ?= $(shell git describe --tags --match 'v[0-9]*' --always --dirty 2>/dev/null || echo dev)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+# Evaluated once, so that every step of one make run stamps the same values.
+VERSION := $(VERSION)
+COMMIT  := $(COMMIT)
+IMAGE_REPO      ?= ghcr.io/landlord-dev/landlord
+IMAGE_PLATFORMS ?= linux/amd64 linux/arm64
+IMAGE_TAR       ?= $(BIN)/image/landlord.oci.tar
+VERSION_LDFLAGS := -X github.com/landlord-dev/landlord/internal/version.Version=$(VERSION) \
+	-X github.com/landlord-dev/landlord/internal/version.Commit=$(COMMIT)
+image_bin = $(BIN)/image/manager-$(subst /,-,$(1))
+
+.PHONY: image
+image: ## Build the manager image as an OCI archive (IMAGE_TAR) for linux/amd64 and linux/arm64, no Docker engine.
+	mkdir -p $(BIN)/image $(dir $(IMAGE_TAR))
+	$(foreach p,$(IMAGE_PLATFORMS),CGO_ENABLED=0 GOOS=$(word 1,$(subst /, ,$(p))) GOARCH=$(word 2,$(subst /, ,$(p))) \
+		go build -trimpath -buildvcs=false -ldflags '-s -w $(VERSION_LDFLAGS)' -o $(call image_bin,$(p)) ./cmd/manager;)
+	cd hack/image && go run . -out $(IMAGE_TAR) -ref $(IMAGE_REPO):$(VERSION) -version $(VERSION) -commit $(COMMIT) \
+		$(foreach p,$(IMAGE_PLATFORMS),$(p)=$(call image_bin,$(p)))
+
+.PHONY: test-image
+test-image: image ## Open the image archive: platforms, entrypoint, user, no shell, and /manager --version runs.
+	cd hack/image && go test . -count=1
+	LANDLORD_IMAGE=$(IMAGE_TAR) LANDLORD_IMAGE_VERSION=$(VERSION) LANDLORD_IMAGE_COMMIT=$(COMMIT) \
+		go test ./test/image -count=1 -v
+
+##@ Helm chart
+
+.PHONY: chart
+chart: manifests $(KUSTOMIZE) ## Regenerate the chart's CRDs, RBAC and admission policies from config/.
+	$(KUSTOMIZE) build config/default | go run ./hack/chartgen $(CHART)/templates/generated
+
+.PHONY: chart-lint
+chart-lint: $(HELM) ## helm lint, and helm template with the defaults and with every switch flipped.
+	$(HELM) lint --strict $(CHART)
+	$(HELM) template landlord $(CHART) --namespace landlord-system > /dev/null
+	$(HELM) template landlord $(CHART) --namespace landlord-system --set crds.install=false,crds.keep=false,metrics.enabled=false,podDisruptionBudget.enabled=false,manager.leaderElection=false > /dev/null
+	$(HELM) template landlord $(CHART) --namespace landlord-system --set metrics.serviceMonitor.enabled=true,podDisruptionBudget.maxUnavailable=1,dnsServer=10.0.0.53:53 > /dev/null
+
+.PHONY: test-chart
+test-chart: chart-lint control-plane $(KWOK) $(KUSTOMIZE) ## The chart equals config/, its values reach the manager, and it installs, upgrades and uninstalls.
+	LANDLORD_HELM=$(HELM) go test ./test/chart -count=1 -v -timeout 20m
 
 ##@ Local platform
 
@@ -150,6 +199,40 @@ build-installer: manifests $(KUSTOMIZE) ## Write dist/install.yaml (IMG=...).
 	mkdir -p dist
 	$(KUSTOMIZE) build config/default | sed 's#$(DEFAULT_IMG)#$(IMG)#' > dist/install.yaml
 
+##@ Release
+
+# make release VERSION=vX.Y.Z: dist/ from a clean tree at HEAD, and the
+# CHANGELOG heading "## vX.Y.Z (unreleased)" becomes "## vX.Y.Z (<date>, commit <sha>)".
+.PHONY: release
+release: $(HELM) ## Write dist/: install.yaml, the packaged chart, the image archive, SHA256SUMS (VERSION=vX.Y.Z).
+	@[[ "$(VERSION)" =~ ^v[0-9]+\.[0-9]+\.[0-9]+$$ ]] || { echo "release: VERSION=vX.Y.Z required, got '$(VERSION)'"; exit 1; }
+	@git diff --quiet HEAD -- && [ -z "$$(git ls-files --others --exclude-standard)" ] || { echo "release: commit or stash your changes first"; exit 1; }
+	@grep -q '^## $(VERSION) (unreleased)$$' CHANGELOG.md || { echo "release: CHANGELOG.md has no '## $(VERSION) (unreleased)' section"; exit 1; }
+	rm -rf dist && mkdir -p dist
+	$(MAKE) build-installer IMG=$(IMAGE_REPO):$(VERSION)
+	$(MAKE) image VERSION=$(VERSION) IMAGE_TAR=$(ROOT)/dist/landlord-$(VERSION)-image.oci.tar
+	$(HELM) package $(CHART) --version $(patsubst v%,%,$(VERSION)) --app-version $(VERSION) --destination dist
+	cd dist && sha256sum * > SHA256SUMS
+	@git diff --quiet HEAD -- || { echo "release: building changed tracked files (run make verify and commit)"; exit 1; }
+	sed -i 's/^## $(VERSION) (unreleased)$$/## $(VERSION) ($(shell date -u +%F), commit $(COMMIT))/' CHANGELOG.md
+	@echo "release $(VERSION) from $(COMMIT) is in dist/; commit CHANGELOG.md and tag $(VERSION)"
+
+# The previous release: the newest commit CHANGELOG.md records, else the
+# commit before the release work (67cd2a5).
+UPGRADE_FROM ?= $(or $(shell sed -n 's/^\#\# v[0-9.]* ([0-9-]*, commit \([0-9a-f]*\))$$/\1/p' CHANGELOG.md | head -1),67cd2a5)
+UPGRADE_DIR  := $(BIN)/upgrade
+
+.PHONY: test-upgrade
+test-upgrade: control-plane $(KWOK) $(KUSTOMIZE) ## Upgrade from the previous release (UPGRADE_FROM) with tenants in every phase: nothing lost, rolled or rewritten.
+	rm -rf $(UPGRADE_DIR) && mkdir -p $(UPGRADE_DIR)/src
+	git rev-parse --verify '$(UPGRADE_FROM)^{commit}' > $(UPGRADE_DIR)/from
+	git archive $(UPGRADE_FROM) | tar -x -C $(UPGRADE_DIR)/src
+	cd $(UPGRADE_DIR)/src && go build -o $(UPGRADE_DIR)/old/manager ./cmd/manager
+	$(KUSTOMIZE) build $(UPGRADE_DIR)/src/config/install > $(UPGRADE_DIR)/install-old.yaml
+	$(KUSTOMIZE) build config/install > $(UPGRADE_DIR)/install-new.yaml
+	go build -o $(UPGRADE_DIR)/new/manager ./cmd/manager
+	LANDLORD_UPGRADE_DIR=$(UPGRADE_DIR) go test ./test/upgrade -count=1 -v -timeout 30m
+
 ##@ Tools (built once into bin/, from the Go module proxy)
 
 .PHONY: control-plane
@@ -183,6 +266,14 @@ $(CONTROLLER_GEN):
 $(KUSTOMIZE):
 	GOBIN=$(BIN) go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
 	mv $(BIN)/kustomize $@
+
+# Stamped as helm's own Makefile does: its version, and the Kubernetes version
+# that helm lint and helm template assume (ours) instead of 1.20.
+HELM_LDFLAGS := -s -w -X helm.sh/helm/v3/internal/version.version=$(HELM_VERSION) \
+	$(foreach p,helm.sh/helm/v3/pkg/lint/rules helm.sh/helm/v3/pkg/chartutil,-X $(p).k8sVersionMajor=1 -X $(p).k8sVersionMinor=$(KUBE_MINOR))
+$(HELM):
+	GOBIN=$(BIN) go install -ldflags '$(HELM_LDFLAGS)' helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+	mv $(BIN)/helm $@
 
 # kwok exits with "no stages found" without Stage objects: concatenate the
 # fast node and pod stages shipped in its module into bin/kwok-stages.yaml.

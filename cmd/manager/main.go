@@ -21,6 +21,7 @@ import (
 	"github.com/landlord-dev/landlord/internal/manager"
 	"github.com/landlord-dev/landlord/internal/platform"
 	"github.com/landlord-dev/landlord/internal/suspendedpage"
+	"github.com/landlord-dev/landlord/internal/version"
 )
 
 func main() {
@@ -39,6 +40,7 @@ func run() error {
 		qps                    float64
 		burst                  int
 		workers                int
+		printVersion           bool
 	)
 	cfg := platform.Default()
 	flag.StringVar(&metricsAddr, "metrics-bind-address", ":8080", "Address of the Prometheus metrics endpoint; 0 disables it.")
@@ -59,7 +61,12 @@ func run() error {
 	opts.BindFlags(flag.CommandLine)
 	logFormat := logging.JSON
 	flag.Var(&logFormat, "log-format", "Log format: json (for log pipelines) or console (one readable line per entry; replaces --zap-encoder).")
+	flag.BoolVar(&printVersion, "version", false, "Print the version and commit, and exit.")
 	flag.Parse()
+	if printVersion {
+		fmt.Println(version.String())
+		return nil
+	}
 	logFormat.Apply(&opts)
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
 

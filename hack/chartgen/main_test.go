@@ -1,0 +1,97 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+const input = `
+apiVersion: v1
+kind: Namespace
+metadata: {name: landlord-system}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: landlord-manager, namespace: landlord-system}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: landlord-manager}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: landlord-manager}
+subjects:
+- {kind: ServiceAccount, name: landlord-manager, namespace: landlord-system}
+---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: plans.hosting.landlord.dev}
+spec:
+  group: hosting.landlord.dev
+  names: {kind: Plan, plural: plans}
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata:
+  name: landlord-p
+  labels: {app.kubernetes.io/managed-by: landlord}
+spec:
+  validations:
+  - expression: "request.userInfo.username != 'system:serviceaccount:landlord-system:landlord-manager'"
+    messageExpression: "'use -p {\"spec\":{}}'"
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: landlord-manager, namespace: landlord-system}
+`
+
+func TestRender(t *testing.T) {
+	objs, err := decode(strings.NewReader(input))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := Render(objs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		file      string
+		want, not []string
+	}{
+		{file: "serviceaccount-landlord-manager.yaml",
+			want: []string{"namespace: {{ .Release.Namespace }}", `app.kubernetes.io/instance: {{ .Release.Name | quote }}`, "helm.sh/chart: {{ include \"landlord.chart\" . }}"},
+			not:  []string{"landlord-system", "{{- if .Values.crds.install }}"}},
+		{file: "clusterrolebinding-landlord-manager.yaml",
+			want: []string{"  namespace: {{ .Release.Namespace }}"}},
+		{file: "customresourcedefinition-plans.hosting.landlord.dev.yaml",
+			want: []string{"{{- if .Values.crds.install }}\n", "    {{- if .Values.crds.keep }}\n    helm.sh/resource-policy: keep\n    {{- end }}", "{{- end }}\n"}},
+		{file: "validatingadmissionpolicy-landlord-p.yaml",
+			// config/'s own managed-by label wins over the chart's; text that
+			// looks like a template stays literal.
+			want: []string{"app.kubernetes.io/managed-by: landlord", "system:serviceaccount:{{ .Release.Namespace }}:landlord-manager", `{"spec":{{` + "`{}}`" + `}}`},
+			not:  []string{"{{ .Release.Service }}"}},
+	}
+	for _, tc := range cases {
+		got, ok := files[tc.file]
+		if !ok {
+			t.Errorf("%s not rendered; got %d files", tc.file, len(files))
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(string(got), w) {
+				t.Errorf("%s lacks %q:\n%s", tc.file, w, got)
+			}
+		}
+		for _, n := range tc.not {
+			if strings.Contains(string(got), n) {
+				t.Errorf("%s has %q:\n%s", tc.file, n, got)
+			}
+		}
+	}
+	for name := range files {
+		if strings.HasPrefix(name, "namespace-") || strings.HasPrefix(name, "deployment-") {
+			t.Errorf("%s rendered: the chart templates it from values", name)
+		}
+	}
+	if len(files) != 4 {
+		t.Errorf("rendered %d files, want 4", len(files))
+	}
+}
