@@ -1,6 +1,7 @@
 // Package admission_test checks the tenant guard-rail policies of this
 // directory (tenant-guard-rails.yaml) against a real API server: what they
-// refuse, to whom, and where. The other policies are tested with the kinds
+// refuse, to whom, and where; and that the lifecycle-facts policy names
+// Landlord as it is deployed. The other policies are tested with the kinds
 // they guard (api/v1alpha1, controllers/membership).
 package admission_test
 
