@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-logr/logr"
 	"github.com/miekg/dns"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -349,6 +350,14 @@ func TestTenantCannotWriteClaimsOrRoutes(t *testing.T) {
 				t.Fatal(err)
 			}
 			forbidden("deleting the domain's HTTPRoute", as.Delete(ctx, route))
+			// The plan gate's slots: a tenant can neither take a free one nor
+			// free a taken one.
+			forbidden("creating a slot", as.Create(ctx, &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Namespace: tn.ns, Name: customdomain.SlotName("www", 4)}}))
+			slot := &coordinationv1.Lease{}
+			if err := h.env.Client.Get(ctx, client.ObjectKey{Namespace: tn.ns, Name: customdomain.SlotName("www", 0)}, slot); err != nil {
+				t.Fatal(err)
+			}
+			forbidden("deleting a slot", as.Delete(ctx, slot))
 			if role.landlord {
 				forbidden("creating an Ingress", as.Create(ctx, &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: tn.ns, Name: "mine"},
 					Spec: networkingv1.IngressSpec{Rules: []networkingv1.IngressRule{{Host: host}}}}))
