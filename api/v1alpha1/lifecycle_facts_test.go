@@ -109,6 +109,7 @@ func TestLifecycleFactsOnlyByLandlord(t *testing.T) {
 			refused(t, c.name+" sets cancelled-at", annotate(c.c, sub, cancelled, at("2030-01-01T00:00:00Z")), c.rbac, cancelled)
 			refused(t, c.name+" changes terminated-at", annotate(c.c, sub, terminated, at("2099-01-01T00:00:00Z")), c.rbac, terminated)
 			refused(t, c.name+" removes terminated-at", annotate(c.c, sub, terminated, nil), c.rbac, terminated)
+			refused(t, c.name+" backdates suspended-observed-at", annotate(c.c, sub, lifecycle.SuspendedAtAnnotation, at("2000-01-01T00:00:00Z")), c.rbac, lifecycle.SuspendedAtAnnotation)
 		})
 	}
 	t.Run("portal creates a subscription that is already terminated", func(t *testing.T) {
