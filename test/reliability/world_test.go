@@ -428,6 +428,11 @@ func normalise(kind string, obj client.Object) (string, error) {
 			ann[k] = v
 		}
 	}
+	// The applied hash covers the tenant's own names and UIDs, which differ
+	// from life to life; what it hashes is compared field by field anyway.
+	if _, ok := ann[v1.AppliedAnnotation]; ok {
+		ann[v1.AppliedAnnotation] = "<hash>"
+	}
 	md["annotations"] = ann
 	var owners []string
 	for _, o := range obj.GetOwnerReferences() {
