@@ -5,11 +5,13 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/landlord-dev/landlord/internal/clock"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -23,6 +25,12 @@ import (
 	"github.com/landlord-dev/landlord/internal/suspendedpage"
 	"github.com/landlord-dev/landlord/internal/version"
 )
+
+// groupList is a repeatable string flag.
+type groupList []string
+
+func (g *groupList) String() string     { return strings.Join(*g, ",") }
+func (g *groupList) Set(v string) error { *g = append(*g, v); return nil }
 
 func main() {
 	if err := run(); err != nil {
@@ -62,6 +70,10 @@ func run() error {
 	logFormat := logging.JSON
 	flag.Var(&logFormat, "log-format", "Log format: json (for log pipelines) or console (one readable line per entry; replaces --zap-encoder).")
 	flag.BoolVar(&printVersion, "version", false, "Print the version and commit, and exit.")
+	var asUser string
+	var asGroups groupList
+	flag.StringVar(&asUser, "as", "", "Act as this user (impersonation), e.g. when running on a host with an admin kubeconfig (make run).")
+	flag.Var(&asGroups, "as-group", "Act in this group (repeatable; with --as). Landlord's lifecycle facts are admitted only from "+platform.ManagerGroup+" or its ServiceAccount.")
 	flag.Parse()
 	if printVersion {
 		fmt.Println(version.String())
@@ -76,6 +88,9 @@ func run() error {
 	utilruntime.Must(gatewayv1.Install(scheme))
 
 	restConfig := ctrl.GetConfigOrDie()
+	if asUser != "" {
+		restConfig.Impersonate = rest.ImpersonationConfig{UserName: asUser, Groups: asGroups}
+	}
 	restConfig.QPS, restConfig.Burst = float32(qps), burst
 
 	mgrOpts := manager.Options(scheme, cfg)
