@@ -63,8 +63,6 @@ type scope struct {
 	members    int32
 	// gone: the finalizer was removed; the account no longer exists.
 	gone bool
-	// paused: the account carries the paused annotation.
-	paused bool
 }
 
 // Stopped ends the phases when the namespace is not the account's to set up
@@ -94,9 +92,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 		if s.gone {
 			return
 		}
-		if !s.paused {
-			setStatus(s)
-		}
+		setStatus(s) // dropped by the patch helper while paused
 		if _, err := p.Patch(ctx, acct, retErr); err != nil {
 			retErr = errors.Join(retErr, err)
 			return
@@ -104,7 +100,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 		r.recordTransitions(p.Before().(*hostingv1alpha1.Account), acct)
 	}()
 
-	if s.paused = kernel.Paused(acct); s.paused {
+	if kernel.Paused(acct) {
 		return ctrl.Result{}, nil
 	}
 	if !acct.DeletionTimestamp.IsZero() {

@@ -87,8 +87,8 @@ type scope struct {
 	// siblings are the CustomDomains of the same site, self included.
 	siblings []hostingv1alpha1.CustomDomain
 	obs      observed
-	// gone: the finalizer was removed; paused: the paused annotation is set.
-	gone, paused bool
+	// gone: the finalizer was removed.
+	gone bool
 }
 
 // Stopped: every phase of a domain runs (each decides from what the ones
@@ -120,14 +120,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 		if s.gone {
 			return
 		}
-		if !s.paused {
-			s.obs.SetStatus(&cd.Status)
-		}
+		s.obs.SetStatus(&cd.Status) // dropped by the patch helper while paused
 		if _, err := p.Patch(ctx, cd, retErr); err != nil {
 			retErr = errors.Join(retErr, err)
 		}
 	}()
-	if s.paused = kernel.Paused(cd); s.paused {
+	if kernel.Paused(cd) {
 		return ctrl.Result{}, nil
 	}
 	if !cd.DeletionTimestamp.IsZero() {

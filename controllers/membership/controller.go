@@ -49,8 +49,6 @@ type Reconciler struct {
 
 // scope is what one reconcile observed and decided.
 type scope struct {
-	// paused: the membership carries the paused annotation.
-	paused     bool
 	membership *hostingv1alpha1.Membership
 	// account is the Account of the membership's namespace, nil if none.
 	account *hostingv1alpha1.Account
@@ -75,16 +73,14 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	p := kernel.NewPatcher(r.Client, m)
 	s := &scope{membership: m}
 	defer func() {
-		if !s.paused {
-			setStatus(s)
-		}
+		setStatus(s) // dropped by the patch helper while paused
 		if _, err := p.Patch(ctx, m, retErr); err != nil {
 			retErr = errors.Join(retErr, err)
 			return
 		}
 		r.recordTransitions(p.Before().(*hostingv1alpha1.Membership), m)
 	}()
-	if s.paused = kernel.Paused(m); s.paused {
+	if kernel.Paused(m) {
 		return ctrl.Result{}, nil
 	}
 

@@ -151,7 +151,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	s := &scope{sub: sub, old: sub.Status.DeepCopy(), now: r.Clock.Now()}
 	defer func() { retErr = errors.Join(retErr, r.patchStatus(ctx, p, s, retErr)) }()
 
-	if s.paused = kernel.Paused(sub); s.paused {
+	if kernel.Paused(sub) {
 		return ctrl.Result{}, nil
 	}
 	if !sub.DeletionTimestamp.IsZero() {

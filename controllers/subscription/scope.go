@@ -44,8 +44,8 @@ type scope struct {
 	routesMissing bool
 
 	// stop ends the phases early; statusComputed says the whole status was
-	// computed; paused: the object is paused (nothing but that is written).
-	stop, statusComputed, gone, paused bool
+	// computed.
+	stop, statusComputed, gone bool
 }
 
 // Stopped ends the phases early (kernel.Stopper).

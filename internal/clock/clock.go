@@ -4,16 +4,13 @@
 package clock
 
 import (
-	"context"
 	"sync"
 	"time"
 
-	"k8s.io/apimachinery/pkg/api/meta"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/util/workqueue"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	"github.com/landlord-dev/landlord/internal/kernel"
 )
 
 // Clock tells the time.
@@ -84,27 +81,5 @@ func WakeSource(clk Clock, reader client.Reader, newList func() client.ObjectLis
 	if !ok {
 		return nil
 	}
-	return source.Func(func(ctx context.Context, q workqueue.TypedRateLimitingInterface[reconcile.Request]) error {
-		ch := n.Subscribe()
-		go func() {
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case <-ch:
-					list := newList()
-					if err := reader.List(ctx, list); err != nil {
-						continue
-					}
-					_ = meta.EachListItem(list, func(o runtime.Object) error {
-						if co, ok := o.(client.Object); ok {
-							q.Add(reconcile.Request{NamespacedName: client.ObjectKeyFromObject(co)})
-						}
-						return nil
-					})
-				}
-			}
-		}()
-		return nil
-	})
+	return kernel.ListSource(n.Subscribe(), reader, newList)
 }

@@ -48,16 +48,20 @@ func (q *Requeue) Fire() {
 }
 
 // Source is what a controller watches (WatchesRawSource).
-func (q *Requeue) Source() source.Source {
+func (q *Requeue) Source() source.Source { return ListSource(q.ch, q.reader, q.newList) }
+
+// ListSource is a source that enqueues every object of newList's kind (read
+// from reader) each time trigger receives.
+func ListSource(trigger <-chan struct{}, reader client.Reader, newList func() client.ObjectList) source.Source {
 	return source.Func(func(ctx context.Context, wq workqueue.TypedRateLimitingInterface[reconcile.Request]) error {
 		go func() {
 			for {
 				select {
 				case <-ctx.Done():
 					return
-				case <-q.ch:
-					list := q.newList()
-					if err := q.reader.List(ctx, list); err != nil {
+				case <-trigger:
+					list := newList()
+					if err := reader.List(ctx, list); err != nil {
 						continue
 					}
 					_ = meta.EachListItem(list, func(o runtime.Object) error {
