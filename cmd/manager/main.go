@@ -63,7 +63,7 @@ func run() error {
 	// were slower. Not yet measured at 1,000.
 	flag.Float64Var(&qps, "kube-api-qps", 300, "Client-side rate limit of API requests per second.")
 	flag.IntVar(&burst, "kube-api-burst", 600, "Client-side burst of API requests.")
-	flag.IntVar(&workers, "max-concurrent-reconciles", 4, "Reconciles each controller runs at once.")
+	flag.IntVar(&workers, "max-concurrent-reconciles", manager.DefaultWorkers, "Reconciles each controller runs at once.")
 	cfg.BindFlags(flag.CommandLine)
 	opts := zap.Options{Development: false}
 	opts.BindFlags(flag.CommandLine)

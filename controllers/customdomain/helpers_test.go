@@ -44,7 +44,7 @@ type harness struct {
 }
 
 // workers is the manager binary's default --max-concurrent-reconciles.
-const workers = 4
+const workers = manager.DefaultWorkers
 
 // startManager starts a fresh Landlord manager (CustomDomain controller, the
 // production worker count) behind a new wire.

@@ -19,6 +19,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 
 	hostingv1alpha1 "github.com/landlord-dev/landlord/api/v1alpha1"
 	"github.com/landlord-dev/landlord/controllers/account"
@@ -42,12 +43,17 @@ var AccountNamespaceSelector = func() labels.Selector {
 	return labels.NewSelector().Add(*req)
 }()
 
+// DefaultWorkers is each controller's MaxConcurrentReconciles unless
+// --max-concurrent-reconciles says otherwise; the tests run with it too.
+const DefaultWorkers = 4
+
 // Options are the manager options every Landlord manager uses: a cache that
 // holds only Landlord-labelled built-in objects, and never managedFields.
 func Options(scheme *runtime.Scheme, cfg platform.Config) ctrl.Options {
 	managed := cache.ByObject{Label: ManagedSelector}
 	opts := ctrl.Options{
-		Scheme: scheme,
+		Scheme:     scheme,
+		Controller: config.Controller{MaxConcurrentReconciles: DefaultWorkers},
 		Cache: cache.Options{
 			DefaultTransform: cache.TransformStripManagedFields(),
 			ByObject: map[client.Object]cache.ByObject{

@@ -57,9 +57,8 @@ type ManagerOptions struct {
 	// of this ID in the default namespace and short durations (a second or
 	// two), so that a test sees a hand-over quickly.
 	LeaderElection string
-	// Workers is each controller's MaxConcurrentReconciles (the manager
-	// binary's --max-concurrent-reconciles, 4 in production); 0: the
-	// controller-runtime default (1).
+	// Workers is each controller's MaxConcurrentReconciles; 0: the
+	// production default (manager.DefaultWorkers), as every test runs.
 	Workers int
 }
 
