@@ -55,7 +55,8 @@ type AccountSpec struct {
 	// +kubebuilder:validation:MaxItems=32
 	Contacts []Contact `json:"contacts,omitempty"`
 
-	// costCenter is copied to the account namespace as a label, for chargeback tools.
+	// costCenter is copied as a label to the account namespace and to the site
+	// namespaces of subscriptions without their own, for chargeback tools.
 	// +optional
 	// +kubebuilder:validation:MaxLength=63
 	// +kubebuilder:validation:Pattern=`^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$`
@@ -138,7 +139,7 @@ type AccountStatus struct {
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:scope=Cluster,shortName=acct,categories=landlord
-// +kubebuilder:validation:XValidation:rule="self.metadata.name.size() <= 50 && self.metadata.name.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')",message="account name must be a DNS label of at most 50 characters (it becomes part of the namespace name)"
+// +kubebuilder:validation:XValidation:rule="self.metadata.name.size() <= 30 && self.metadata.name.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$') && !self.metadata.name.contains('--')",message="account name must be a DNS label of at most 30 characters without '--' (it becomes part of its namespace names: <prefix><account> and <prefix><account>--<subscription>)"
 // +kubebuilder:printcolumn:name="Display Name",type=string,JSONPath=`.spec.displayName`
 // +kubebuilder:printcolumn:name="Owner",type=string,JSONPath=`.spec.owner.name`
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`

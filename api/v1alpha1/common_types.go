@@ -11,7 +11,9 @@ const (
 	AccountLabel = "hosting.landlord.dev/account"
 	// SubscriptionLabel names the Subscription a site object belongs to.
 	SubscriptionLabel = "hosting.landlord.dev/subscription"
-	// CostCenterLabel carries Account.spec.costCenter onto the account namespace.
+	// CostCenterLabel carries the billing centre onto the account namespace
+	// (Account.spec.costCenter) and onto site namespaces (Subscription.spec.costCenter,
+	// else the account's).
 	CostCenterLabel = "hosting.landlord.dev/cost-center"
 	// ManagedByLabel marks objects created by Landlord (value "landlord").
 	ManagedByLabel = "app.kubernetes.io/managed-by"

@@ -22,7 +22,7 @@ type DomainTLS struct {
 	Mode TLSMode `json:"mode,omitempty"`
 }
 
-// CustomDomainSpec maps a hostname the tenant owns to one of its sites.
+// CustomDomainSpec maps a hostname the tenant owns to the site of its namespace.
 type CustomDomainSpec struct {
 	// hostname as people type it ("Shop.Example.com." or "café.fr"); the
 	// canonical form is in status.hostname. It cannot be changed.
@@ -39,14 +39,6 @@ type CustomDomainSpec struct {
 	// +kubebuilder:validation:XValidation:rule="self.matches('^[^.]+[.][^.]+')",message="hostname must be fully qualified, like shop.example.com"
 	// +kubebuilder:validation:XValidation:rule="self.matches('^[\\\\p{L}\\\\p{M}\\\\p{N}.-]+$')",message="hostname may contain only letters, digits, '-' and '.'"
 	Hostname string `json:"hostname"`
-
-	// subscription is the name of the Subscription (in this namespace) whose
-	// site the hostname maps to. It cannot be changed.
-	// +required
-	// +kubebuilder:validation:MinLength=1
-	// +kubebuilder:validation:MaxLength=253
-	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="subscription is immutable; create a new CustomDomain instead"
-	Subscription string `json:"subscription"`
 
 	// primary marks the site's main hostname; the site's other hostnames redirect to it.
 	// +optional
@@ -126,12 +118,12 @@ type CustomDomainStatus struct {
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
 }
 
-// CustomDomain maps a hostname the tenant proves it controls to one of its sites.
+// CustomDomain maps a hostname the tenant proves it controls to a site: the
+// site of the namespace it is created in (the Subscription's status.site.namespace).
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=cd,categories=landlord
 // +kubebuilder:printcolumn:name="Hostname",type=string,JSONPath=`.status.hostname`
-// +kubebuilder:printcolumn:name="Subscription",type=string,JSONPath=`.spec.subscription`
 // +kubebuilder:printcolumn:name="Primary",type=boolean,JSONPath=`.spec.primary`
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`

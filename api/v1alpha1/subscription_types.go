@@ -107,6 +107,14 @@ type SubscriptionSpec struct {
 	// +optional
 	// +kubebuilder:default=true
 	DeletionProtection *bool `json:"deletionProtection,omitempty"`
+
+	// costCenter is the billing centre of this site: a label on the site
+	// namespace, for chargeback tools that group by namespace label. Empty:
+	// the account's costCenter.
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$`
+	CostCenter string `json:"costCenter,omitempty"`
 }
 
 // SubscriptionPhase is computed from the spec, the plan, the account and the clock.
@@ -126,6 +134,11 @@ const (
 
 // SiteStatus is the observed state of the site.
 type SiteStatus struct {
+	// namespace is the site namespace: everything of the site lives there
+	// (workload, volume, Service, routes and CustomDomains).
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
+
 	// url is the site's default address.
 	// +optional
 	URL string `json:"url,omitempty"`
@@ -196,6 +209,8 @@ type SubscriptionStatus struct {
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=sub,categories=landlord
+// +kubebuilder:validation:XValidation:rule="self.metadata.name.size() <= 26 && self.metadata.name.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')",message="subscription name must be a DNS label of at most 26 characters (it names the site namespace <prefix><account>--<subscription>)"
+// +kubebuilder:printcolumn:name="Namespace",type=string,JSONPath=`.status.site.namespace`,priority=1
 // +kubebuilder:printcolumn:name="Plan",type=string,JSONPath=`.spec.plan`
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
 // +kubebuilder:printcolumn:name="Paid Through",type=string,JSONPath=`.spec.paidThrough`

@@ -46,3 +46,43 @@ func NoAccountMessage(cfg platform.Config, namespace string) string {
 	return fmt.Sprintf("namespace %s belongs to no Account: it must be an Account's namespace (%s<account>, labelled %s=<account>)",
 		namespace, cfg.NamespacePrefix, v1.AccountLabel)
 }
+
+// SiteOf is the one rule for which site a namespace is: the namespace carries
+// the account and subscription labels, its name is that pair's site namespace
+// (a namespace labelled by hand cannot pose as another site), the Account
+// exists and the Subscription exists in the account namespace. It returns
+// nil, nil, nil when the namespace is no existing site's.
+func SiteOf(ctx context.Context, c client.Reader, cfg platform.Config, namespace string) (*v1.Account, *v1.Subscription, error) {
+	ns := &corev1.Namespace{}
+	if err := c.Get(ctx, client.ObjectKey{Name: namespace}, ns); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, nil, nil
+		}
+		return nil, nil, fmt.Errorf("reading namespace %s: %w", namespace, err)
+	}
+	account, subscription := platform.SiteOfNamespace(ns.Labels)
+	if account == "" || cfg.SiteNamespace(account, subscription) != namespace {
+		return nil, nil, nil
+	}
+	acct := &v1.Account{}
+	if err := c.Get(ctx, client.ObjectKey{Name: account}, acct); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, nil, nil
+		}
+		return nil, nil, fmt.Errorf("reading account %s: %w", account, err)
+	}
+	sub := &v1.Subscription{}
+	if err := c.Get(ctx, client.ObjectKey{Namespace: cfg.AccountNamespace(account), Name: subscription}, sub); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, nil, nil
+		}
+		return nil, nil, fmt.Errorf("reading subscription %s/%s: %w", cfg.AccountNamespace(account), subscription, err)
+	}
+	return acct, sub, nil
+}
+
+// NoSiteMessage says why a namespace is no site's, for a condition.
+func NoSiteMessage(cfg platform.Config, namespace string) string {
+	return fmt.Sprintf("namespace %s is no site's namespace: create this object in the namespace a Subscription reports in status.site.namespace (%s<account>--<subscription>)",
+		namespace, cfg.NamespacePrefix)
+}

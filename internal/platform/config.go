@@ -110,7 +110,13 @@ func Default() Config {
 
 // BindFlags registers the configuration's flags on fs, with c's values as defaults.
 func (c *Config) BindFlags(fs *flag.FlagSet) {
-	fs.StringVar(&c.NamespacePrefix, "namespace-prefix", c.NamespacePrefix, "Prefix of account namespaces: <prefix><account>.")
+	fs.Func("namespace-prefix", "Prefix of account namespaces <prefix><account> and site namespaces <prefix><account>--<subscription>: at most 5 lowercase letters, digits or '-', starting with a letter (default acct-).", func(s string) error {
+		if !validPrefix(s) {
+			return errInvalid(fmt.Sprintf("namespace-prefix %q must be 1 to %d lowercase letters, digits or '-', starting with a letter", s, MaxPrefixLength))
+		}
+		c.NamespacePrefix = s
+		return nil
+	})
 	fs.StringVar(&c.IngressNamespace, "ingress-namespace", c.IngressNamespace, "Namespace of the ingress controller or gateway; tenant NetworkPolicies admit traffic from it.")
 	fs.StringVar(&c.OperatorNamespace, "operator-namespace", c.OperatorNamespace, "Namespace Landlord runs in (serves the suspended page).")
 	fs.StringVar(&c.SuspendedService, "suspended-service", c.SuspendedService, "Service in the operator namespace that serves the suspended page.")
@@ -195,4 +201,18 @@ func (e errInvalid) Error() string { return string(e) }
 // AccountNamespace is the namespace of the named account.
 func (c Config) AccountNamespace(account string) string {
 	return c.NamespacePrefix + account
+}
+
+// validPrefix: a namespace prefix is short enough for every site namespace
+// name to fit in 63 characters and starts a valid DNS label.
+func validPrefix(s string) bool {
+	if s == "" || len(s) > MaxPrefixLength || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for _, r := range s {
+		if (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '-' {
+			return false
+		}
+	}
+	return true
 }

@@ -72,3 +72,35 @@ func MembershipBindingName(membership string) string {
 
 // FieldManager is the server-side apply field manager of every object Landlord applies.
 const FieldManager = "landlord"
+
+// SiteNamespaceSeparator joins the account and the subscription in a site
+// namespace's name. Account names may not contain it (admission), so the
+// first occurrence after the prefix splits a name back into its pair, and no
+// account namespace (which never contains it) is a site namespace.
+const SiteNamespaceSeparator = "--"
+
+// Name bounds checked at admission (CRD validation) and for the prefix at
+// start-up: MaxPrefixLength + MaxAccountNameLength + 2 +
+// MaxSubscriptionNameLength = 63, the longest namespace name.
+const (
+	MaxPrefixLength           = 5
+	MaxAccountNameLength      = 30
+	MaxSubscriptionNameLength = 26
+)
+
+// SiteNamespace is the site namespace of a subscription of account:
+// <prefix><account>--<subscription>.
+func (c Config) SiteNamespace(account, subscription string) string {
+	return c.NamespacePrefix + account + SiteNamespaceSeparator + subscription
+}
+
+// SiteOfNamespace returns the account and subscription a site namespace
+// belongs to, from its labels (never from a field a tenant could forge), or
+// "" when it is not labelled as a site namespace.
+func SiteOfNamespace(labels map[string]string) (account, subscription string) {
+	account, subscription = labels[hostingv1alpha1.AccountLabel], labels[hostingv1alpha1.SubscriptionLabel]
+	if account == "" || subscription == "" {
+		return "", ""
+	}
+	return account, subscription
+}
