@@ -178,7 +178,7 @@ func (h *harness) newTenant(t *testing.T, prefix string) tenant {
 }
 
 // newSite creates a Subscription in phase with a customDomains limit (as the
-// subscription controller would report them).
+// subscription controller would report them) and its site namespace.
 func (h *harness) newSite(t *testing.T, tn tenant, name string, phase v1.SubscriptionPhase, limit int32) *v1.Subscription {
 	t.Helper()
 	ctx := context.Background()
@@ -190,7 +190,29 @@ func (h *harness) newSite(t *testing.T, tn tenant, name string, phase v1.Subscri
 		t.Fatal(err)
 	}
 	h.setSite(t, sub, phase, &limit)
+	h.newSiteNamespace(t, tn, name)
 	return sub
+}
+
+// newSiteNamespace creates the site namespace of subscription, named and
+// labelled as the subscription controller makes it (without its owner
+// reference: nothing here depends on its garbage collection).
+func (h *harness) newSiteNamespace(t *testing.T, tn tenant, subscription string) string {
+	t.Helper()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
+		Name:   h.siteNS(tn, subscription),
+		Labels: platform.SiteLabels(tn.account.Name, subscription),
+	}}
+	if err := h.env.Client.Create(context.Background(), ns); err != nil {
+		t.Fatal(err)
+	}
+	return ns.Name
+}
+
+// siteNS is the site namespace of the tenant's subscription: where its
+// CustomDomains, routes and slots live.
+func (h *harness) siteNS(tn tenant, subscription string) string {
+	return h.cfg.SiteNamespace(tn.account.Name, subscription)
 }
 
 // setSite sets the Subscription's phase and effective customDomains limit.
@@ -210,11 +232,13 @@ func (h *harness) setSite(t *testing.T, sub *v1.Subscription, phase v1.Subscript
 	}
 }
 
+// newDomain creates a CustomDomain in the site namespace of the tenant's
+// subscription sub.
 func (h *harness) newDomain(t *testing.T, c client.Client, tn tenant, name, host, sub string, primary bool) *v1.CustomDomain {
 	t.Helper()
 	cd := &v1.CustomDomain{
-		ObjectMeta: metav1.ObjectMeta{Namespace: tn.ns, Name: name},
-		Spec:       v1.CustomDomainSpec{Hostname: host, Subscription: sub, Primary: primary},
+		ObjectMeta: metav1.ObjectMeta{Namespace: h.siteNS(tn, sub), Name: name},
+		Spec:       v1.CustomDomainSpec{Hostname: host, Primary: primary},
 	}
 	if err := c.Create(context.Background(), cd); err != nil {
 		t.Fatal(err)
