@@ -270,7 +270,7 @@ func TestPhase(t *testing.T) {
 	}{
 		{"invalid hostname", observed{hostErr: errors.New("bad")}, v1.DomainFailed, v1.ReasonInvalidHostname},
 		{"platform domain", observed{host: "x.sites.example", platform: true, sub: sub}, v1.DomainFailed, v1.ReasonPlatformDomain},
-		{"no site", observed{host: "a.example", noSite: "namespace x is no site's namespace"}, v1.DomainFailed, ReasonNoSite},
+		{"no site", observed{host: "a.example", noSite: "namespace x is no site's namespace"}, v1.DomainFailed, v1.ReasonNoSite},
 		{"account gone", observed{host: "a.example", noAccount: true, noSite: "x"}, v1.DomainFailed, v1.ReasonNoAccount},
 		{"terminated", observed{host: "a.example", sub: terminated}, v1.DomainFailed, v1.ReasonTerminated},
 		{"conflict", observed{host: "a.example", sub: sub, claim: claimElsewhere}, v1.DomainConflict, v1.ReasonClaimedElsewhere},

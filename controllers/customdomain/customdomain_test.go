@@ -545,8 +545,8 @@ func TestDomainOutsideASiteHoldsNothing(t *testing.T) {
 	tn := h.newTenant(t, "nosite")
 	noSite := func(cd *v1.CustomDomain, message string) {
 		t.Helper()
-		got := h.domain(t, cd, all(phase(v1.DomainFailed), condition(v1.ConditionClaimed, metav1.ConditionFalse, customdomain.ReasonNoSite),
-			condition(v1.ConditionReady, metav1.ConditionFalse, customdomain.ReasonNoSite)))
+		got := h.domain(t, cd, all(phase(v1.DomainFailed), condition(v1.ConditionClaimed, metav1.ConditionFalse, v1.ReasonNoSite),
+			condition(v1.ConditionReady, metav1.ConditionFalse, v1.ReasonNoSite)))
 		if c := findCond(got, v1.ConditionClaimed); !strings.Contains(c.Message, message) {
 			t.Errorf("the NoSite message does not say %q: %q", message, c.Message)
 		}

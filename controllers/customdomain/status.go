@@ -10,12 +10,6 @@ import (
 	hostingv1alpha1 "github.com/landlord-dev/landlord/api/v1alpha1"
 )
 
-// ReasonNoSite (Claimed=False, phase Failed): the CustomDomain's namespace is
-// no site's namespace (not a Subscription's status.site.namespace, or its
-// subscription is gone or being deleted); it holds nothing.
-// TODO(issue-11): move to api/v1alpha1/conditions.go beside the other reasons.
-const ReasonNoSite = "NoSite"
-
 // claimState is what the reconciler found about the hostname's DomainClaim.
 type claimState int
 
@@ -90,7 +84,7 @@ func (o *observed) failed() (reason, message string) {
 		if msg == "" {
 			msg = "the namespace is no site's namespace"
 		}
-		return ReasonNoSite, msg
+		return hostingv1alpha1.ReasonNoSite, msg
 	case o.sub.Status.Phase == hostingv1alpha1.PhaseTerminated:
 		return hostingv1alpha1.ReasonTerminated, "the subscription was terminated; the hostname was released"
 	}
