@@ -119,4 +119,57 @@ type Limits struct {
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=10000
 	CustomDomains *int32 `json:"customDomains,omitempty"`
+
+	// ephemeralStorage is the scratch disk the pods of the site namespace
+	// may request and use together (writable container layers, emptyDir
+	// volumes, logs): the quota's requests and limits of ephemeral-storage.
+	// Default 2Gi. A container that asks for none gets the LimitRange's
+	// default (64Mi requested, 512Mi limit), so keep it at least 512Mi.
+	// +optional
+	// +kubebuilder:validation:XValidation:rule="!string(self).startsWith('-')",message="ephemeralStorage must not be negative"
+	EphemeralStorage *resource.Quantity `json:"ephemeralStorage,omitempty"`
+
+	// objects caps how many objects of each kind the tenant may keep in the
+	// site namespace, besides the site's own (its pod, Service and volume
+	// claim, which Landlord adds to the quota). Kinds left out get the
+	// defaults; add-ons add to them.
+	// +optional
+	Objects *ObjectLimits `json:"objects,omitempty"`
+}
+
+// ObjectLimits are counts of objects a site namespace may hold (the
+// ResourceQuota's object counts). NodePort and LoadBalancer Services,
+// ReplicationControllers and further ResourceQuotas are always 0.
+type ObjectLimits struct {
+	// pods the tenant may run besides the site's (default 10).
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=10000
+	Pods *int32 `json:"pods,omitempty"`
+
+	// services the tenant may create besides the site's (default 5).
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=10000
+	Services *int32 `json:"services,omitempty"`
+
+	// secrets the namespace may hold (default 20).
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=10000
+	Secrets *int32 `json:"secrets,omitempty"`
+
+	// configMaps the tenant may create, besides the cluster's
+	// kube-root-ca.crt (default 20).
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=10000
+	ConfigMaps *int32 `json:"configMaps,omitempty"`
+
+	// persistentVolumeClaims the tenant may create besides the site volume
+	// (default 2). Their storage counts against storage.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=10000
+	PersistentVolumeClaims *int32 `json:"persistentVolumeClaims,omitempty"`
 }

@@ -4,6 +4,7 @@
 package site
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 
@@ -18,6 +19,19 @@ var (
 	DefaultStorage = resource.MustParse("1Gi")
 	DefaultCPU     = resource.MustParse("500m")
 	DefaultMemory  = resource.MustParse("512Mi")
+	// DefaultEphemeralStorage is the scratch disk of a site namespace's pods
+	// together.
+	DefaultEphemeralStorage = resource.MustParse("2Gi")
+)
+
+// Default object counts of a site namespace: what the tenant may keep
+// besides the site's own objects (Quota adds those).
+const (
+	DefaultPods                   int32 = 10
+	DefaultServices               int32 = 5
+	DefaultSecrets                int32 = 20
+	DefaultConfigMaps             int32 = 20
+	DefaultPersistentVolumeClaims int32 = 2
 )
 
 // AddOnNotOfferedError says spec.addOns names an add-on the plan does not offer.
@@ -48,8 +62,14 @@ func EffectiveLimits(plan *v1.Plan, addOns []v1.AddOnRef) (v1.Limits, error) {
 		addTimes(l.Storage, offered.Limits.Storage, n)
 		addTimes(l.CPU, offered.Limits.CPU, n)
 		addTimes(l.Memory, offered.Limits.Memory, n)
-		if d := offered.Limits.CustomDomains; d != nil {
-			*l.CustomDomains += *d * int32(n)
+		addTimes(l.EphemeralStorage, offered.Limits.EphemeralStorage, n)
+		addCount(l.CustomDomains, offered.Limits.CustomDomains, n)
+		if o := offered.Limits.Objects; o != nil {
+			addCount(l.Objects.Pods, o.Pods, n)
+			addCount(l.Objects.Services, o.Services, n)
+			addCount(l.Objects.Secrets, o.Secrets, n)
+			addCount(l.Objects.ConfigMaps, o.ConfigMaps, n)
+			addCount(l.Objects.PersistentVolumeClaims, o.PersistentVolumeClaims, n)
 		}
 	}
 	return l, nil
@@ -70,7 +90,27 @@ func WithDefaults(l v1.Limits) v1.Limits {
 	if out.CustomDomains == nil {
 		out.CustomDomains = ptr.To[int32](0)
 	}
+	if out.EphemeralStorage == nil {
+		out.EphemeralStorage = ptr.To(DefaultEphemeralStorage.DeepCopy())
+	}
+	if out.Objects == nil {
+		out.Objects = &v1.ObjectLimits{}
+	}
+	o := out.Objects
+	o.Pods = cmp.Or(o.Pods, ptr.To(DefaultPods))
+	o.Services = cmp.Or(o.Services, ptr.To(DefaultServices))
+	o.Secrets = cmp.Or(o.Secrets, ptr.To(DefaultSecrets))
+	o.ConfigMaps = cmp.Or(o.ConfigMaps, ptr.To(DefaultConfigMaps))
+	o.PersistentVolumeClaims = cmp.Or(o.PersistentVolumeClaims, ptr.To(DefaultPersistentVolumeClaims))
 	return out
+}
+
+// addCount adds unit times n to *sum (both set, or nothing to add).
+func addCount(sum, unit *int32, n int64) {
+	if sum == nil || unit == nil {
+		return
+	}
+	*sum += *unit * int32(n)
 }
 
 func addTimes(sum, unit *resource.Quantity, n int64) {

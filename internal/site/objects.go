@@ -1,6 +1,8 @@
 package site
 
 import (
+	"maps"
+
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -193,42 +195,88 @@ func URL(cfg platform.Config, subscription, account string) string {
 	return "http://" + cfg.DefaultHostname(subscription, account)
 }
 
+// Landlord's own objects in a site namespace, which the quota's counts
+// hold on top of the tenant's (ObjectLimits): the site's pod (one: the
+// Deployment recreates rather than surges), its Service (and, with Ingress
+// routes, the suspended page's ExternalName Service), its volume claim, and
+// the kube-root-ca.crt ConfigMap the cluster puts in every namespace.
+const (
+	ownPods                   = 1
+	ownServices               = 1
+	ownConfigMaps             = 1
+	ownPersistentVolumeClaims = 1
+)
+
 // Quota is the site namespace's ResourceQuota: exactly the site's effective
-// limits (requests and limits of CPU and memory, storage), with compute at
-// zero while the site is not serving, so that nothing a tenant deploys runs
-// on a suspended site; storage is kept.
+// limits (requests and limits of CPU, memory and ephemeral storage, storage,
+// object counts), with compute at zero while the site is not serving, so
+// that nothing a tenant deploys runs on a suspended site; storage is kept.
+// NodePort and LoadBalancer Services, ReplicationControllers and further
+// ResourceQuotas are never allowed (fixedCounts).
 func Quota(s Site) *corev1.ResourceQuota {
 	cpu, memory := s.Limits.CPU.DeepCopy(), s.Limits.Memory.DeepCopy()
 	if !s.Serving {
 		cpu, memory = resource.MustParse("0"), resource.MustParse("0")
 	}
+	l := WithDefaults(s.Limits)
+	services := int64(*l.Objects.Services) + ownServices
+	if s.Config.RouteKind == platform.RouteIngress {
+		services++ // the suspended page's ExternalName Service
+	}
+	hard := corev1.ResourceList{
+		corev1.ResourceRequestsStorage:          l.Storage.DeepCopy(),
+		corev1.ResourceRequestsCPU:              cpu,
+		corev1.ResourceLimitsCPU:                cpu,
+		corev1.ResourceRequestsMemory:           memory,
+		corev1.ResourceLimitsMemory:             memory,
+		corev1.ResourceRequestsEphemeralStorage: l.EphemeralStorage.DeepCopy(),
+		corev1.ResourceLimitsEphemeralStorage:   l.EphemeralStorage.DeepCopy(),
+		corev1.ResourcePods:                     count(int64(*l.Objects.Pods) + ownPods),
+		corev1.ResourceServices:                 count(services),
+		corev1.ResourceSecrets:                  count(int64(*l.Objects.Secrets)),
+		corev1.ResourceConfigMaps:               count(int64(*l.Objects.ConfigMaps) + ownConfigMaps),
+		corev1.ResourcePersistentVolumeClaims:   count(int64(*l.Objects.PersistentVolumeClaims) + ownPersistentVolumeClaims),
+	}
+	maps.Copy(hard, fixedCounts())
 	return &corev1.ResourceQuota{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ResourceQuota"},
 		ObjectMeta: s.meta(platform.QuotaName),
-		Spec: corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{
-			corev1.ResourceRequestsStorage: s.Limits.Storage.DeepCopy(),
-			corev1.ResourceRequestsCPU:     cpu,
-			corev1.ResourceLimitsCPU:       cpu,
-			corev1.ResourceRequestsMemory:  memory,
-			corev1.ResourceLimitsMemory:    memory,
-		}},
+		Spec:       corev1.ResourceQuotaSpec{Hard: hard},
 	}
 }
+
+// fixedCounts are the counts of every site namespace, whatever the plan: no
+// NodePort or LoadBalancer Service (the tenant guard rails refuse them as
+// well), no ReplicationController (a legacy kind no tenant role may write),
+// and no ResourceQuota but Landlord's.
+func fixedCounts() corev1.ResourceList {
+	return corev1.ResourceList{
+		corev1.ResourceServicesNodePorts:      count(0),
+		corev1.ResourceServicesLoadBalancers:  count(0),
+		corev1.ResourceReplicationControllers: count(0),
+		corev1.ResourceQuotas:                 count(1),
+	}
+}
+
+func count(n int64) resource.Quantity { return *resource.NewQuantity(n, resource.DecimalSI) }
 
 // NoComputeQuota is the quota of a site namespace whose spec does not
 // resolve and that has no quota yet: nothing may run until it does.
 func NoComputeQuota(namespace, account, subscription string) *corev1.ResourceQuota {
 	zero := resource.MustParse("0")
+	hard := corev1.ResourceList{
+		corev1.ResourceRequestsStorage: zero, corev1.ResourceRequestsCPU: zero, corev1.ResourceLimitsCPU: zero,
+		corev1.ResourceRequestsMemory: zero, corev1.ResourceLimitsMemory: zero,
+		corev1.ResourceRequestsEphemeralStorage: zero, corev1.ResourceLimitsEphemeralStorage: zero,
+	}
+	maps.Copy(hard, fixedCounts())
 	return &corev1.ResourceQuota{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ResourceQuota"},
 		ObjectMeta: metav1.ObjectMeta{
 			Name: platform.QuotaName, Namespace: namespace,
 			Labels: platform.SiteLabels(account, subscription),
 		},
-		Spec: corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{
-			corev1.ResourceRequestsStorage: zero, corev1.ResourceRequestsCPU: zero, corev1.ResourceLimitsCPU: zero,
-			corev1.ResourceRequestsMemory: zero, corev1.ResourceLimitsMemory: zero,
-		}},
+		Spec: corev1.ResourceQuotaSpec{Hard: hard},
 	}
 }
 

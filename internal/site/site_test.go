@@ -24,8 +24,28 @@ var plan = &v1.Plan{ObjectMeta: metav1.ObjectMeta{Name: "business"}, Spec: v1.Pl
 		{Name: "extra-storage", Limits: v1.Limits{Storage: q("10Gi")}},
 		{Name: "extra-domains", Limits: v1.Limits{CustomDomains: ptr.To[int32](5)}},
 		{Name: "performance", Limits: v1.Limits{CPU: q("500m"), Memory: q("1Gi")}},
+		{Name: "scratch", Limits: v1.Limits{EphemeralStorage: q("1Gi"), Objects: &v1.ObjectLimits{Pods: ptr.To[int32](5), Secrets: ptr.To[int32](10)}}},
 	},
 }}
+
+func TestEffectiveLimitsEphemeralAndObjects(t *testing.T) {
+	l, err := EffectiveLimits(plan, []v1.AddOnRef{{Name: "scratch", Quantity: 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := l.Objects
+	if l.EphemeralStorage.Cmp(resource.MustParse("4Gi")) != 0 || *o.Pods != DefaultPods+10 || *o.Secrets != DefaultSecrets+20 ||
+		*o.Services != DefaultServices || *o.ConfigMaps != DefaultConfigMaps || *o.PersistentVolumeClaims != DefaultPersistentVolumeClaims {
+		t.Fatalf("ephemeral %v, objects %+v", l.EphemeralStorage, *o)
+	}
+	if plan.Spec.Limits.Objects != nil || plan.Spec.AddOns[3].Limits.Objects.Pods == nil || *plan.Spec.AddOns[3].Limits.Objects.Pods != 5 {
+		t.Fatal("EffectiveLimits changed the plan")
+	}
+	zero, _ := EffectiveLimits(&v1.Plan{Spec: v1.PlanSpec{Limits: v1.Limits{Objects: &v1.ObjectLimits{Pods: ptr.To[int32](0)}}}}, nil)
+	if *zero.Objects.Pods != 0 || *zero.Objects.Services != DefaultServices {
+		t.Fatalf("an explicit 0 must stay 0 and the rest default: %+v", *zero.Objects)
+	}
+}
 
 func TestEffectiveLimits(t *testing.T) {
 	for _, c := range []struct {
@@ -193,26 +213,58 @@ func TestQuota(t *testing.T) {
 	for _, c := range []struct {
 		name              string
 		serving           bool
+		kind              platform.RouteKind
+		limits            v1.Limits
 		storage, cpu, mem string
+		ephemeral         string
+		// pods, services, secrets, configmaps, persistentvolumeclaims
+		counts [5]int64
 	}{
-		{"serving: the site's own limits", true, "20Gi", "1", "1Gi"},
-		{"suspended: no compute, storage kept", false, "20Gi", "0", "0"},
+		{"serving: the site's own limits, default counts", true, platform.RouteHTTPRoute,
+			v1.Limits{Storage: q("20Gi"), CPU: q("1"), Memory: q("1Gi")}, "20Gi", "1", "1Gi", "2Gi", [5]int64{11, 6, 20, 21, 3}},
+		{"suspended: no compute, storage and counts kept", false, platform.RouteHTTPRoute,
+			v1.Limits{Storage: q("20Gi"), CPU: q("1"), Memory: q("1Gi")}, "20Gi", "0", "0", "2Gi", [5]int64{11, 6, 20, 21, 3}},
+		{"the plan's counts plus the site's own; Ingress adds the suspended page's Service", true, platform.RouteIngress,
+			v1.Limits{Storage: q("5Gi"), CPU: q("1"), Memory: q("1Gi"), EphemeralStorage: q("1Gi"), Objects: &v1.ObjectLimits{
+				Pods: ptr.To[int32](0), Services: ptr.To[int32](2), Secrets: ptr.To[int32](3), ConfigMaps: ptr.To[int32](4), PersistentVolumeClaims: ptr.To[int32](0)}},
+			"5Gi", "1", "1Gi", "1Gi", [5]int64{1, 4, 3, 5, 1}},
 	} {
-		s := testSite(c.serving, platform.RouteHTTPRoute)
-		s.Limits = v1.Limits{Storage: q("20Gi"), CPU: q("1"), Memory: q("1Gi")}
+		s := testSite(c.serving, c.kind)
+		s.Limits = c.limits
 		rq := Quota(s)
 		h := rq.Spec.Hard
-		for res, want := range map[corev1.ResourceName]string{
+		want := map[corev1.ResourceName]string{
 			corev1.ResourceRequestsStorage: c.storage,
 			corev1.ResourceRequestsCPU:     c.cpu, corev1.ResourceLimitsCPU: c.cpu,
 			corev1.ResourceRequestsMemory: c.mem, corev1.ResourceLimitsMemory: c.mem,
-		} {
-			if got, ok := h[res]; !ok || !got.Equal(resource.MustParse(want)) {
-				t.Errorf("%s: %s = %v, want %s", c.name, res, h[res], want)
+			corev1.ResourceRequestsEphemeralStorage: c.ephemeral, corev1.ResourceLimitsEphemeralStorage: c.ephemeral,
+			corev1.ResourceServicesNodePorts: "0", corev1.ResourceServicesLoadBalancers: "0",
+			corev1.ResourceReplicationControllers: "0", corev1.ResourceQuotas: "1",
+		}
+		for i, res := range []corev1.ResourceName{corev1.ResourcePods, corev1.ResourceServices, corev1.ResourceSecrets,
+			corev1.ResourceConfigMaps, corev1.ResourcePersistentVolumeClaims} {
+			want[res] = resource.NewQuantity(c.counts[i], resource.DecimalSI).String()
+		}
+		for res, w := range want {
+			if got, ok := h[res]; !ok || !got.Equal(resource.MustParse(w)) {
+				t.Errorf("%s: %s = %v, want %s", c.name, res, h[res], w)
 			}
+		}
+		if len(h) != len(want) {
+			t.Errorf("%s: %d resources, want %d: %v", c.name, len(h), len(want), h)
 		}
 		if rq.Name != platform.QuotaName || rq.Namespace != "acct-acme--www" || rq.Labels[v1.SubscriptionLabel] != "www" || rq.Labels[v1.AccountLabel] != "acme" {
 			t.Errorf("%s: metadata %+v", c.name, rq.ObjectMeta)
+		}
+	}
+}
+
+func TestNoComputeQuota(t *testing.T) {
+	h := NoComputeQuota("acct-acme--www", "acme", "www").Spec.Hard
+	for _, res := range []corev1.ResourceName{corev1.ResourceRequestsCPU, corev1.ResourceLimitsMemory,
+		corev1.ResourceLimitsEphemeralStorage, corev1.ResourceServicesNodePorts, corev1.ResourceServicesLoadBalancers} {
+		if got, ok := h[res]; !ok || !got.IsZero() {
+			t.Errorf("%s = %v, want 0", res, h[res])
 		}
 	}
 }

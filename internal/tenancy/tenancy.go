@@ -74,6 +74,10 @@ var (
 	DefaultMemoryRequest = resource.MustParse("128Mi")
 	DefaultCPULimit      = resource.MustParse("500m")
 	DefaultMemoryLimit   = resource.MustParse("512Mi")
+	// The ephemeral-storage defaults: the quota counts ephemeral storage,
+	// so a container asking for none must get some to be admitted.
+	DefaultEphemeralStorageRequest = resource.MustParse("64Mi")
+	DefaultEphemeralStorageLimit   = resource.MustParse("512Mi")
 )
 
 // accountOwner is a controller owner reference to the account.
@@ -237,29 +241,42 @@ func appendNew(list []string, s string) []string {
 }
 
 // BuildLimitRange gives containers of a site namespace default requests and
-// limits, so that a container asking for nothing fits the quota.
+// limits of CPU, memory and ephemeral storage, so that a container asking
+// for nothing fits the quota.
 func BuildLimitRange(t Target) *corev1ac.LimitRangeApplyConfiguration {
 	return corev1ac.LimitRange(platform.LimitRangeName, t.Namespace).
 		WithLabels(t.Labels).
 		WithSpec(corev1ac.LimitRangeSpec().WithLimits(corev1ac.LimitRangeItem().
 			WithType(corev1.LimitTypeContainer).
-			WithDefaultRequest(corev1.ResourceList{corev1.ResourceCPU: DefaultCPURequest, corev1.ResourceMemory: DefaultMemoryRequest}).
-			WithDefault(corev1.ResourceList{corev1.ResourceCPU: DefaultCPULimit, corev1.ResourceMemory: DefaultMemoryLimit})))
+			WithDefaultRequest(corev1.ResourceList{corev1.ResourceCPU: DefaultCPURequest, corev1.ResourceMemory: DefaultMemoryRequest,
+				corev1.ResourceEphemeralStorage: DefaultEphemeralStorageRequest}).
+			WithDefault(corev1.ResourceList{corev1.ResourceCPU: DefaultCPULimit, corev1.ResourceMemory: DefaultMemoryLimit,
+				corev1.ResourceEphemeralStorage: DefaultEphemeralStorageLimit})))
 }
 
 // AccountQuota is the hard limit of the account namespace: nothing runs
 // there (sites run in their own namespaces, each with its plan's quota), so
 // a workload deployed beside the account's objects cannot spend any site's
-// resources.
+// resources. Secrets and ConfigMaps are counted (a few for a portal's
+// or the tenant's own configuration; the ConfigMaps include the cluster's
+// kube-root-ca.crt), and no ResourceQuota but Landlord's.
 var AccountQuota = corev1.ResourceList{
-	corev1.ResourcePods:                   resource.MustParse("0"),
-	corev1.ResourceServices:               resource.MustParse("0"),
-	corev1.ResourcePersistentVolumeClaims: resource.MustParse("0"),
-	corev1.ResourceRequestsStorage:        resource.MustParse("0"),
-	corev1.ResourceRequestsCPU:            resource.MustParse("0"),
-	corev1.ResourceRequestsMemory:         resource.MustParse("0"),
-	corev1.ResourceLimitsCPU:              resource.MustParse("0"),
-	corev1.ResourceLimitsMemory:           resource.MustParse("0"),
+	corev1.ResourcePods:                     resource.MustParse("0"),
+	corev1.ResourceServices:                 resource.MustParse("0"),
+	corev1.ResourceServicesNodePorts:        resource.MustParse("0"),
+	corev1.ResourceServicesLoadBalancers:    resource.MustParse("0"),
+	corev1.ResourceReplicationControllers:   resource.MustParse("0"),
+	corev1.ResourceQuotas:                   resource.MustParse("1"),
+	corev1.ResourceSecrets:                  resource.MustParse("20"),
+	corev1.ResourceConfigMaps:               resource.MustParse("20"),
+	corev1.ResourceRequestsEphemeralStorage: resource.MustParse("0"),
+	corev1.ResourceLimitsEphemeralStorage:   resource.MustParse("0"),
+	corev1.ResourcePersistentVolumeClaims:   resource.MustParse("0"),
+	corev1.ResourceRequestsStorage:          resource.MustParse("0"),
+	corev1.ResourceRequestsCPU:              resource.MustParse("0"),
+	corev1.ResourceRequestsMemory:           resource.MustParse("0"),
+	corev1.ResourceLimitsCPU:                resource.MustParse("0"),
+	corev1.ResourceLimitsMemory:             resource.MustParse("0"),
 }
 
 // BuildAccountQuota is the account namespace's ResourceQuota (AccountQuota).

@@ -124,6 +124,9 @@ func TestBuildLimitRange(t *testing.T) {
 		if _, ok := rl[corev1.ResourceMemory]; !ok {
 			t.Error("no memory default")
 		}
+		if _, ok := rl[corev1.ResourceEphemeralStorage]; !ok {
+			t.Error("no ephemeral-storage default")
+		}
 	}
 }
 
