@@ -36,6 +36,12 @@ const (
 	// or CustomDomain stops every write of Landlord's to it and its children
 	// (but the Paused condition) until it is removed: for maintenance.
 	PausedAnnotation = "hosting.landlord.dev/paused"
+	// RestartRequestedAtAnnotation on a Subscription, an RFC 3339 time, asks
+	// for the site to be restarted (as kubectl rollout restart does):
+	// Landlord copies it onto the site Deployment's pod template, so that
+	// every change of it rolls the site's pods once. The site's objects are
+	// Landlord's, so this is how a portal or the provider restarts a site.
+	RestartRequestedAtAnnotation = "hosting.landlord.dev/restart-requested-at"
 )
 
 // SubjectKind is the kind of identity a member or owner is.

@@ -244,11 +244,17 @@ func createNode(ctx context.Context, cfg *rest.Config) error {
 				corev1.ResourceCPU:    resource.MustParse("1000"),
 				corev1.ResourceMemory: resource.MustParse("4Ti"),
 				corev1.ResourcePods:   resource.MustParse("100000"),
+				// As a kubelet reports it: pods that request ephemeral
+				// storage (every tenant pod: the quota counts it) fit.
+				corev1.ResourceEphemeralStorage: resource.MustParse("100Ti"),
 			},
 			Capacity: corev1.ResourceList{
 				corev1.ResourceCPU:    resource.MustParse("1000"),
 				corev1.ResourceMemory: resource.MustParse("4Ti"),
 				corev1.ResourcePods:   resource.MustParse("100000"),
+				// As a kubelet reports it: pods that request ephemeral
+				// storage (every tenant pod: the quota counts it) fit.
+				corev1.ResourceEphemeralStorage: resource.MustParse("100Ti"),
 			},
 		},
 	}

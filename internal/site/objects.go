@@ -2,6 +2,7 @@ package site
 
 import (
 	"maps"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -120,7 +121,7 @@ func Deployment(s Site) *appsv1.Deployment {
 			// One writer of a ReadWriteOnce volume, and no surge over the quota.
 			Strategy: appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType},
 			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: platform.SiteLabels(s.Account, sub.Name)},
+				ObjectMeta: metav1.ObjectMeta{Labels: platform.SiteLabels(s.Account, sub.Name), Annotations: restartRequest(sub)},
 				Spec: corev1.PodSpec{
 					AutomountServiceAccountToken: ptr.To(false),
 					EnableServiceLinks:           ptr.To(false),
@@ -155,6 +156,20 @@ func Deployment(s Site) *appsv1.Deployment {
 			},
 		},
 	}
+}
+
+// restartRequest carries the Subscription's restart request (an RFC 3339
+// time) onto the pod template, where a new value rolls the site; nil when
+// there is none or it is not a time.
+func restartRequest(sub *v1.Subscription) map[string]string {
+	at, ok := sub.Annotations[v1.RestartRequestedAtAnnotation]
+	if !ok {
+		return nil
+	}
+	if _, err := time.Parse(time.RFC3339, at); err != nil {
+		return nil
+	}
+	return map[string]string{v1.RestartRequestedAtAnnotation: at}
 }
 
 // Service fronts the site: port 80, named http, to the template's port.

@@ -147,6 +147,22 @@ func TestDeployment(t *testing.T) {
 	}
 }
 
+func TestDeploymentRestartRequest(t *testing.T) {
+	for _, c := range []struct {
+		name, value string
+		want        bool
+	}{{"a time rolls the pods", "2030-01-02T03:04:05Z", true}, {"not a time: ignored", "now please", false}, {"none", "", false}} {
+		s := testSite(true, platform.RouteHTTPRoute)
+		if c.value != "" {
+			s.Subscription.Annotations = map[string]string{v1.RestartRequestedAtAnnotation: c.value}
+		}
+		got, ok := Deployment(s).Spec.Template.Annotations[v1.RestartRequestedAtAnnotation]
+		if ok != c.want || (ok && got != c.value) {
+			t.Errorf("%s: pod template annotation %q (%v)", c.name, got, ok)
+		}
+	}
+}
+
 func check(t *testing.T, name string, d *appsv1.Deployment, replicas int32) {
 	t.Helper()
 	pod := d.Spec.Template.Spec
