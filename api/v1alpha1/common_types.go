@@ -173,7 +173,9 @@ type ObjectLimits struct {
 	ConfigMaps *int32 `json:"configMaps,omitempty"`
 
 	// persistentVolumeClaims the tenant may create besides the site volume
-	// (default 2). Their storage counts against storage.
+	// (default 2). Their storage counts against storage, which the site
+	// volume is sized to: room for them needs more storage than the volume
+	// uses.
 	// +optional
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=10000

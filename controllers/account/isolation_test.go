@@ -117,9 +117,12 @@ func TestTenantsCannotChangeGuardRails(t *testing.T) {
 			c.Patch(ctx, &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: platform.NetworkPolicyName}}, client.RawPatch(client.Merge.Type(), widen)))
 		expectForbidden(t, user+" deletes the NetworkPolicy",
 			c.Delete(ctx, &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: platform.NetworkPolicyName}}))
-		expectForbidden(t, user+" adds an allow-all NetworkPolicy", c.Create(ctx, &networkingv1.NetworkPolicy{
+		// Tenants write their own NetworkPolicies (config/rbac/tenant), but
+		// none that lets their pods' egress anywhere.
+		expectForbidden(t, user+" adds an allow-all-egress NetworkPolicy", c.Create(ctx, &networkingv1.NetworkPolicy{
 			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "allow-all"},
-			Spec:       networkingv1.NetworkPolicySpec{Ingress: []networkingv1.NetworkPolicyIngressRule{{}}}}))
+			Spec: networkingv1.NetworkPolicySpec{PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeEgress},
+				Egress: []networkingv1.NetworkPolicyEgressRule{{}}}}))
 		expectForbidden(t, user+" raises the quota",
 			c.Patch(ctx, quota.DeepCopy(), client.RawPatch(client.Merge.Type(), []byte(`{"spec":{"hard":{"requests.storage":"1Ti"}}}`))))
 		expectForbidden(t, user+" deletes the quota", c.Delete(ctx, quota.DeepCopy()))
