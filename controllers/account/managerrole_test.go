@@ -23,7 +23,9 @@ func TestManagerRoleMayBindTenantRoles(t *testing.T) {
 	if err := env.ApplyFile(ctx, filepath.Join(env.Root, "config", "rbac", "manager", "role.yaml")); err != nil {
 		t.Fatal(err)
 	}
-	const user = "landlord-manager-under-test"
+	// Landlord's own identity in a cluster: only Landlord writes objects
+	// labelled as Landlord's (config/admission/landlord-objects.yaml).
+	const user = platform.ManagerServiceAccountUser
 	crb := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: testenv.Name("manager")},
 		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "landlord-manager"},
 		Subjects: []rbacv1.Subject{{Kind: "User", APIGroup: rbacv1.GroupName, Name: user}}}

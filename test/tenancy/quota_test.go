@@ -2,6 +2,7 @@ package tenancy_test
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -221,4 +222,21 @@ func TestClusterMachineryAndProviders(t *testing.T) {
 		}
 		return fmt.Errorf("site namespace %s still there: %v", tn.siteNS, err)
 	})
+}
+
+// Landlord as it runs in a cluster (its ServiceAccount, with the
+// ClusterRole of config/rbac/manager and no group of the provider's) still
+// writes its objects, and its ExternalName Service (the suspended page's, in
+// Ingress mode) is allowed: the guard rails hold tenants only.
+func TestLandlordInClusterIdentity(t *testing.T) {
+	acme, _ := world(t)
+	for _, f := range []string{"role.yaml", "role_binding.yaml"} {
+		must(t, env.ApplyFile(ctx, filepath.Join(env.Root, "config", "rbac", "manager", f)))
+	}
+	landlord := env.As(platform.ManagerServiceAccountUser, "system:serviceaccounts", "system:serviceaccounts:landlord-system")
+	testenv.Eventually(t, wait, func() error { // RBAC caches the new binding
+		return patchOf(&appsv1.Deployment{}, site, `{"metadata":{"annotations":{"checked":"yes"}}}`)(landlord, acme)
+	})
+	must(t, landlord.Create(ctx, service(acme.siteNS, corev1.ServiceTypeExternalName), dry))
+	must(t, patchOf(&corev1.Service{}, site, `{"metadata":{"annotations":{"checked":"yes"}}}`)(landlord, acme))
 }
