@@ -190,7 +190,7 @@ func TestForbiddenMatrix(t *testing.T) {
 	for _, r := range roles {
 		c := acme.as(r)
 		for _, f := range forbiddenThings {
-			t.Run(string(r)+"/"+f.name, func(t *testing.T) {
+			t.Run(string(r)+"/"+f.benchmark+" "+f.name, func(t *testing.T) {
 				err := f.do(c, acme)
 				if err != nil && strings.HasPrefix(err.Error(), "setup:") {
 					t.Fatal(err)
@@ -321,6 +321,24 @@ func TestOtherTenantOutOfReach(t *testing.T) {
 					checkRefused(t, try(), false, "", "MTB-PL1-CC-TI-2")
 				}
 			})
+		}
+	}
+}
+
+// MTB-PL1-CC-CPI-1 "Block access to cluster resources": no tenant role
+// reaches a cluster-scoped resource (its roles are bound per namespace).
+func TestClusterResourcesOutOfReach(t *testing.T) {
+	acme, _ := world(t)
+	for _, r := range roles {
+		for _, res := range [][2]string{{"", "nodes"}, {"", "namespaces"}, {"", "persistentvolumes"},
+			{"rbac.authorization.k8s.io", "clusterroles"}, {"rbac.authorization.k8s.io", "clusterrolebindings"},
+			{"storage.k8s.io", "storageclasses"}, {"admissionregistration.k8s.io", "validatingadmissionpolicies"},
+			{"hosting.landlord.dev", "accounts"}, {"hosting.landlord.dev", "plans"}, {"hosting.landlord.dev", "domainclaims"}} {
+			for _, verb := range []string{"get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"} {
+				if can(t, acme.users[r], "", res[0], res[1], verb) {
+					t.Errorf("%s may %s %s", r, verb, res[1])
+				}
+			}
 		}
 	}
 }
