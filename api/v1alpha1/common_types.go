@@ -11,6 +11,10 @@ const (
 	AccountLabel = "hosting.landlord.dev/account"
 	// SubscriptionLabel names the Subscription a site object belongs to.
 	SubscriptionLabel = "hosting.landlord.dev/subscription"
+	// MembershipLabel names the Membership a RoleBinding belongs to (its
+	// name, hashed when longer than 63 characters), on the Membership's
+	// bindings in the account namespace and in every site namespace.
+	MembershipLabel = "hosting.landlord.dev/membership"
 	// CostCenterLabel carries the billing centre onto the account namespace
 	// (Account.spec.costCenter) and onto site namespaces (Subscription.spec.costCenter,
 	// else the account's).

@@ -6,6 +6,8 @@
 package tenancy
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"net/netip"
 	"slices"
 	"strings"
@@ -209,18 +211,54 @@ func BuildOwnerBinding(acct *hostingv1alpha1.Account, cfg platform.Config) *rbac
 		WithSubjects(RBACSubject(acct.Spec.Owner))
 }
 
-// BuildMemberBinding is the RoleBinding of a Membership of account, owned by
-// the Membership so that deleting it removes exactly this binding.
+// MembershipLabelValue is the value of the membership label on a
+// Membership's RoleBindings: its name, or, for names longer than a label
+// value may be (63 characters), the name shortened with a hash, so that
+// distinct memberships never share a value.
+func MembershipLabelValue(membership string) string {
+	if len(membership) <= 63 {
+		return membership
+	}
+	sum := sha256.Sum256([]byte(membership))
+	// Label values must end with an alphanumeric character: the hex digest does.
+	return membership[:63-17] + "-" + hex.EncodeToString(sum[:8])
+}
+
+// MemberBindingLabels are the labels of every RoleBinding of a Membership of
+// account: the account's, and the membership's (with the account, they
+// identify the bindings of one Membership across namespaces).
+func MemberBindingLabels(account, membership string) map[string]string {
+	l := platform.AccountLabels(account)
+	l[hostingv1alpha1.MembershipLabel] = MembershipLabelValue(membership)
+	return l
+}
+
+// BuildMemberBinding is the RoleBinding of a Membership of account in the
+// account namespace, owned by the Membership so that deleting it removes
+// exactly this binding.
 func BuildMemberBinding(m *hostingv1alpha1.Membership, account string, suspended bool) *rbacv1ac.RoleBindingApplyConfiguration {
-	return rbacv1ac.RoleBinding(platform.MembershipBindingName(m.Name), m.Namespace).
-		WithLabels(platform.AccountLabels(account)).
+	return memberBinding(m, account, m.Namespace, suspended).
 		WithOwnerReferences(metav1ac.OwnerReference().
 			WithAPIVersion(hostingv1alpha1.GroupVersion.String()).
 			WithKind("Membership").
 			WithName(m.Name).
 			WithUID(m.UID).
 			WithController(true).
-			WithBlockOwnerDeletion(true)).
+			WithBlockOwnerDeletion(true))
+}
+
+// BuildSiteMemberBinding is the RoleBinding of a Membership of account in
+// one of the account's site namespaces. It has no owner reference (the
+// Membership lives in another namespace, and the garbage collector deletes
+// the dependents of a cross-namespace owner): the membership label
+// identifies it, and the Membership's finalizer removes it.
+func BuildSiteMemberBinding(m *hostingv1alpha1.Membership, account, namespace string, suspended bool) *rbacv1ac.RoleBindingApplyConfiguration {
+	return memberBinding(m, account, namespace, suspended)
+}
+
+func memberBinding(m *hostingv1alpha1.Membership, account, namespace string, suspended bool) *rbacv1ac.RoleBindingApplyConfiguration {
+	return rbacv1ac.RoleBinding(platform.MembershipBindingName(m.Name), namespace).
+		WithLabels(MemberBindingLabels(account, m.Name)).
 		WithRoleRef(clusterRoleRef(BoundClusterRole(m.Spec.Role, suspended))).
 		WithSubjects(RBACSubject(m.Spec.Subject))
 }
