@@ -40,7 +40,7 @@ import (
 	"github.com/landlord-dev/landlord/internal/tenancy"
 )
 
-// +kubebuilder:rbac:groups=hosting.landlord.dev,resources=memberships,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=hosting.landlord.dev,resources=memberships,verbs=get;list;watch;update;patch;manage-owners
 // +kubebuilder:rbac:groups=hosting.landlord.dev,resources=memberships/finalizers,verbs=update
 // +kubebuilder:rbac:groups=hosting.landlord.dev,resources=memberships/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=hosting.landlord.dev,resources=accounts,verbs=get;list;watch
