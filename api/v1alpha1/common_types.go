@@ -28,8 +28,9 @@ const (
 	// allows spec.paidThrough to move backwards (a billing correction).
 	PaidThroughCorrectionAnnotation = "hosting.landlord.dev/paid-through-correction"
 
-	// Finalizer is put on Accounts, Subscriptions and CustomDomains so that their
-	// clean-up (namespace, site data, domain claims) runs before they disappear.
+	// Finalizer is put on Accounts, Subscriptions, CustomDomains and
+	// Memberships so that their clean-up (namespace, site data, domain claims,
+	// a member's bindings in the site namespaces) runs before they disappear.
 	Finalizer = "hosting.landlord.dev/finalizer"
 
 	// AppliedAnnotation, on every object Landlord applies, holds a hash of
