@@ -41,6 +41,11 @@ const (
 	ReasonProgressing = "Progressing"
 	// ReasonNoAccount: the namespace belongs to no Account.
 	ReasonNoAccount = "NoAccount"
+	// ReasonSiteNamespaceTaken: a namespace with the site namespace's name
+	// exists and is not labelled for this site; it is never adopted.
+	ReasonSiteNamespaceTaken = "SiteNamespaceTaken"
+	// ReasonNoSite: the object's namespace is no site namespace.
+	ReasonNoSite = "NoSite"
 	// ReasonAccountSuspended: the account is suspended.
 	ReasonAccountSuspended = "AccountSuspended"
 	// ReasonDeleting: the object is being deleted.

@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -32,7 +33,7 @@ import (
 // +kubebuilder:rbac:groups=hosting.landlord.dev,resources=subscriptions;memberships,verbs=get;list;watch
 // +kubebuilder:rbac:groups=hosting.landlord.dev,resources=domainclaims,verbs=get;list;watch;delete
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups="",resources=limitranges,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=resourcequotas,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=networking.k8s.io,resources=networkpolicies,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=rolebindings,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles,verbs=bind,resourceNames=landlord-tenant-owner;landlord-tenant-admin;landlord-tenant-developer;landlord-tenant-editor;landlord-tenant-billing;landlord-tenant-viewer;landlord-tenant-suspended
@@ -55,7 +56,7 @@ type scope struct {
 	// namespace is the account namespace's name, and nsState what became of it.
 	namespace string
 	nsState   namespaceState
-	// guardRails: the NetworkPolicy and LimitRange are applied.
+	// guardRails: the NetworkPolicy and ResourceQuota are applied.
 	guardRails bool
 	// ownerBound: the owner's RoleBinding is applied.
 	ownerBound bool
@@ -121,7 +122,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		// Not Owns: a namespace being labelled for adoption has no owner yet.
 		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(accountOfNamespaceObject)).
 		Owns(&networkingv1.NetworkPolicy{}).
-		Owns(&corev1.LimitRange{}).
+		Owns(&corev1.ResourceQuota{}, builder.WithPredicates(kernel.IgnoreStatusOnly())).
 		Owns(&rbacv1.RoleBinding{}).
 		Watches(&hostingv1alpha1.Membership{}, toAccount).
 		Watches(&hostingv1alpha1.Subscription{}, toAccount).

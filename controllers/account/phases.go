@@ -70,13 +70,15 @@ func (r *Reconciler) reconcileNamespace(ctx context.Context, s *scope) (ctrl.Res
 	return ctrl.Result{}, nil
 }
 
-// reconcileGuardRails applies the default-deny NetworkPolicy and the LimitRange.
+// reconcileGuardRails applies the default-deny NetworkPolicy and the
+// ResourceQuota that keeps workloads out of the account namespace (sites run
+// in their own namespaces).
 func (r *Reconciler) reconcileGuardRails(ctx context.Context, s *scope) (ctrl.Result, error) {
 	if _, err := kernel.Apply(ctx, r.Client, nil, tenancy.BuildNetworkPolicy(s.account, r.Config)); err != nil {
 		return ctrl.Result{}, fmt.Errorf("applying the NetworkPolicy of account %s: %w", s.account.Name, err)
 	}
-	if _, err := kernel.Apply(ctx, r.Client, nil, tenancy.BuildLimitRange(s.account, r.Config)); err != nil {
-		return ctrl.Result{}, fmt.Errorf("applying the LimitRange of account %s: %w", s.account.Name, err)
+	if _, err := kernel.Apply(ctx, r.Client, nil, tenancy.BuildAccountQuota(s.account, r.Config)); err != nil {
+		return ctrl.Result{}, fmt.Errorf("applying the ResourceQuota of account %s: %w", s.account.Name, err)
 	}
 	s.guardRails = true
 	return ctrl.Result{}, nil

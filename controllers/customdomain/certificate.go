@@ -35,7 +35,7 @@ func tlsAuto(cd *hostingv1alpha1.CustomDomain) bool {
 func BuildCertificate(cfg platform.Config, cd *hostingv1alpha1.CustomDomain, host, account string) *unstructured.Unstructured {
 	u := emptyCertificate(cd)
 	labels := map[string]any{}
-	for k, v := range platform.SiteLabels(account, cd.Spec.Subscription) {
+	for k, v := range platform.SiteLabels(account, subscriptionOf(cd)) {
 		labels[k] = v
 	}
 	_ = unstructured.SetNestedMap(u.Object, labels, "metadata", "labels")

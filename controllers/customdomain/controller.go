@@ -213,11 +213,11 @@ func (r *Reconciler) reconcileOwner(ctx context.Context, s *scope) (ctrl.Result,
 	s.obs.noAccount = s.account == nil
 
 	sub := &hostingv1alpha1.Subscription{}
-	err = r.Get(ctx, client.ObjectKey{Namespace: s.cd.Namespace, Name: s.cd.Spec.Subscription}, sub)
+	err = r.Get(ctx, client.ObjectKey{Namespace: s.cd.Namespace, Name: subscriptionOf(s.cd)}, sub)
 	switch {
 	case apierrors.IsNotFound(err):
 	case err != nil:
-		return ctrl.Result{}, fmt.Errorf("getting subscription %s: %w", s.cd.Spec.Subscription, err)
+		return ctrl.Result{}, fmt.Errorf("getting subscription %s: %w", subscriptionOf(s.cd), err)
 	case sub.DeletionTimestamp.IsZero():
 		s.obs.sub = sub
 	}
@@ -453,7 +453,7 @@ func (r *Reconciler) reconcileGate(ctx context.Context, s *scope) (ctrl.Result, 
 		return ctrl.Result{}, fmt.Errorf("listing the site's custom domains: %w", err)
 	}
 	for _, d := range list.Items {
-		if d.Spec.Subscription == s.cd.Spec.Subscription && d.DeletionTimestamp.IsZero() {
+		if subscriptionOf(&d) == subscriptionOf(s.cd) && d.DeletionTimestamp.IsZero() {
 			s.siblings = append(s.siblings, d)
 		}
 	}

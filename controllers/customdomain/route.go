@@ -32,9 +32,9 @@ func BuildRoute(cfg platform.Config, cd *hostingv1alpha1.CustomDomain, in RouteI
 	r := routing.Route{
 		Name:          platform.DomainRouteName(cd.Name),
 		Namespace:     cd.Namespace,
-		Labels:        platform.SiteLabels(in.Account, cd.Spec.Subscription),
+		Labels:        platform.SiteLabels(in.Account, subscriptionOf(cd)),
 		Hostnames:     []string{in.Host},
-		Backend:       routing.SiteBackend(cd.Spec.Subscription),
+		Backend:       routing.SiteBackend(subscriptionOf(cd)),
 		TLSSecretName: in.TLSSecretName,
 	}
 	switch {

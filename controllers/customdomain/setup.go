@@ -154,7 +154,7 @@ func (r *Reconciler) siblingsOf(ctx context.Context, o client.Object) []reconcil
 		return nil
 	}
 	return requests(list.Items, func(d *hostingv1alpha1.CustomDomain) bool {
-		return d.Name != cd.Name && d.Spec.Subscription == cd.Spec.Subscription
+		return d.Name != cd.Name && subscriptionOf(d) == subscriptionOf(cd)
 	})
 }
 
@@ -178,7 +178,7 @@ func (r *Reconciler) domainsOfSubscription(ctx context.Context, o client.Object)
 	if err := r.List(ctx, list, client.InNamespace(o.GetNamespace())); err != nil {
 		return nil
 	}
-	return requests(list.Items, func(d *hostingv1alpha1.CustomDomain) bool { return d.Spec.Subscription == o.GetName() })
+	return requests(list.Items, func(d *hostingv1alpha1.CustomDomain) bool { return subscriptionOf(d) == o.GetName() })
 }
 
 // domainsOfSlot wakes the domains of a slot's site: a slot taken or given
@@ -192,7 +192,7 @@ func (r *Reconciler) domainsOfSlot(ctx context.Context, o client.Object) []recon
 	if err := r.List(ctx, list, client.InNamespace(o.GetNamespace())); err != nil {
 		return nil
 	}
-	return requests(list.Items, func(d *hostingv1alpha1.CustomDomain) bool { return d.Spec.Subscription == sub })
+	return requests(list.Items, func(d *hostingv1alpha1.CustomDomain) bool { return subscriptionOf(d) == sub })
 }
 
 // domainsOfAccount wakes the domains in an account's namespace.

@@ -30,8 +30,8 @@ func BuildSlot(cd *hostingv1alpha1.CustomDomain, account string, i int32) *coord
 	return &coordinationv1.Lease{
 		ObjectMeta: metav1.ObjectMeta{
 			Namespace:       cd.Namespace,
-			Name:            SlotName(cd.Spec.Subscription, i),
-			Labels:          platform.SiteLabels(account, cd.Spec.Subscription),
+			Name:            SlotName(subscriptionOf(cd), i),
+			Labels:          platform.SiteLabels(account, subscriptionOf(cd)),
 			OwnerReferences: []metav1.OwnerReference{ownerRef(cd)},
 		},
 		Spec: coordinationv1.LeaseSpec{HolderIdentity: ptr.To(cd.Name)},
@@ -83,7 +83,7 @@ func listSlots(ctx context.Context, reader client.Reader, namespace, subscriptio
 // self try. admitted means self holds a slot now.
 func (r *Reconciler) admit(ctx context.Context, s *scope, limit int32) (admitted bool, inUse int32, err error) {
 	cd := s.cd
-	leases, err := listSlots(ctx, r.APIReader, cd.Namespace, cd.Spec.Subscription)
+	leases, err := listSlots(ctx, r.APIReader, cd.Namespace, subscriptionOf(cd))
 	if err != nil {
 		return false, 0, err
 	}
@@ -95,7 +95,7 @@ func (r *Reconciler) admit(ctx context.Context, s *scope, limit int32) (admitted
 	byIndex := map[int32]*coordinationv1.Lease{}
 	for i := range leases {
 		l := &leases[i]
-		idx, _ := slotIndex(cd.Spec.Subscription, l.Name)
+		idx, _ := slotIndex(subscriptionOf(cd), l.Name)
 		holder := slotHolder(l)
 		// A holder among the siblings (listed just before) counts; any other
 		// is looked up, after the slot was read.
@@ -169,7 +169,7 @@ func (r *Reconciler) slotHolderGone(ctx context.Context, l *coordinationv1.Lease
 // slot it does not show yet brings cd back here through the slot watch) and
 // the API server when cd is being deleted.
 func (r *Reconciler) releaseSlots(ctx context.Context, reader client.Reader, cd *hostingv1alpha1.CustomDomain) error {
-	leases, err := listSlots(ctx, reader, cd.Namespace, cd.Spec.Subscription)
+	leases, err := listSlots(ctx, reader, cd.Namespace, subscriptionOf(cd))
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/client-go/util/workqueue"
@@ -46,10 +47,13 @@ const (
 
 // Reconciler reconciles Subscriptions.
 type Reconciler struct {
-	Client   client.Client
-	Config   platform.Config
-	Clock    clock.Clock
-	Recorder events.EventRecorder
+	Client client.Client
+	// APIReader reads past the cache: namespaces Landlord has not labelled
+	// (one it may not adopt) and PersistentVolumes (retained at termination).
+	APIReader client.Reader
+	Config    platform.Config
+	Clock     clock.Clock
+	Recorder  events.EventRecorder
 	// APIs says whether the Gateway API is served (nil: assume it is).
 	APIs kernel.APIs
 	// Optional is the cache of the kinds that may be installed after
@@ -67,7 +71,12 @@ var HTTPRouteGVK = gatewayv1.SchemeGroupVersion.WithKind("HTTPRoute")
 // +kubebuilder:rbac:groups=hosting.landlord.dev,resources=subscriptions/status,verbs=get;patch;update
 // +kubebuilder:rbac:groups=hosting.landlord.dev,resources=subscriptions/finalizers,verbs=update
 // +kubebuilder:rbac:groups=hosting.landlord.dev,resources=plans;sitetemplates;accounts;customdomains,verbs=get;list;watch
-// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=persistentvolumes,verbs=get;patch
+// +kubebuilder:rbac:groups="",resources=limitranges,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=networking.k8s.io,resources=networkpolicies,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=rolebindings,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles,verbs=bind,resourceNames=landlord-tenant-owner;landlord-tenant-suspended
 // +kubebuilder:rbac:groups="",resources=services;persistentvolumeclaims;resourcequotas,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses,verbs=get;list;watch;create;update;patch;delete
@@ -94,26 +103,32 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	r.quotaBackoff = workqueue.NewTypedItemExponentialFailureRateLimiter[types.UID](2*time.Second, 5*time.Minute)
 	requeue := kernel.NewRequeue(mgr.GetClient(), func() client.ObjectList { return &v1.SubscriptionList{} })
 
+	// Site objects live in the site namespace, the Subscription in the
+	// account namespace: they are mapped back by their labels, not by owner
+	// references (which cannot cross namespaces).
+	toSite := handler.EnqueueRequestsFromMapFunc(r.siteOf)
 	b := ctrl.NewControllerManagedBy(mgr).
 		For(&v1.Subscription{}).
 		Named("subscription").
-		Owns(&appsv1.Deployment{}).
-		Owns(&corev1.Service{}).
-		Owns(&corev1.PersistentVolumeClaim{}).
+		Watches(&appsv1.Deployment{}, toSite).
+		Watches(&corev1.Service{}, toSite).
+		Watches(&corev1.PersistentVolumeClaim{}, toSite).
+		Watches(&networkingv1.NetworkPolicy{}, toSite).
+		Watches(&corev1.LimitRange{}, toSite).
+		Watches(&rbacv1.RoleBinding{}, toSite, builder.WithPredicates(namedPredicate(platform.OwnerBindingName))).
 		Watches(&v1.Plan{}, handler.EnqueueRequestsFromMapFunc(r.byIndex(indexPlan))).
 		Watches(&v1.SiteTemplate{}, handler.EnqueueRequestsFromMapFunc(r.byIndex(indexTemplate))).
 		Watches(&v1.Account{}, handler.EnqueueRequestsFromMapFunc(r.ofAccount)).
-		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(r.inNamespace(func(o client.Object) string { return o.GetName() }))).
+		// An account namespace's events concern its subscriptions, a site
+		// namespace's its own subscription.
+		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(r.ofNamespace)).
 		// The quota's status.used moves with every pod: only a change of
 		// what Landlord set matters here.
-		Watches(&corev1.ResourceQuota{}, handler.EnqueueRequestsFromMapFunc(r.inNamespace(client.Object.GetNamespace)),
-			builder.WithPredicates(namedPredicate(platform.QuotaName), kernel.IgnoreStatusOnly())).
-		Watches(&v1.CustomDomain{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
-			return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: o.GetNamespace(), Name: o.(*v1.CustomDomain).Spec.Subscription}}}
-		})).
+		Watches(&corev1.ResourceQuota{}, toSite, builder.WithPredicates(namedPredicate(platform.QuotaName), kernel.IgnoreStatusOnly())).
+		Watches(&v1.CustomDomain{}, handler.EnqueueRequestsFromMapFunc(r.siteOfNamespace)).
 		WatchesRawSource(requeue.Source())
 	if r.Config.RouteKind == platform.RouteIngress {
-		b = b.Owns(&networkingv1.Ingress{})
+		b = b.Watches(&networkingv1.Ingress{}, toSite)
 	}
 	if src := clock.WakeSource(r.Clock, mgr.GetClient(), func() client.ObjectList { return &v1.SubscriptionList{} }); src != nil {
 		b = b.WatchesRawSource(src)
@@ -129,7 +144,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	// served, and reconcile every subscription then to write them.
 	r.APIs.OnServed(HTTPRouteGVK, func() {
 		routes := source.Kind(r.Optional, &gatewayv1.HTTPRoute{},
-			handler.TypedEnqueueRequestForOwner[*gatewayv1.HTTPRoute](mgr.GetScheme(), mgr.GetRESTMapper(), &v1.Subscription{}, handler.OnlyControllerOwner()))
+			handler.TypedEnqueueRequestsFromMapFunc(func(ctx context.Context, o *gatewayv1.HTTPRoute) []reconcile.Request { return r.siteOf(ctx, o) }))
 		if err := ctl.Watch(routes); err != nil {
 			mgr.GetLogger().Error(err, "watching HTTPRoutes")
 		}
@@ -165,39 +180,28 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 		r.resolveSpec,
 		r.computeLifecycle,
 		r.recordFacts,
-		r.applyQuota,
-		r.applySuspendedPlumbing,
+		r.reconcileSiteNamespace,
+		r.applyGuardRails,
 		r.reconcileSite,
 		r.observe,
 	)
 }
 
 // reconcileDelete removes the site at once, whatever the phase, as
-// termination does, and lets the Subscription go.
+// termination does (deletionPolicy Retain keeps the volume's data), and
+// lets the Subscription go. The account may already be gone (a confirmed
+// account deletion): the site namespace is then found by its name and
+// labels.
 func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result, error) {
 	if !controllerutil.ContainsFinalizer(s.sub, v1.Finalizer) {
 		return ctrl.Result{}, nil
 	}
-	// When the whole namespace is being deleted (a confirmed account
-	// deletion), everything in it goes with it, and nothing new may be
-	// created there: there is no quota to recompute and no volume to retain.
-	terminating, err := r.namespaceTerminating(ctx, s.sub.Namespace)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	if terminating {
-		return ctrl.Result{}, r.releaseFinalizer(ctx, s)
-	}
-	if _, err := r.resolveAccount(ctx, s); err != nil {
-		return ctrl.Result{}, err
+	if account, ok := strings.CutPrefix(s.sub.Namespace, r.Config.NamespacePrefix); ok {
+		s.accountName = account
+		s.siteNS = r.Config.SiteNamespace(account, s.sub.Name)
 	}
 	if err := r.removeSite(ctx, s); err != nil {
 		return ctrl.Result{}, err
-	}
-	if s.account != nil {
-		if _, err := r.applyQuota(ctx, s); err != nil {
-			return ctrl.Result{}, err
-		}
 	}
 	return ctrl.Result{}, r.releaseFinalizer(ctx, s)
 }
@@ -208,15 +212,6 @@ func (r *Reconciler) releaseFinalizer(ctx context.Context, s *scope) error {
 	}
 	s.gone = true
 	return nil
-}
-
-func (r *Reconciler) namespaceTerminating(ctx context.Context, name string) (bool, error) {
-	ns := &corev1.Namespace{}
-	found, err := r.get(ctx, client.ObjectKey{Name: name}, ns)
-	if err != nil {
-		return false, err
-	}
-	return found && !ns.DeletionTimestamp.IsZero(), nil
 }
 
 // patchStatus writes what this reconcile found, once, and records an Event

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -30,17 +31,17 @@ func suspendedUntil(t *testing.T, sub *v1.Subscription, want v1.SubscriptionPhas
 		if cur.Annotations[lifecycle.SuspendedAtAnnotation] == "" {
 			return fmt.Errorf("the observation of the suspension is not recorded: %v", cur.Annotations)
 		}
-		return env.Client.Get(t.Context(), client.ObjectKey{Namespace: sub.Namespace, Name: platform.SiteName(sub.Name)}, &appsv1.Deployment{})
+		return env.Client.Get(t.Context(), client.ObjectKey{Namespace: siteNS(platform.Default(), sub), Name: platform.SiteName(sub.Name)}, &appsv1.Deployment{})
 	}
 }
 
-// terminated checks that sub is Terminated and its workload gone.
+// terminated checks that sub is Terminated and its site namespace gone.
 func terminated(t *testing.T, sub *v1.Subscription) func() error {
 	return func() error {
 		if p := get(t, sub).Status.Phase; p != v1.PhaseTerminated {
 			return fmt.Errorf("phase %s, want Terminated", p)
 		}
-		return absent(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: sub.Namespace, Name: platform.SiteName(sub.Name)}})
+		return absent(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: siteNS(platform.Default(), sub)}})
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -192,6 +193,12 @@ func absent(obj client.Object) error {
 		return err
 	}
 	return fmt.Errorf("%T %s still exists", obj, obj.GetName())
+}
+
+// siteNS is the site namespace of sub (its account from the account
+// namespace's name, as the tests create them).
+func siteNS(cfg platform.Config, sub *v1.Subscription) string {
+	return cfg.SiteNamespace(strings.TrimPrefix(sub.Namespace, cfg.NamespacePrefix), sub.Name)
 }
 
 // bindVolume provisions and binds a volume for a claim, as a provisioner

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -20,7 +21,9 @@ import (
 	"github.com/landlord-dev/landlord/internal/kernel"
 	"github.com/landlord-dev/landlord/internal/lifecycle"
 	"github.com/landlord-dev/landlord/internal/platform"
+	"github.com/landlord-dev/landlord/internal/rbacbind"
 	"github.com/landlord-dev/landlord/internal/site"
+	"github.com/landlord-dev/landlord/internal/tenancy"
 )
 
 // resolveAccount finds the account from the namespace (kernel.AccountOf,
@@ -33,6 +36,7 @@ func (r *Reconciler) resolveAccount(ctx context.Context, s *scope) (ctrl.Result,
 	}
 	if acct != nil {
 		s.account, s.accountName = acct, acct.Name
+		s.siteNS = r.Config.SiteNamespace(acct.Name, s.sub.Name)
 		s.url = site.URL(r.Config, s.sub.Name, acct.Name)
 		return ctrl.Result{}, nil
 	}
@@ -142,116 +146,113 @@ func (r *Reconciler) recordFacts(ctx context.Context, s *scope) (ctrl.Result, er
 	return ctrl.Result{}, nil
 }
 
-// applyQuota applies the namespace's ResourceQuota: the sum of the limits of
-// the account's non-terminated subscriptions (a subscription whose spec does
-// not resolve counts with the limits its site was built with), plus the
-// storage of volumes retained after termination.
-func (r *Reconciler) applyQuota(ctx context.Context, s *scope) (ctrl.Result, error) {
-	var subs v1.SubscriptionList
-	if err := r.Client.List(ctx, &subs, client.InNamespace(s.sub.Namespace)); err != nil {
-		return ctrl.Result{}, fmt.Errorf("listing subscriptions: %w", err)
-	}
-	var all []v1.Limits
-	for i := range subs.Items {
-		other := &subs.Items[i]
-		if !other.DeletionTimestamp.IsZero() {
-			continue
-		}
-		l, err := r.quotaShare(ctx, s, other)
-		if err != nil {
-			return ctrl.Result{}, err
-		}
-		if l != nil {
-			all = append(all, *l)
-		}
-	}
-	// Volumes kept after termination (Retain) still hold their storage.
-	var vols corev1.PersistentVolumeClaimList
-	if err := r.Client.List(ctx, &vols, client.InNamespace(s.sub.Namespace), client.HasLabels{v1.SubscriptionLabel}); err != nil {
-		return ctrl.Result{}, fmt.Errorf("listing volumes: %w", err)
-	}
-	for i := range vols.Items {
-		if v := &vols.Items[i]; len(v.OwnerReferences) == 0 && v.DeletionTimestamp.IsZero() && site.RequestOf(v) != nil {
-			all = append(all, v1.Limits{Storage: site.RequestOf(v)})
-		}
-	}
-	return ctrl.Result{}, r.apply(ctx, site.Quota(s.sub.Namespace, s.account, all))
-}
-
-// quotaShare is one subscription's part of the namespace quota (nil: none).
-func (r *Reconciler) quotaShare(ctx context.Context, s *scope, other *v1.Subscription) (*v1.Limits, error) {
-	if other.UID == s.sub.UID {
-		if s.life.Phase == v1.PhaseTerminated {
-			return nil, nil
-		}
-		if s.limits != nil {
-			return s.limits, nil
-		}
-	} else {
-		if lifecycle.FactsOf(other.Annotations).TerminatedAt != nil {
-			return nil, nil
-		}
-		plan := &v1.Plan{}
-		found, err := r.get(ctx, client.ObjectKey{Name: other.Spec.Plan}, plan)
-		if err != nil {
-			return nil, err
-		}
-		if found {
-			var acctSuspension *v1.Suspension
-			if s.account != nil {
-				acctSuspension = s.account.Spec.Suspension
-			}
-			if lifecycle.Compute(r.lifecycleInput(other, plan, acctSuspension, s.now)).Phase == v1.PhaseTerminated {
-				return nil, nil
-			}
-			if l, err := site.EffectiveLimits(plan, other.Spec.AddOns); err == nil {
-				return &l, nil
-			}
-		}
-	}
-	return r.builtLimits(ctx, other)
-}
-
-// builtLimits are the limits a subscription's existing site was built with
-// (nil when it has none).
-func (r *Reconciler) builtLimits(ctx context.Context, sub *v1.Subscription) (*v1.Limits, error) {
-	var l v1.Limits
-	dep := &appsv1.Deployment{}
-	found, err := r.get(ctx, client.ObjectKey{Namespace: sub.Namespace, Name: platform.SiteName(sub.Name)}, dep)
-	if err != nil {
-		return nil, err
-	}
-	if found && len(dep.Spec.Template.Spec.Containers) > 0 {
-		lim := dep.Spec.Template.Spec.Containers[0].Resources.Limits
-		if q, ok := lim[corev1.ResourceCPU]; ok {
-			l.CPU = &q
-		}
-		if q, ok := lim[corev1.ResourceMemory]; ok {
-			l.Memory = &q
-		}
-	}
-	pvc := &corev1.PersistentVolumeClaim{}
-	pvcFound, err := r.get(ctx, client.ObjectKey{Namespace: sub.Namespace, Name: platform.SiteVolumeName(sub.Name)}, pvc)
-	if err != nil {
-		return nil, err
-	}
-	if pvcFound {
-		l.Storage = site.RequestOf(pvc)
-	}
-	if !found && !pvcFound {
-		return nil, nil
-	}
-	return &l, nil
-}
-
-// applySuspendedPlumbing makes sure the namespace's routes can reach the
-// suspended page (kept for as long as the account has subscriptions, so that
-// a suspension, of this site or of a custom domain's, routes at once).
-func (r *Reconciler) applySuspendedPlumbing(ctx context.Context, s *scope) (ctrl.Result, error) {
-	if !r.routesServed() {
+// reconcileSiteNamespace creates or adopts the site namespace (not after
+// termination, which removes it). A namespace of that name that is not
+// labelled for this account and site is left untouched and named in the
+// status.
+func (r *Reconciler) reconcileSiteNamespace(ctx context.Context, s *scope) (ctrl.Result, error) {
+	if s.life.Phase == v1.PhaseTerminated {
 		return ctrl.Result{}, nil
 	}
-	return ctrl.Result{}, r.apply(ctx, site.SuspendedPlumbing(r.Config, s.sub.Namespace, s.account))
+	ns, found, err := r.getNamespace(ctx, s.siteNS)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	switch {
+	case found && !ownsSiteNamespace(ns, s.accountName, s.sub.Name):
+		s.problem = &problem{v1.ReasonSiteNamespaceTaken, fmt.Sprintf(
+			"namespace %s exists and is not this site's (it must be labelled %s=%s and %s=%s to be adopted); rename or remove it",
+			s.siteNS, v1.AccountLabel, s.accountName, v1.SubscriptionLabel, s.sub.Name)}
+		s.life = lifecycle.Result{Phase: v1.PhasePending, Reason: v1.ReasonSiteNamespaceTaken}
+		setStatus(s)
+		s.stop = true
+		return ctrl.Result{}, nil
+	case found && !ns.DeletionTimestamp.IsZero():
+		// A site namespace being deleted (a subscription deleted and
+		// re-created under the same name): wait for it to go.
+		s.stop = true
+		return ctrl.Result{RequeueAfter: terminatingRetry}, nil
+	}
+	if _, err := kernel.Apply(ctx, r.Client, nil, tenancy.BuildSiteNamespace(s.account, s.sub, r.Config)); err != nil {
+		return ctrl.Result{}, err
+	}
+	s.siteNSReady = true
+	return ctrl.Result{}, nil
+}
+
+// terminatingRetry is how often a terminating site namespace is looked at
+// again; its deletion event normally comes first.
+const terminatingRetry = 5 * time.Second
+
+// ownsSiteNamespace: Landlord may use ns for this site only when it carries
+// the account and subscription labels of this site.
+func ownsSiteNamespace(ns *corev1.Namespace, account, subscription string) bool {
+	a, sub := platform.SiteOfNamespace(ns.Labels)
+	return a == account && sub == subscription
+}
+
+// getNamespace reads a namespace: from the cache when Landlord labels it,
+// else from the API server. found is false when it does not exist.
+func (r *Reconciler) getNamespace(ctx context.Context, name string) (*corev1.Namespace, bool, error) {
+	ns := &corev1.Namespace{}
+	found, err := r.get(ctx, client.ObjectKey{Name: name}, ns)
+	if err == nil && !found && r.APIReader != nil {
+		found, err = kernel.Get(ctx, r.APIReader, client.ObjectKey{Name: name}, ns)
+	}
+	return ns, found, err
+}
+
+// applyGuardRails applies what makes the site namespace a tenant's: the
+// default-deny NetworkPolicy, the LimitRange, the ResourceQuota of this site
+// (compute zero while not serving), the owner's RoleBinding and the
+// suspended-page plumbing.
+func (r *Reconciler) applyGuardRails(ctx context.Context, s *scope) (ctrl.Result, error) {
+	if !s.siteNSReady {
+		return ctrl.Result{}, nil
+	}
+	t := tenancy.SiteTarget(s.accountName, s.sub.Name, r.Config)
+	if _, err := kernel.Apply(ctx, r.Client, nil, tenancy.BuildNetworkPolicyIn(t, r.Config)); err != nil {
+		return ctrl.Result{}, fmt.Errorf("applying the NetworkPolicy of %s: %w", s.siteNS, err)
+	}
+	if _, err := kernel.Apply(ctx, r.Client, nil, tenancy.BuildLimitRange(t)); err != nil {
+		return ctrl.Result{}, fmt.Errorf("applying the LimitRange of %s: %w", s.siteNS, err)
+	}
+	if err := r.applyQuota(ctx, s); err != nil {
+		return ctrl.Result{}, err
+	}
+	if err := rbacbind.Apply(ctx, r.Client, tenancy.BuildOwnerBindingIn(s.account, t)); err != nil {
+		return ctrl.Result{}, fmt.Errorf("binding the owner in %s: %w", s.siteNS, err)
+	}
+	if r.routesServed() {
+		if err := r.apply(ctx, site.SuspendedPlumbing(r.Config, s.siteNS, s.accountName, s.sub.Name)); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	return ctrl.Result{}, nil
+}
+
+// applyQuota applies the site's ResourceQuota: its effective limits, compute
+// zero while not serving. A spec that does not resolve keeps the quota the
+// site has, or gets one without compute when it has none (nothing runs
+// until the spec resolves).
+func (r *Reconciler) applyQuota(ctx context.Context, s *scope) error {
+	if s.limits != nil {
+		return r.apply(ctx, site.Quota(r.site(s)))
+	}
+	found, err := r.get(ctx, client.ObjectKey{Namespace: s.siteNS, Name: platform.QuotaName}, &corev1.ResourceQuota{})
+	if err != nil || found {
+		return err
+	}
+	return r.apply(ctx, site.NoComputeQuota(s.siteNS, s.accountName, s.sub.Name))
+}
+
+// site is what the site objects are built from.
+func (r *Reconciler) site(s *scope) site.Site {
+	st := site.Site{Config: r.Config, Account: s.accountName, Namespace: s.siteNS, Subscription: s.sub, Template: s.template, Serving: s.serving()}
+	if s.limits != nil {
+		st.Limits = *s.limits
+	}
+	return st
 }
 
 // reconcileSite applies the site objects for the phase: serving (Trialing,
@@ -267,7 +268,7 @@ func (r *Reconciler) reconcileSite(ctx context.Context, s *scope) (ctrl.Result, 
 	case v1.PhaseTerminated:
 		return ctrl.Result{}, r.removeSite(ctx, s)
 	}
-	st := site.Site{Config: r.Config, Account: s.accountName, Subscription: s.sub, Template: s.template, Limits: *s.limits, Serving: s.serving()}
+	st := r.site(s)
 
 	vol := site.Volume(st, s.volume)
 	if s.volume != nil && s.volume.Status.Phase != corev1.ClaimBound {
@@ -315,14 +316,18 @@ func (r *Reconciler) routesServed() bool {
 // readSite reads the site's Deployment and volume into the scope.
 func (r *Reconciler) readSite(ctx context.Context, s *scope) error {
 	s.deployment, s.volume = &appsv1.Deployment{}, &corev1.PersistentVolumeClaim{}
-	found, err := r.get(ctx, client.ObjectKey{Namespace: s.sub.Namespace, Name: platform.SiteName(s.sub.Name)}, s.deployment)
+	if !s.siteNSReady {
+		s.deployment, s.volume = nil, nil
+		return nil
+	}
+	found, err := r.get(ctx, client.ObjectKey{Namespace: s.siteNS, Name: platform.SiteName(s.sub.Name)}, s.deployment)
 	if err != nil {
 		return err
 	}
 	if !found {
 		s.deployment = nil
 	}
-	if found, err = r.get(ctx, client.ObjectKey{Namespace: s.sub.Namespace, Name: platform.SiteVolumeName(s.sub.Name)}, s.volume); err != nil {
+	if found, err = r.get(ctx, client.ObjectKey{Namespace: s.siteNS, Name: platform.SiteVolumeName(s.sub.Name)}, s.volume); err != nil {
 		return err
 	}
 	if !found {
@@ -332,48 +337,90 @@ func (r *Reconciler) readSite(ctx context.Context, s *scope) error {
 }
 
 // removeSite deletes the workload first (the site stops serving before
-// anything else goes), then its route and Service, and last the volume:
-// deleted under deletionPolicy Delete, kept unowned under Retain.
+// anything else goes), then its route and the suspended-page grant, keeps
+// the volume's data under deletionPolicy Retain (its PersistentVolume is set
+// to be retained), and last deletes the site namespace with everything in
+// it.
 func (r *Reconciler) removeSite(ctx context.Context, s *scope) error {
-	key := func(name string) metav1.ObjectMeta {
-		return metav1.ObjectMeta{Namespace: s.sub.Namespace, Name: name}
+	s.siteNSReady = false
+	if s.siteNS == "" {
+		return nil
 	}
-	name := platform.SiteName(s.sub.Name)
-	for _, obj := range []client.Object{
-		&appsv1.Deployment{ObjectMeta: key(name)},
-		&gatewayv1.HTTPRoute{ObjectMeta: key(name)},
-		&networkingv1.Ingress{ObjectMeta: key(name)},
-		&corev1.Service{ObjectMeta: key(name)},
-	} {
-		if _, isRoute := obj.(*gatewayv1.HTTPRoute); isRoute && r.Config.RouteKind == platform.RouteIngress {
-			continue
+	ns, found, err := r.getNamespace(ctx, s.siteNS)
+	if err != nil || !found || !ownsSiteNamespace(ns, s.accountName, s.sub.Name) {
+		return err // gone, or not this site's: never touched
+	}
+	if ns.DeletionTimestamp.IsZero() {
+		key := metav1.ObjectMeta{Namespace: s.siteNS, Name: platform.SiteName(s.sub.Name)}
+		if err := r.remove(ctx, &appsv1.Deployment{ObjectMeta: key}); err != nil {
+			return err
 		}
-		if _, isIngress := obj.(*networkingv1.Ingress); isIngress && r.Config.RouteKind != platform.RouteIngress {
-			continue
+		if r.Config.RouteKind == platform.RouteIngress {
+			if err := r.remove(ctx, &networkingv1.Ingress{ObjectMeta: key}); err != nil {
+				return err
+			}
+		} else if r.routesServed() {
+			if err := r.remove(ctx, &gatewayv1.HTTPRoute{ObjectMeta: key}); err != nil {
+				return err
+			}
 		}
-		if _, isRoute := obj.(*gatewayv1.HTTPRoute); isRoute && !r.routesServed() {
-			continue
+		if s.sub.Spec.DeletionPolicy == v1.DeletionPolicyRetain {
+			if err := r.retainVolume(ctx, s); err != nil {
+				return err
+			}
 		}
-		if err := r.remove(ctx, obj); err != nil {
+	}
+	if r.Config.RouteKind != platform.RouteIngress && r.routesServed() {
+		if err := r.remove(ctx, site.SuspendedPlumbing(r.Config, s.siteNS, s.accountName, s.sub.Name)); err != nil {
 			return err
 		}
 	}
-	vol := &corev1.PersistentVolumeClaim{}
-	found, err := r.get(ctx, client.ObjectKey{Namespace: s.sub.Namespace, Name: platform.SiteVolumeName(s.sub.Name)}, vol)
-	if err != nil || !found || !vol.DeletionTimestamp.IsZero() {
-		s.volume = nil
+	if ns.DeletionTimestamp.IsZero() {
+		if _, err := kernel.Delete(ctx, r.Client, nil, ns); err != nil {
+			return fmt.Errorf("deleting site namespace %s: %w", s.siteNS, err)
+		}
+	}
+	return nil
+}
+
+// retainVolume keeps the data of the site's volume after the site namespace
+// goes: the PersistentVolume bound to the claim gets reclaim policy Retain
+// and Landlord's labels, so that the provider can find it and bind it
+// again. A claim bound to no volume holds no data.
+func (r *Reconciler) retainVolume(ctx context.Context, s *scope) error {
+	pvc := &corev1.PersistentVolumeClaim{}
+	found, err := r.get(ctx, client.ObjectKey{Namespace: s.siteNS, Name: platform.SiteVolumeName(s.sub.Name)}, pvc)
+	if err != nil || !found || pvc.Spec.VolumeName == "" {
 		return err
 	}
-	if s.sub.Spec.DeletionPolicy == v1.DeletionPolicyRetain {
-		account := s.accountName
-		if account == "" {
-			account = vol.Labels[v1.AccountLabel]
-		}
-		s.volume = vol
-		return r.apply(ctx, site.RetainedVolume(account, vol))
+	pv := &corev1.PersistentVolume{}
+	found, err = kernel.Get(ctx, r.APIReader, client.ObjectKey{Name: pvc.Spec.VolumeName}, pv)
+	if err != nil || !found {
+		return err
 	}
-	s.volume = nil
-	return r.remove(ctx, vol)
+	want := site.RetainedVolumeLabels(s.accountName, s.sub.Name)
+	if pv.Spec.PersistentVolumeReclaimPolicy == corev1.PersistentVolumeReclaimRetain && hasLabels(pv.Labels, want) {
+		return nil
+	}
+	patch := client.MergeFrom(pv.DeepCopy())
+	pv.Spec.PersistentVolumeReclaimPolicy = corev1.PersistentVolumeReclaimRetain
+	if pv.Labels == nil {
+		pv.Labels = map[string]string{}
+	}
+	maps.Copy(pv.Labels, want)
+	if err := r.Client.Patch(ctx, pv, patch); err != nil {
+		return fmt.Errorf("retaining volume %s of %s: %w", pv.Name, s.siteNS, err)
+	}
+	return nil
+}
+
+func hasLabels(have, want map[string]string) bool {
+	for k, v := range want {
+		if have[k] != v {
+			return false
+		}
+	}
+	return true
 }
 
 // observe reads what the status reports from the world: the Deployment's
@@ -385,12 +432,14 @@ func (r *Reconciler) observe(ctx context.Context, s *scope) (ctrl.Result, error)
 		}
 	}
 	var domains v1.CustomDomainList
-	if err := r.Client.List(ctx, &domains, client.InNamespace(s.sub.Namespace)); err != nil {
-		return ctrl.Result{}, fmt.Errorf("listing custom domains: %w", err)
+	if s.siteNSReady {
+		if err := r.Client.List(ctx, &domains, client.InNamespace(s.siteNS)); err != nil {
+			return ctrl.Result{}, fmt.Errorf("listing custom domains: %w", err)
+		}
 	}
 	var inUse int32
 	for _, d := range domains.Items {
-		if d.Spec.Subscription == s.sub.Name && (d.Status.Phase == v1.DomainActive || d.Status.Phase == v1.DomainLapsed) {
+		if d.Status.Phase == v1.DomainActive || d.Status.Phase == v1.DomainLapsed {
 			inUse++
 		}
 	}

@@ -12,6 +12,7 @@ import (
 
 	v1 "github.com/landlord-dev/landlord/api/v1alpha1"
 	"github.com/landlord-dev/landlord/internal/lifecycle"
+	"github.com/landlord-dev/landlord/internal/platform"
 )
 
 // scope is what one reconcile learns and decides, passed through the phases.
@@ -22,6 +23,10 @@ type scope struct {
 	now time.Time
 
 	accountName string
+	// siteNS is the site namespace's name; siteNSReady says it exists and
+	// is this site's (applied in this reconcile).
+	siteNS      string
+	siteNSReady bool
 	url         string
 	account     *v1.Account // nil: the namespace belongs to no Account
 
@@ -78,18 +83,48 @@ func (r *Reconciler) ofAccount(ctx context.Context, o client.Object) []reconcile
 	if a, ok := o.(*v1.Account); ok && a.Status.Namespace != "" {
 		ns = a.Status.Namespace
 	}
-	return r.inNamespace(func(client.Object) string { return ns })(ctx, o)
+	return r.inNamespace(ctx, ns)
 }
 
-// inNamespace maps an object to every subscription in the namespace ns(o).
-func (r *Reconciler) inNamespace(ns func(client.Object) string) func(context.Context, client.Object) []reconcile.Request {
-	return func(ctx context.Context, o client.Object) []reconcile.Request {
-		var list v1.SubscriptionList
-		if err := r.Client.List(ctx, &list, client.InNamespace(ns(o))); err != nil {
-			return nil
-		}
-		return requests(list.Items)
+// ofNamespace maps a site namespace to its subscription and an account
+// namespace to all of the account's.
+func (r *Reconciler) ofNamespace(ctx context.Context, o client.Object) []reconcile.Request {
+	if req := r.siteRequest(o.GetLabels()); req != nil {
+		return req
 	}
+	return r.inNamespace(ctx, o.GetName())
+}
+
+// siteOf maps a site object to its subscription, by the object's labels.
+func (r *Reconciler) siteOf(_ context.Context, o client.Object) []reconcile.Request {
+	return r.siteRequest(o.GetLabels())
+}
+
+// siteOfNamespace maps an object a tenant created in a site namespace (a
+// CustomDomain) to the site, by the namespace's labels.
+func (r *Reconciler) siteOfNamespace(ctx context.Context, o client.Object) []reconcile.Request {
+	ns := &corev1.Namespace{}
+	if err := r.Client.Get(ctx, client.ObjectKey{Name: o.GetNamespace()}, ns); err != nil {
+		return nil
+	}
+	return r.siteRequest(ns.Labels)
+}
+
+func (r *Reconciler) siteRequest(labels map[string]string) []reconcile.Request {
+	account, sub := platform.SiteOfNamespace(labels)
+	if account == "" {
+		return nil
+	}
+	return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: r.Config.AccountNamespace(account), Name: sub}}}
+}
+
+// inNamespace is every subscription in namespace.
+func (r *Reconciler) inNamespace(ctx context.Context, namespace string) []reconcile.Request {
+	var list v1.SubscriptionList
+	if err := r.Client.List(ctx, &list, client.InNamespace(namespace)); err != nil {
+		return nil
+	}
+	return requests(list.Items)
 }
 
 func requests(subs []v1.Subscription) []reconcile.Request {

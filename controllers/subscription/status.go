@@ -24,12 +24,13 @@ func setStatus(s *scope) {
 		st.EffectiveLimits = *s.limits
 	}
 	st.Site = v1.SiteStatus{}
+	if s.siteNSReady && s.life.Phase != v1.PhaseTerminated {
+		st.Site.Namespace = s.siteNS
+	}
 	if s.deployment != nil && s.life.Phase != v1.PhaseTerminated {
-		st.Site = v1.SiteStatus{
-			URL:      s.url,
-			Template: s.deployment.Annotations[site.TemplateAnnotation],
-			Ready:    available(s.deployment),
-		}
+		st.Site.URL = s.url
+		st.Site.Template = s.deployment.Annotations[site.TemplateAnnotation]
+		st.Site.Ready = available(s.deployment)
 	}
 
 	setOverQuota(s)

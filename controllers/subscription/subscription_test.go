@@ -33,18 +33,26 @@ type siteState struct {
 }
 
 func checkSite(ctx context.Context, cfg platform.Config, sub *v1.Subscription, want siteState) error {
+	ns := siteNS(cfg, sub)
+	cur := &v1.Subscription{}
+	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(sub), cur); err != nil {
+		return err
+	}
+	if cur.Status.Site.Namespace != ns {
+		return fmt.Errorf("status.site.namespace %q, want %q", cur.Status.Site.Namespace, ns)
+	}
 	dep := &appsv1.Deployment{}
-	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: sub.Namespace, Name: platform.SiteName(sub.Name)}, dep); err != nil {
+	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: platform.SiteName(sub.Name)}, dep); err != nil {
 		return err
 	}
 	if *dep.Spec.Replicas != want.replicas {
 		return fmt.Errorf("replicas %d, want %d", *dep.Spec.Replicas, want.replicas)
 	}
-	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: sub.Namespace, Name: platform.SiteName(sub.Name)}, &corev1.Service{}); err != nil {
+	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: platform.SiteName(sub.Name)}, &corev1.Service{}); err != nil {
 		return err
 	}
 	route := &gatewayv1.HTTPRoute{}
-	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: sub.Namespace, Name: platform.SiteName(sub.Name)}, route); err != nil {
+	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: platform.SiteName(sub.Name)}, route); err != nil {
 		return err
 	}
 	ref := route.Spec.Rules[0].BackendRefs[0]
@@ -54,7 +62,7 @@ func checkSite(ctx context.Context, cfg platform.Config, sub *v1.Subscription, w
 		if ref.Namespace == nil || string(*ref.Namespace) != backend.Namespace {
 			return fmt.Errorf("route backend namespace %v, want %s", ref.Namespace, backend.Namespace)
 		}
-		grant := routing.SuspendedReferenceGrant(cfg, sub.Namespace, nil)
+		grant := routing.SuspendedReferenceGrant(cfg, ns, nil)
 		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(grant), grant); err != nil {
 			return fmt.Errorf("no ReferenceGrant for the suspended page: %w", err)
 		}
@@ -62,7 +70,7 @@ func checkSite(ctx context.Context, cfg platform.Config, sub *v1.Subscription, w
 	if string(ref.Name) != backend.Service {
 		return fmt.Errorf("route to %s, want %s", ref.Name, backend.Service)
 	}
-	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: sub.Namespace, Name: platform.SiteVolumeName(sub.Name)}, &corev1.PersistentVolumeClaim{}); err != nil {
+	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: platform.SiteVolumeName(sub.Name)}, &corev1.PersistentVolumeClaim{}); err != nil {
 		return fmt.Errorf("volume: %w", err)
 	}
 	return nil
@@ -93,7 +101,8 @@ func TestLifecycleActiveToTerminated(t *testing.T) {
 				s.PaidThrough = &metav1.Time{Time: t0.Add(2 * day)}
 				s.DeletionPolicy = policy
 			})
-			bindVolume(t, ns, platform.SiteVolumeName(sub.Name))
+			site := siteNS(cfg, sub)
+			bindVolume(t, site, platform.SiteVolumeName(sub.Name))
 
 			// Active: serving, Ready with a URL (kwok runs the pod).
 			testenv.Eventually(t, wait, func() error {
@@ -137,54 +146,30 @@ func TestLifecycleActiveToTerminated(t *testing.T) {
 				return checkSite(ctx, cfg, sub, siteState{replicas: 0, suspendedPage: true})
 			})
 
-			// Terminated after the retention: workload, service and route gone;
-			// the volume gone or kept unowned per policy.
+			// Terminated after the retention: the site namespace and everything
+			// in it gone; under Retain the volume's data is kept (its
+			// PersistentVolume retained and labelled), under Delete not.
 			clk.Set(t0.Add(5 * day))
 			name := platform.SiteName(sub.Name)
 			testenv.Eventually(t, wait, func() error {
 				if err := phase(t, sub, v1.PhaseTerminated)(); err != nil {
 					return err
 				}
-				for _, obj := range []client.Object{
-					&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}},
-					&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}},
-					&gatewayv1.HTTPRoute{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}},
-				} {
-					if err := absent(obj); err != nil {
-						return err
-					}
+				if got := get(t, sub).Status.Site.Namespace; got != "" {
+					return fmt.Errorf("status.site.namespace still %q", got)
 				}
-				vol := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: platform.SiteVolumeName(sub.Name)}}
-				if policy == v1.DeletionPolicyDelete {
-					if err := deleted(vol); err != nil {
-						return err
-					}
-				} else {
-					if err := env.Client.Get(ctx, client.ObjectKeyFromObject(vol), vol); err != nil {
-						return err
-					}
-					if len(vol.OwnerReferences) != 0 || vol.Labels[v1.AccountLabel] != account || vol.Labels[v1.SubscriptionLabel] != sub.Name {
-						return fmt.Errorf("retained volume not unowned and labelled: %+v", vol.ObjectMeta)
-					}
-				}
-				rq := &corev1.ResourceQuota{}
-				if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: platform.QuotaName}, rq); err != nil {
+				if err := absent(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: site}}); err != nil {
 					return err
 				}
-				// The terminated site's limits are released; a retained volume
-				// still holds its storage.
-				want := "0"
-				if policy == v1.DeletionPolicyRetain {
-					want = "1Gi"
-				}
-				if got := storageOf(rq.Spec.Hard, corev1.ResourceRequestsStorage); got != want {
-					return fmt.Errorf("quota storage %s, want %s", got, want)
-				}
-				if got := rq.Spec.Hard[corev1.ResourceLimitsCPU]; !got.IsZero() {
-					return fmt.Errorf("quota still counts the terminated site's cpu: %s", got.String())
-				}
-				return nil
+				return absent(routing.SuspendedReferenceGrant(cfg, site, nil))
 			})
+			pv := &corev1.PersistentVolume{}
+			must(t, env.Client.Get(ctx, client.ObjectKey{Name: "pv-" + site + "-" + platform.SiteVolumeName(sub.Name)}, pv))
+			retained := pv.Spec.PersistentVolumeReclaimPolicy == corev1.PersistentVolumeReclaimRetain &&
+				pv.Labels[v1.AccountLabel] == account && pv.Labels[v1.SubscriptionLabel] == sub.Name
+			if retained != (policy == v1.DeletionPolicyRetain) {
+				t.Fatalf("deletionPolicy %s: volume reclaim policy %s, labels %v", policy, pv.Spec.PersistentVolumeReclaimPolicy, pv.Labels)
+			}
 			if get(t, sub).Annotations[lifecycle.TerminatedAtAnnotation] == "" {
 				t.Fatal("termination not recorded")
 			}
@@ -195,8 +180,9 @@ func TestLifecycleActiveToTerminated(t *testing.T) {
 				if p := get(t, sub).Status.Phase; p != v1.PhaseTerminated {
 					return fmt.Errorf("revived to %s", p)
 				}
-				return absent(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}})
+				return absent(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: site}})
 			})
+			_ = name
 		})
 	}
 }
@@ -267,26 +253,33 @@ func TestUpgradeAddOnAndDowngrade(t *testing.T) {
 	})
 	tmpl := newTemplate(t, "nginx:1.27")
 	sub := newSubscription(t, ns, small, tmpl, nil)
+	site := siteNS(cfg, sub)
 	paid := get(t, sub).Spec.PaidThrough
 
 	expect := func(quota, volume, cpu string) func() error {
 		return func() error {
 			rq := &corev1.ResourceQuota{}
-			if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: platform.QuotaName}, rq); err != nil {
+			if err := env.Client.Get(ctx, client.ObjectKey{Namespace: site, Name: platform.QuotaName}, rq); err != nil {
 				return err
 			}
 			if got := storageOf(rq.Spec.Hard, corev1.ResourceRequestsStorage); got != quota {
 				return fmt.Errorf("quota storage %s, want %s", got, quota)
 			}
+			// Exactly this site's compute, as requests and as limits.
+			for _, res := range []corev1.ResourceName{corev1.ResourceRequestsCPU, corev1.ResourceLimitsCPU} {
+				if got := rq.Spec.Hard[res]; got.Cmp(resource.MustParse(cpu)) != 0 {
+					return fmt.Errorf("quota %s %s, want %s", res, got.String(), cpu)
+				}
+			}
 			pvc := &corev1.PersistentVolumeClaim{}
-			if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: platform.SiteVolumeName(sub.Name)}, pvc); err != nil {
+			if err := env.Client.Get(ctx, client.ObjectKey{Namespace: site, Name: platform.SiteVolumeName(sub.Name)}, pvc); err != nil {
 				return err
 			}
 			if got := storageOf(pvc.Spec.Resources.Requests, corev1.ResourceStorage); got != volume {
 				return fmt.Errorf("volume request %s, want %s", got, volume)
 			}
 			dep := &appsv1.Deployment{}
-			if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: platform.SiteName(sub.Name)}, dep); err != nil {
+			if err := env.Client.Get(ctx, client.ObjectKey{Namespace: site, Name: platform.SiteName(sub.Name)}, dep); err != nil {
 				return err
 			}
 			if got := dep.Spec.Template.Spec.Containers[0].Resources.Limits.Cpu(); got.Cmp(resource.MustParse(cpu)) != 0 {
@@ -296,7 +289,7 @@ func TestUpgradeAddOnAndDowngrade(t *testing.T) {
 		}
 	}
 	testenv.Eventually(t, wait, expect("1Gi", "1Gi", "500m"))
-	bindVolume(t, ns, platform.SiteVolumeName(sub.Name))
+	bindVolume(t, site, platform.SiteVolumeName(sub.Name))
 
 	update(t, sub, func(s *v1.Subscription) { s.Spec.Plan = big })
 	testenv.Eventually(t, wait, expect("5Gi", "5Gi", "1"))
@@ -315,7 +308,7 @@ func TestUpgradeAddOnAndDowngrade(t *testing.T) {
 
 	// A custom domain in use, then a downgrade to a plan that allows none and
 	// less storage: over quota on both, nothing deleted or shrunk.
-	cd := &v1.CustomDomain{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop"}, Spec: v1.CustomDomainSpec{Hostname: "shop.example.com", Subscription: sub.Name}}
+	cd := &v1.CustomDomain{ObjectMeta: metav1.ObjectMeta{Namespace: site, Name: "shop"}, Spec: v1.CustomDomainSpec{Hostname: "shop.example.com"}}
 	must(t, env.Client.Create(ctx, cd))
 	cd.Status.Phase = v1.DomainActive
 	must(t, env.Client.Status().Update(ctx, cd))
@@ -383,12 +376,29 @@ func TestBadInputStaysPending(t *testing.T) {
 				}
 				return condition(cur, v1.ConditionReady, metav1.ConditionFalse, c.reason)
 			})
+			site := siteNS(cfg, sub)
 			for _, obj := range []client.Object{
-				&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: c.ns, Name: platform.SiteName(sub.Name)}},
-				&corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Namespace: c.ns, Name: platform.SiteVolumeName(sub.Name)}},
+				&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: site, Name: platform.SiteName(sub.Name)}},
+				&corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Namespace: site, Name: platform.SiteVolumeName(sub.Name)}},
 			} {
 				must(t, absent(obj))
 			}
+			if c.reason == v1.ReasonNoAccount {
+				must(t, absent(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: site}}))
+				return
+			}
+			// The site namespace exists (CustomDomains may be created ahead),
+			// but nothing can run in it until the spec resolves.
+			testenv.Eventually(t, wait, func() error {
+				rq := &corev1.ResourceQuota{}
+				if err := env.Client.Get(ctx, client.ObjectKey{Namespace: site, Name: platform.QuotaName}, rq); err != nil {
+					return err
+				}
+				if cpu := rq.Spec.Hard[corev1.ResourceLimitsCPU]; !cpu.IsZero() {
+					return fmt.Errorf("a site whose spec does not resolve may compute: %v", rq.Spec.Hard)
+				}
+				return nil
+			})
 		})
 	}
 }
@@ -402,7 +412,7 @@ func TestTemplateSwitch(t *testing.T) {
 	a, b := newTemplate(t, "nginx:1.27"), newTemplate(t, "wordpress:6")
 	plan := newPlan(t, nil)
 	sub := newSubscription(t, ns, plan, a, nil)
-	key := client.ObjectKey{Namespace: ns, Name: platform.SiteName(sub.Name)}
+	key := client.ObjectKey{Namespace: siteNS(cfg, sub), Name: platform.SiteName(sub.Name)}
 	image := func(want string) func() error {
 		return func() error {
 			dep := &appsv1.Deployment{}
@@ -417,7 +427,7 @@ func TestTemplateSwitch(t *testing.T) {
 	}
 	testenv.Eventually(t, wait, image("nginx:1.27"))
 	vol := &corev1.PersistentVolumeClaim{}
-	must(t, env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: platform.SiteVolumeName(sub.Name)}, vol))
+	must(t, env.Client.Get(ctx, client.ObjectKey{Namespace: siteNS(cfg, sub), Name: platform.SiteVolumeName(sub.Name)}, vol))
 
 	update(t, sub, func(s *v1.Subscription) { s.Spec.Site.Template = b })
 	testenv.Eventually(t, wait, func() error {
@@ -448,7 +458,7 @@ func TestRepairsHandChanges(t *testing.T) {
 	ctx := context.Background()
 	_, ns := newAccount(t, cfg)
 	sub := newSubscription(t, ns, newPlan(t, nil), newTemplate(t, "nginx:1.27"), nil)
-	key := client.ObjectKey{Namespace: ns, Name: platform.SiteName(sub.Name)}
+	key := client.ObjectKey{Namespace: siteNS(cfg, sub), Name: platform.SiteName(sub.Name)}
 	testenv.Eventually(t, wait, func() error { return checkSite(ctx, cfg, sub, siteState{replicas: 1}) })
 	testenv.Eventually(t, wait, func() error {
 		dep := &appsv1.Deployment{}
@@ -470,8 +480,8 @@ func TestRepairsHandChanges(t *testing.T) {
 	})
 }
 
-// Deleting a Subscription removes its site at once, whatever the phase; the
-// volume is kept unowned under Retain.
+// Deleting a Subscription removes its site at once, whatever the phase:
+// the site namespace goes; under Retain the volume's data is kept.
 func TestDeleteRemovesSite(t *testing.T) {
 	_, cfg := start(t)
 	ctx := context.Background()
@@ -480,6 +490,7 @@ func TestDeleteRemovesSite(t *testing.T) {
 	keep := newSubscription(t, ns, plan, tmpl, func(s *v1.SubscriptionSpec) { s.DeletionPolicy = v1.DeletionPolicyRetain })
 	drop := newSubscription(t, ns, plan, tmpl, nil)
 	for _, sub := range []*v1.Subscription{keep, drop} {
+		bindVolume(t, siteNS(cfg, sub), platform.SiteVolumeName(sub.Name))
 		testenv.Eventually(t, wait, func() error { return checkSite(ctx, cfg, sub, siteState{replicas: 1}) })
 		// Deleting a site needs a confirmation first (deletionProtection).
 		must(t, env.Client.Patch(ctx, sub, client.RawPatch(types.MergePatchType, []byte(`{"spec":{"deletionProtection":false}}`))))
@@ -488,40 +499,41 @@ func TestDeleteRemovesSite(t *testing.T) {
 			if err := absent(&v1.Subscription{ObjectMeta: sub.ObjectMeta}); err != nil {
 				return err
 			}
-			return absent(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: platform.SiteName(sub.Name)}})
+			return absent(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: siteNS(cfg, sub)}})
 		})
 	}
-	vol := &corev1.PersistentVolumeClaim{}
-	must(t, env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: platform.SiteVolumeName(keep.Name)}, vol))
-	if len(vol.OwnerReferences) != 0 {
-		t.Fatalf("retained volume still owned: %v", vol.OwnerReferences)
+	for _, c := range []struct {
+		sub  *v1.Subscription
+		want corev1.PersistentVolumeReclaimPolicy
+	}{{keep, corev1.PersistentVolumeReclaimRetain}, {drop, corev1.PersistentVolumeReclaimDelete}} {
+		pv := &corev1.PersistentVolume{}
+		must(t, env.Client.Get(ctx, client.ObjectKey{Name: "pv-" + siteNS(cfg, c.sub) + "-" + platform.SiteVolumeName(c.sub.Name)}, pv))
+		if pv.Spec.PersistentVolumeReclaimPolicy != c.want {
+			t.Errorf("%s (%s): volume reclaim policy %s, want %s", c.sub.Name, c.sub.Spec.DeletionPolicy, pv.Spec.PersistentVolumeReclaimPolicy, c.want)
+		}
 	}
-	testenv.Eventually(t, wait, func() error {
-		return deleted(&corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: platform.SiteVolumeName(drop.Name)}})
-	})
 }
 
-// Deleting an account's namespace completes even when the namespace
-// controller removed the quota before Landlord let the subscription go (a
-// terminating namespace refuses a re-created quota).
+// Deleting an account's namespace completes: the subscriptions in it remove
+// their site namespaces and let go, also when Landlord was down meanwhile.
 func TestNamespaceDeletionCompletes(t *testing.T) {
 	clk, cfg, mgr := startManager(t)
 	ctx := context.Background()
 	_, ns := newAccount(t, cfg)
 	sub := newSubscription(t, ns, newPlan(t, nil), newTemplate(t, "nginx:1.27"), nil)
 	testenv.Eventually(t, wait, func() error { return checkSite(ctx, cfg, sub, siteState{replicas: 1}) })
-	quota := &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: platform.QuotaName}}
-	must(t, env.Client.Get(ctx, client.ObjectKeyFromObject(quota), quota))
 
-	// The namespace empties around the subscription (its finalizer keeps
+	// The account namespace is deleted (its subscription's finalizer keeps
 	// it) while Landlord is down; then Landlord comes back.
 	must(t, mgr.Stop())
 	must(t, env.Client.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))
-	testenv.Eventually(t, wait, func() error { return absent(quota) })
 	mgr, err := env.StartManager(cfg, clk, manager.SubscriptionController)
 	must(t, err)
 	t.Cleanup(func() { _ = mgr.Stop() })
 	testenv.Eventually(t, wait, func() error {
+		if err := absent(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: siteNS(cfg, sub)}}); err != nil {
+			return err
+		}
 		return absent(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
 	})
 }

@@ -142,7 +142,7 @@ func SetupControllers(mgr ctrl.Manager, cfg platform.Config, clk clock.Clock, on
 		}
 	}
 	if enabled(SubscriptionController) {
-		if err := (&subscription.Reconciler{Client: mgr.GetClient(), Config: cfg, Clock: clk, APIs: apis, Optional: optional}).SetupWithManager(mgr); err != nil {
+		if err := (&subscription.Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Config: cfg, Clock: clk, APIs: apis, Optional: optional}).SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("setting up the subscription controller: %w", err)
 		}
 	}

@@ -22,8 +22,10 @@ const TemplateAnnotation = "hosting.landlord.dev/site-template"
 
 // Site is what the site objects are built from.
 type Site struct {
-	Config       platform.Config
-	Account      string
+	Config  platform.Config
+	Account string
+	// Namespace is the site namespace, where every site object lives.
+	Namespace    string
 	Subscription *v1.Subscription
 	Template     *v1.SiteTemplate
 	// Limits are the effective limits (defaults filled in).
@@ -33,19 +35,16 @@ type Site struct {
 	Serving bool
 }
 
+// meta is a site object's metadata: in the site namespace, labelled with
+// the account and subscription. No owner reference: the Subscription lives
+// in the account namespace (owners must share a namespace), and the objects
+// go with the site namespace.
 func (s Site) meta(name string) metav1.ObjectMeta {
-	sub := s.Subscription
 	return metav1.ObjectMeta{
-		Name:            name,
-		Namespace:       sub.Namespace,
-		Labels:          platform.SiteLabels(s.Account, sub.Name),
-		OwnerReferences: []metav1.OwnerReference{OwnerRef(sub)},
+		Name:      name,
+		Namespace: s.Namespace,
+		Labels:    platform.SiteLabels(s.Account, s.Subscription.Name),
 	}
-}
-
-// OwnerRef is the controller reference to the subscription.
-func OwnerRef(sub *v1.Subscription) metav1.OwnerReference {
-	return *metav1.NewControllerRef(sub, v1.GroupVersion.WithKind("Subscription"))
 }
 
 // Selector selects a subscription's site pods.
@@ -66,26 +65,6 @@ func Volume(s Site, existing *corev1.PersistentVolumeClaim) *corev1.PersistentVo
 		Spec: corev1.PersistentVolumeClaimSpec{
 			AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
 			Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: size}},
-		},
-	}
-}
-
-// RetainedVolume is, after termination under deletionPolicy Retain, the
-// existing claim unowned (so that garbage collection keeps it), still
-// labelled with its account and subscription. nil when there is no claim.
-func RetainedVolume(account string, existing *corev1.PersistentVolumeClaim) *corev1.PersistentVolumeClaim {
-	if existing == nil {
-		return nil
-	}
-	return &corev1.PersistentVolumeClaim{
-		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "PersistentVolumeClaim"},
-		ObjectMeta: metav1.ObjectMeta{
-			Name: existing.Name, Namespace: existing.Namespace,
-			Labels: platform.SiteLabels(account, existing.Labels[v1.SubscriptionLabel]),
-		},
-		Spec: corev1.PersistentVolumeClaimSpec{
-			AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
-			Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: *RequestOf(existing)}},
 		},
 	}
 }
@@ -200,15 +179,13 @@ func Route(s Site) client.Object {
 	if !s.Serving {
 		backend = routing.SuspendedBackend(s.Config)
 	}
-	obj := routing.Build(s.Config, routing.Route{
+	return routing.Build(s.Config, routing.Route{
 		Name:      platform.SiteName(sub.Name),
-		Namespace: sub.Namespace,
+		Namespace: s.Namespace,
 		Labels:    platform.SiteLabels(s.Account, sub.Name),
 		Hostnames: []string{s.Config.DefaultHostname(sub.Name, s.Account)},
 		Backend:   backend,
 	})
-	obj.SetOwnerReferences([]metav1.OwnerReference{OwnerRef(sub)})
-	return obj
 }
 
 // URL is the site's default address.
@@ -216,55 +193,61 @@ func URL(cfg platform.Config, subscription, account string) string {
 	return "http://" + cfg.DefaultHostname(subscription, account)
 }
 
-// Quota is the namespace's ResourceQuota: the sum of the limits of the
-// account's non-terminated subscriptions, owned by the Account.
-func Quota(namespace string, account *v1.Account, limits []v1.Limits) *corev1.ResourceQuota {
-	storage, cpu, memory := resource.MustParse("0"), resource.MustParse("0"), resource.MustParse("0")
-	for _, l := range limits {
-		if l.Storage != nil {
-			storage.Add(*l.Storage)
-		}
-		if l.CPU != nil {
-			cpu.Add(*l.CPU)
-		}
-		if l.Memory != nil {
-			memory.Add(*l.Memory)
-		}
+// Quota is the site namespace's ResourceQuota: exactly the site's effective
+// limits (requests and limits of CPU and memory, storage), with compute at
+// zero while the site is not serving, so that nothing a tenant deploys runs
+// on a suspended site; storage is kept.
+func Quota(s Site) *corev1.ResourceQuota {
+	cpu, memory := s.Limits.CPU.DeepCopy(), s.Limits.Memory.DeepCopy()
+	if !s.Serving {
+		cpu, memory = resource.MustParse("0"), resource.MustParse("0")
 	}
 	return &corev1.ResourceQuota{
-		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ResourceQuota"},
-		ObjectMeta: metav1.ObjectMeta{
-			Name: platform.QuotaName, Namespace: namespace,
-			Labels:          platform.AccountLabels(account.Name),
-			OwnerReferences: []metav1.OwnerReference{AccountRef(account)},
-		},
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ResourceQuota"},
+		ObjectMeta: s.meta(platform.QuotaName),
 		Spec: corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{
-			corev1.ResourceRequestsStorage: storage,
+			corev1.ResourceRequestsStorage: s.Limits.Storage.DeepCopy(),
+			corev1.ResourceRequestsCPU:     cpu,
 			corev1.ResourceLimitsCPU:       cpu,
+			corev1.ResourceRequestsMemory:  memory,
 			corev1.ResourceLimitsMemory:    memory,
 		}},
 	}
 }
 
-// AccountRef is a (non-controller) owner reference to the account, so that
-// the namespace-wide objects go with it.
-func AccountRef(account *v1.Account) metav1.OwnerReference {
-	return metav1.OwnerReference{
-		APIVersion: v1.GroupVersion.String(), Kind: "Account",
-		Name: account.Name, UID: account.UID,
+// NoComputeQuota is the quota of a site namespace whose spec does not
+// resolve and that has no quota yet: nothing may run until it does.
+func NoComputeQuota(namespace, account, subscription string) *corev1.ResourceQuota {
+	zero := resource.MustParse("0")
+	return &corev1.ResourceQuota{
+		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ResourceQuota"},
+		ObjectMeta: metav1.ObjectMeta{
+			Name: platform.QuotaName, Namespace: namespace,
+			Labels: platform.SiteLabels(account, subscription),
+		},
+		Spec: corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{
+			corev1.ResourceRequestsStorage: zero, corev1.ResourceRequestsCPU: zero, corev1.ResourceLimitsCPU: zero,
+			corev1.ResourceRequestsMemory: zero, corev1.ResourceLimitsMemory: zero,
+		}},
 	}
 }
 
-// SuspendedPlumbing is what lets the namespace's routes reach the suspended
-// page: a ReferenceGrant in the operator namespace (HTTPRoute) or an
-// ExternalName Service in the namespace (Ingress), owned by the Account.
-func SuspendedPlumbing(cfg platform.Config, namespace string, account *v1.Account) client.Object {
-	var obj client.Object
+// SuspendedPlumbing is what lets the site namespace's routes reach the
+// suspended page: a ReferenceGrant in the operator namespace (HTTPRoute) or
+// an ExternalName Service in the site namespace (Ingress). Removed with the
+// site (the ReferenceGrant explicitly: it lives elsewhere).
+func SuspendedPlumbing(cfg platform.Config, namespace, account, subscription string) client.Object {
+	labels := platform.SiteLabels(account, subscription)
 	if cfg.RouteKind == platform.RouteIngress {
-		obj = routing.SuspendedExternalService(cfg, namespace, platform.AccountLabels(account.Name))
-	} else {
-		obj = routing.SuspendedReferenceGrant(cfg, namespace, platform.AccountLabels(account.Name))
+		return routing.SuspendedExternalService(cfg, namespace, labels)
 	}
-	obj.SetOwnerReferences([]metav1.OwnerReference{AccountRef(account)})
-	return obj
+	return routing.SuspendedReferenceGrant(cfg, namespace, labels)
+}
+
+// RetainedVolumeLabels label the PersistentVolume of a site terminated under
+// deletionPolicy Retain: its account and subscription (not managed-by: the
+// volume is no longer one of Landlord's objects; the provider restores or
+// deletes it).
+func RetainedVolumeLabels(account, subscription string) map[string]string {
+	return map[string]string{v1.AccountLabel: account, v1.SubscriptionLabel: subscription}
 }

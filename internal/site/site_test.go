@@ -84,7 +84,7 @@ func testSite(serving bool, kind platform.RouteKind) Site {
 	cfg.RouteKind = kind
 	limits, _ := EffectiveLimits(plan, nil)
 	return Site{
-		Config: cfg, Account: "acme", Serving: serving, Limits: limits,
+		Config: cfg, Account: "acme", Namespace: "acct-acme--www", Serving: serving, Limits: limits,
 		Subscription: &v1.Subscription{ObjectMeta: metav1.ObjectMeta{Name: "www", Namespace: "acct-acme", UID: "u1"}},
 		Template: &v1.SiteTemplate{Spec: v1.SiteTemplateSpec{Image: "nginx:1", Port: 8080, DataPath: "/srv", ReadinessPath: "/healthz",
 			Env: []v1.TemplateEnvVar{{Name: "A", Value: "b"}}}},
@@ -110,17 +110,9 @@ func TestVolume(t *testing.T) {
 		if got := v.Spec.Resources.Requests[corev1.ResourceStorage]; got.Cmp(resource.MustParse(c.want)) != 0 {
 			t.Errorf("%s: %s, want %s", c.name, got.String(), c.want)
 		}
-		if v.Name != "www-data" || len(v.OwnerReferences) != 1 || v.Labels[v1.SubscriptionLabel] != "www" || v.Labels[v1.AccountLabel] != "acme" {
+		if v.Name != "www-data" || v.Namespace != "acct-acme--www" || len(v.OwnerReferences) != 0 || v.Labels[v1.SubscriptionLabel] != "www" || v.Labels[v1.AccountLabel] != "acme" {
 			t.Errorf("%s: metadata %+v", c.name, v.ObjectMeta)
 		}
-	}
-	kept := RetainedVolume("acme", &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: "www-data", Namespace: "acct-acme",
-		Labels: map[string]string{v1.SubscriptionLabel: "www"}}, Spec: pvc("7Gi").Spec})
-	if len(kept.OwnerReferences) != 0 || kept.Labels[v1.SubscriptionLabel] != "www" || kept.Labels[v1.AccountLabel] != "acme" {
-		t.Errorf("retained volume %+v", kept.ObjectMeta)
-	}
-	if RetainedVolume("acme", nil) != nil {
-		t.Error("a retained volume out of nothing")
 	}
 }
 
@@ -191,42 +183,48 @@ func TestRoute(t *testing.T) {
 		case *networkingv1.Ingress:
 			got, host = r.Spec.Rules[0].HTTP.Paths[0].Backend.Service.Name, r.Spec.Rules[0].Host
 		}
-		if got != c.backend || host != "www-acme.sites.landlord.localhost" || obj.GetName() != "www" || len(obj.GetOwnerReferences()) != 1 {
+		if got != c.backend || host != "www-acme.sites.landlord.localhost" || obj.GetName() != "www" || obj.GetNamespace() != "acct-acme--www" || len(obj.GetOwnerReferences()) != 0 {
 			t.Errorf("%s: backend %s host %s", c.name, got, host)
 		}
 	}
 }
 
 func TestQuota(t *testing.T) {
-	acct := &v1.Account{ObjectMeta: metav1.ObjectMeta{Name: "acme", UID: "a1"}}
 	for _, c := range []struct {
 		name              string
-		limits            []v1.Limits
+		serving           bool
 		storage, cpu, mem string
 	}{
-		{"none", nil, "0", "0", "0"},
-		{"one", []v1.Limits{{Storage: q("20Gi"), CPU: q("1"), Memory: q("1Gi")}}, "20Gi", "1", "1Gi"},
-		{"sum", []v1.Limits{{Storage: q("20Gi"), CPU: q("1"), Memory: q("1Gi")}, {Storage: q("5Gi"), CPU: q("500m"), Memory: q("512Mi")}}, "25Gi", "1500m", "1536Mi"},
+		{"serving: the site's own limits", true, "20Gi", "1", "1Gi"},
+		{"suspended: no compute, storage kept", false, "20Gi", "0", "0"},
 	} {
-		rq := Quota("acct-acme", acct, c.limits)
+		s := testSite(c.serving, platform.RouteHTTPRoute)
+		s.Limits = v1.Limits{Storage: q("20Gi"), CPU: q("1"), Memory: q("1Gi")}
+		rq := Quota(s)
 		h := rq.Spec.Hard
-		if !h.Name(corev1.ResourceRequestsStorage, resource.BinarySI).Equal(resource.MustParse(c.storage)) ||
-			!h.Name(corev1.ResourceLimitsCPU, resource.DecimalSI).Equal(resource.MustParse(c.cpu)) ||
-			!h.Name(corev1.ResourceLimitsMemory, resource.BinarySI).Equal(resource.MustParse(c.mem)) ||
-			rq.Name != platform.QuotaName || rq.OwnerReferences[0].UID != "a1" || rq.Labels[v1.AccountLabel] != "acme" {
-			t.Errorf("%s: %+v", c.name, rq)
+		for res, want := range map[corev1.ResourceName]string{
+			corev1.ResourceRequestsStorage: c.storage,
+			corev1.ResourceRequestsCPU:     c.cpu, corev1.ResourceLimitsCPU: c.cpu,
+			corev1.ResourceRequestsMemory: c.mem, corev1.ResourceLimitsMemory: c.mem,
+		} {
+			if got, ok := h[res]; !ok || !got.Equal(resource.MustParse(want)) {
+				t.Errorf("%s: %s = %v, want %s", c.name, res, h[res], want)
+			}
+		}
+		if rq.Name != platform.QuotaName || rq.Namespace != "acct-acme--www" || rq.Labels[v1.SubscriptionLabel] != "www" || rq.Labels[v1.AccountLabel] != "acme" {
+			t.Errorf("%s: metadata %+v", c.name, rq.ObjectMeta)
 		}
 	}
 }
 
 func TestSuspendedPlumbing(t *testing.T) {
-	acct := &v1.Account{ObjectMeta: metav1.ObjectMeta{Name: "acme", UID: "a1"}}
 	cfg := platform.Default()
-	if rg, ok := SuspendedPlumbing(cfg, "acct-acme", acct).(*gatewayv1.ReferenceGrant); !ok || rg.Namespace != "landlord-system" || rg.OwnerReferences[0].UID != "a1" {
+	if rg, ok := SuspendedPlumbing(cfg, "acct-acme--www", "acme", "www").(*gatewayv1.ReferenceGrant); !ok || rg.Namespace != "landlord-system" ||
+		string(rg.Spec.From[0].Namespace) != "acct-acme--www" || rg.Labels[v1.SubscriptionLabel] != "www" {
 		t.Errorf("httproute mode: %+v", rg)
 	}
 	cfg.RouteKind = platform.RouteIngress
-	if svc, ok := SuspendedPlumbing(cfg, "acct-acme", acct).(*corev1.Service); !ok || svc.Namespace != "acct-acme" || svc.Spec.Type != corev1.ServiceTypeExternalName {
+	if svc, ok := SuspendedPlumbing(cfg, "acct-acme--www", "acme", "www").(*corev1.Service); !ok || svc.Namespace != "acct-acme--www" || svc.Spec.Type != corev1.ServiceTypeExternalName {
 		t.Errorf("ingress mode: %+v", svc)
 	}
 }

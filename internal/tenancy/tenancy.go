@@ -6,6 +6,7 @@
 package tenancy
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"net/netip"
@@ -88,12 +89,37 @@ func accountOwner(acct *hostingv1alpha1.Account) *metav1ac.OwnerReferenceApplyCo
 		WithBlockOwnerDeletion(true)
 }
 
-// NamespaceLabels are the labels of an account namespace.
-func NamespaceLabels(acct *hostingv1alpha1.Account) map[string]string {
-	l := platform.AccountLabels(acct.Name)
+// Target is a tenant namespace Landlord guards: an account namespace or a
+// site namespace, with the labels and owner of the guard rails in it.
+type Target struct {
+	Namespace string
+	Labels    map[string]string
+	// Owner is the Account for the account namespace's objects; nil in a
+	// site namespace, whose objects go with the namespace.
+	Owner *metav1ac.OwnerReferenceApplyConfiguration
+}
+
+// AccountTarget is the account namespace.
+func AccountTarget(acct *hostingv1alpha1.Account, cfg platform.Config) Target {
+	return Target{Namespace: cfg.AccountNamespace(acct.Name), Labels: platform.AccountLabels(acct.Name), Owner: accountOwner(acct)}
+}
+
+// SiteTarget is the site namespace of a subscription of account.
+func SiteTarget(account, subscription string, cfg platform.Config) Target {
+	return Target{Namespace: cfg.SiteNamespace(account, subscription), Labels: platform.SiteLabels(account, subscription)}
+}
+
+// podSecurity adds the Pod Security labels (restricted) to l.
+func podSecurity(l map[string]string) map[string]string {
 	l[PodSecurityEnforce] = PodSecurityLevel
 	l[PodSecurityAudit] = PodSecurityLevel
 	l[PodSecurityWarn] = PodSecurityLevel
+	return l
+}
+
+// NamespaceLabels are the labels of an account namespace.
+func NamespaceLabels(acct *hostingv1alpha1.Account) map[string]string {
+	l := podSecurity(platform.AccountLabels(acct.Name))
 	if acct.Spec.CostCenter != "" {
 		l[hostingv1alpha1.CostCenterLabel] = acct.Spec.CostCenter
 	}
@@ -107,11 +133,41 @@ func BuildNamespace(acct *hostingv1alpha1.Account, cfg platform.Config) *corev1a
 		WithOwnerReferences(accountOwner(acct))
 }
 
-// BuildNetworkPolicy denies all ingress to the account's pods except from
-// the ingress/gateway namespace and from pods of the same namespace. Egress
-// follows cfg.TenantEgress: open (sites fetch updates and call APIs), or
-// internet (see EgressRules).
+// SiteNamespaceLabels are the labels of a site namespace: the account and
+// subscription, Pod Security restricted, and the billing centre (the
+// subscription's, else the account's).
+func SiteNamespaceLabels(acct *hostingv1alpha1.Account, sub *hostingv1alpha1.Subscription) map[string]string {
+	l := podSecurity(platform.SiteLabels(acct.Name, sub.Name))
+	if cc := cmp.Or(sub.Spec.CostCenter, acct.Spec.CostCenter); cc != "" {
+		l[hostingv1alpha1.CostCenterLabel] = cc
+	}
+	return l
+}
+
+// BuildSiteNamespace is a subscription's site namespace. The Account owns it
+// (not as controller: the account namespace is the Account's one), so that
+// it goes with the Account; the Subscription's finalizer removes it first.
+func BuildSiteNamespace(acct *hostingv1alpha1.Account, sub *hostingv1alpha1.Subscription, cfg platform.Config) *corev1ac.NamespaceApplyConfiguration {
+	return corev1ac.Namespace(cfg.SiteNamespace(acct.Name, sub.Name)).
+		WithLabels(SiteNamespaceLabels(acct, sub)).
+		WithOwnerReferences(metav1ac.OwnerReference().
+			WithAPIVersion(hostingv1alpha1.GroupVersion.String()).
+			WithKind("Account").
+			WithName(acct.Name).
+			WithUID(acct.UID))
+}
+
+// BuildNetworkPolicy is the account namespace's NetworkPolicy.
 func BuildNetworkPolicy(acct *hostingv1alpha1.Account, cfg platform.Config) *networkingv1ac.NetworkPolicyApplyConfiguration {
+	return BuildNetworkPolicyIn(AccountTarget(acct, cfg), cfg)
+}
+
+// BuildNetworkPolicyIn denies all ingress to the namespace's pods except
+// from the ingress/gateway namespace and from pods of the same namespace:
+// sites (each in its own namespace) do not reach each other. Egress follows
+// cfg.TenantEgress: open (sites fetch updates and call APIs), or internet
+// (see EgressRules).
+func BuildNetworkPolicyIn(t Target, cfg platform.Config) *networkingv1ac.NetworkPolicyApplyConfiguration {
 	spec := networkingv1ac.NetworkPolicySpec().
 		WithPodSelector(metav1ac.LabelSelector()).
 		WithPolicyTypes(networkingv1.PolicyTypeIngress).
@@ -123,10 +179,11 @@ func BuildNetworkPolicy(acct *hostingv1alpha1.Account, cfg platform.Config) *net
 	if rules := EgressRules(cfg); rules != nil {
 		spec.WithPolicyTypes(networkingv1.PolicyTypeEgress).WithEgress(rules...)
 	}
-	return networkingv1ac.NetworkPolicy(platform.NetworkPolicyName, cfg.AccountNamespace(acct.Name)).
-		WithLabels(platform.AccountLabels(acct.Name)).
-		WithOwnerReferences(accountOwner(acct)).
-		WithSpec(spec)
+	np := networkingv1ac.NetworkPolicy(platform.NetworkPolicyName, t.Namespace).WithLabels(t.Labels).WithSpec(spec)
+	if t.Owner != nil {
+		np.WithOwnerReferences(t.Owner)
+	}
+	return np
 }
 
 // PrivateCIDRs are never reachable from tenants under --tenant-egress=internet,
@@ -181,15 +238,38 @@ func appendNew(list []string, s string) []string {
 	return append(list, s)
 }
 
-// BuildLimitRange gives containers default requests and limits.
-func BuildLimitRange(acct *hostingv1alpha1.Account, cfg platform.Config) *corev1ac.LimitRangeApplyConfiguration {
-	return corev1ac.LimitRange(platform.LimitRangeName, cfg.AccountNamespace(acct.Name)).
-		WithLabels(platform.AccountLabels(acct.Name)).
-		WithOwnerReferences(accountOwner(acct)).
+// BuildLimitRange gives containers of a site namespace default requests and
+// limits, so that a container asking for nothing fits the quota.
+func BuildLimitRange(t Target) *corev1ac.LimitRangeApplyConfiguration {
+	return corev1ac.LimitRange(platform.LimitRangeName, t.Namespace).
+		WithLabels(t.Labels).
 		WithSpec(corev1ac.LimitRangeSpec().WithLimits(corev1ac.LimitRangeItem().
 			WithType(corev1.LimitTypeContainer).
 			WithDefaultRequest(corev1.ResourceList{corev1.ResourceCPU: DefaultCPURequest, corev1.ResourceMemory: DefaultMemoryRequest}).
 			WithDefault(corev1.ResourceList{corev1.ResourceCPU: DefaultCPULimit, corev1.ResourceMemory: DefaultMemoryLimit})))
+}
+
+// AccountQuota is the hard limit of the account namespace: nothing runs
+// there (sites run in their own namespaces, each with its plan's quota), so
+// a workload deployed beside the account's objects cannot spend any site's
+// resources.
+var AccountQuota = corev1.ResourceList{
+	corev1.ResourcePods:                   resource.MustParse("0"),
+	corev1.ResourceServices:               resource.MustParse("0"),
+	corev1.ResourcePersistentVolumeClaims: resource.MustParse("0"),
+	corev1.ResourceRequestsStorage:        resource.MustParse("0"),
+	corev1.ResourceRequestsCPU:            resource.MustParse("0"),
+	corev1.ResourceRequestsMemory:         resource.MustParse("0"),
+	corev1.ResourceLimitsCPU:              resource.MustParse("0"),
+	corev1.ResourceLimitsMemory:           resource.MustParse("0"),
+}
+
+// BuildAccountQuota is the account namespace's ResourceQuota (AccountQuota).
+func BuildAccountQuota(acct *hostingv1alpha1.Account, cfg platform.Config) *corev1ac.ResourceQuotaApplyConfiguration {
+	return corev1ac.ResourceQuota(platform.QuotaName, cfg.AccountNamespace(acct.Name)).
+		WithLabels(platform.AccountLabels(acct.Name)).
+		WithOwnerReferences(accountOwner(acct)).
+		WithSpec(corev1ac.ResourceQuotaSpec().WithHard(AccountQuota))
 }
 
 // RBACSubject is the RoleBinding subject of a Landlord subject.
@@ -201,14 +281,23 @@ func RBACSubject(s hostingv1alpha1.Subject) *rbacv1ac.SubjectApplyConfiguration 
 	return sub.WithAPIGroup(rbacv1.GroupName)
 }
 
-// BuildOwnerBinding gives spec.owner the Owner role (the read-only role while
-// the account is suspended).
+// BuildOwnerBinding gives spec.owner the Owner role in the account
+// namespace (the read-only role while the account is suspended).
 func BuildOwnerBinding(acct *hostingv1alpha1.Account, cfg platform.Config) *rbacv1ac.RoleBindingApplyConfiguration {
-	return rbacv1ac.RoleBinding(platform.OwnerBindingName, cfg.AccountNamespace(acct.Name)).
-		WithLabels(platform.AccountLabels(acct.Name)).
-		WithOwnerReferences(accountOwner(acct)).
+	return BuildOwnerBindingIn(acct, AccountTarget(acct, cfg))
+}
+
+// BuildOwnerBindingIn gives spec.owner the Owner role (read-only while the
+// account is suspended) in t.
+func BuildOwnerBindingIn(acct *hostingv1alpha1.Account, t Target) *rbacv1ac.RoleBindingApplyConfiguration {
+	rb := rbacv1ac.RoleBinding(platform.OwnerBindingName, t.Namespace).
+		WithLabels(t.Labels).
 		WithRoleRef(clusterRoleRef(BoundClusterRole(hostingv1alpha1.RoleOwner, acct.Spec.Suspension != nil))).
 		WithSubjects(RBACSubject(acct.Spec.Owner))
+	if t.Owner != nil {
+		rb.WithOwnerReferences(t.Owner)
+	}
+	return rb
 }
 
 // MembershipLabelValue is the value of the membership label on a

@@ -110,7 +110,10 @@ func TestBuildNetworkPolicy(t *testing.T) {
 }
 
 func TestBuildLimitRange(t *testing.T) {
-	lr := BuildLimitRange(account(nil), platform.Default())
+	lr := BuildLimitRange(SiteTarget("acme", "www", platform.Default()))
+	if *lr.Namespace != "acct-acme--www" || lr.Labels[v1.SubscriptionLabel] != "www" || len(lr.OwnerReferences) != 0 {
+		t.Errorf("placed at %s with %v, owners %v", *lr.Namespace, lr.Labels, lr.OwnerReferences)
+	}
 	item := lr.Spec.Limits[0]
 	if *item.Type != corev1.LimitTypeContainer {
 		t.Errorf("type %s", *item.Type)
