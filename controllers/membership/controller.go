@@ -192,8 +192,8 @@ func (r *Reconciler) reconcileBindings(ctx context.Context, s *scope) error {
 		}
 		suspended := s.account.Spec.Suspension != nil
 		want[m.Namespace] = tenancy.BuildMemberBinding(m, s.account.Name, suspended)
-		for _, ns := range siteNamespaces(r.Config, s.account.Name, nss.Items) {
-			want[ns] = tenancy.BuildSiteMemberBinding(m, s.account.Name, ns, suspended)
+		for _, t := range siteTargets(r.Config, s.account.Name, nss.Items) {
+			want[t.Namespace] = tenancy.BuildSiteMemberBinding(m, t, suspended)
 		}
 	}
 	var errs []error

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -17,12 +18,12 @@ import (
 	"github.com/landlord-dev/landlord/internal/tenancy"
 )
 
-// siteNamespaces are the names of account's site namespaces among nss,
-// sorted: labelled with the account and a subscription, named as that
-// site's namespace (a namespace labelled by hand cannot pose as another
-// account's site), and not terminating.
-func siteNamespaces(cfg platform.Config, account string, nss []corev1.Namespace) []string {
-	var out []string
+// siteTargets are account's site namespaces among nss, sorted by name:
+// labelled with the account and a subscription, named as that site's
+// namespace (a namespace labelled by hand cannot pose as another account's
+// site), and not terminating.
+func siteTargets(cfg platform.Config, account string, nss []corev1.Namespace) []tenancy.Target {
+	var out []tenancy.Target
 	for i := range nss {
 		ns := &nss[i]
 		a, sub := platform.SiteOfNamespace(ns.Labels)
@@ -30,9 +31,9 @@ func siteNamespaces(cfg platform.Config, account string, nss []corev1.Namespace)
 			!ns.DeletionTimestamp.IsZero() || ns.Status.Phase == corev1.NamespaceTerminating {
 			continue
 		}
-		out = append(out, ns.Name)
+		out = append(out, tenancy.SiteTarget(a, sub, cfg))
 	}
-	slices.Sort(out)
+	slices.SortFunc(out, func(a, b tenancy.Target) int { return strings.Compare(a.Namespace, b.Namespace) })
 	return out
 }
 

@@ -117,7 +117,7 @@ func TestReadiness(t *testing.T) {
 
 func ptr[T any](v T) *T { return &v }
 
-func TestSiteNamespaces(t *testing.T) {
+func TestSiteTargets(t *testing.T) {
 	cfg := platform.Default()
 	ns := func(name string, labels map[string]string, mut ...func(*corev1.Namespace)) corev1.Namespace {
 		n := corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels}}
@@ -141,11 +141,14 @@ func TestSiteNamespaces(t *testing.T) {
 		ns("acct-acme--gone", site("acme", "gone"), func(n *corev1.Namespace) { n.Status.Phase = corev1.NamespaceTerminating }),
 		ns("acct-acme--nosub", map[string]string{v1.AccountLabel: "acme"}), // no subscription label
 	}
-	got := siteNamespaces(cfg, "acme", all)
-	if want := []string{"acct-acme--blog", "acct-acme--shop"}; !slices.Equal(got, want) {
+	var got []string
+	for _, target := range siteTargets(cfg, "acme", all) {
+		got = append(got, target.Namespace+"/"+target.Labels[v1.SubscriptionLabel])
+	}
+	if want := []string{"acct-acme--blog/blog", "acct-acme--shop/shop"}; !slices.Equal(got, want) {
 		t.Errorf("site namespaces %v, want %v", got, want)
 	}
-	if got := siteNamespaces(cfg, "nobody", all); len(got) != 0 {
+	if got := siteTargets(cfg, "nobody", all); len(got) != 0 {
 		t.Errorf("an account without sites has %v", got)
 	}
 }

@@ -148,7 +148,7 @@ var forbiddenThings = []forbiddenThing{
 // matrix would notice a policy that refuses everything.
 func TestGuardRailMatrix(t *testing.T) {
 	acct, ns := newAccount(t, "rails")
-	namespaces := []string{ns, newSite(t, acct, "shop"), newSite(t, acct, "blog")}
+	namespaces := []string{ns, newSubscription(t, acct, ns, "shop"), newSubscription(t, acct, ns, "blog")}
 	for _, role := range allRoles {
 		m := membership(ns, roleUser(acct, role), role)
 		create(t, m)

@@ -33,7 +33,7 @@ func TestManagerRoleMayFinalizeAndBindInSites(t *testing.T) {
 	t.Cleanup(func() { _ = env.Client.Delete(ctx, crb) })
 
 	acct, ns := newAccount(t, "mgr")
-	site := newSite(t, acct, "shop")
+	newSite(t, acct, "shop")
 	owner := create(t, membership(ns, "co-owner@mgr.example", v1.RoleOwner))
 	waitCondition(t, owner, metav1.ConditionTrue, v1.ReasonReconciled)
 	mgr := env.As(user)
@@ -45,7 +45,7 @@ func TestManagerRoleMayFinalizeAndBindInSites(t *testing.T) {
 			t.Errorf("the manager role cannot patch an Owner membership's finalizers (%s): %v", patch, err)
 		}
 	}
-	rb := tenancy.BuildSiteMemberBinding(owner, acct, site, true).WithName(testenv.Name("probe"))
+	rb := tenancy.BuildSiteMemberBinding(owner, tenancy.SiteTarget(acct, "shop", cfg), true).WithName(testenv.Name("probe"))
 	if err := mgr.Apply(ctx, rb, client.FieldOwner(platform.FieldManager), client.DryRunAll); err != nil {
 		t.Errorf("the manager role cannot bind a member in a site namespace: %v", err)
 	}

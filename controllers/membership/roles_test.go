@@ -132,7 +132,7 @@ func roleUser(account string, role v1.MembershipRole) string {
 // account is suspended every role can only read Landlord's kinds, everywhere.
 func TestRoleTable(t *testing.T) {
 	acct, ns := newAccount(t, "roles")
-	namespaces := []string{ns, newSite(t, acct, "shop"), newSite(t, acct, "blog")}
+	namespaces := []string{ns, newSubscription(t, acct, ns, "shop"), newSubscription(t, acct, ns, "blog")}
 	for _, role := range allRoles {
 		m := membership(ns, roleUser(acct, role), role)
 		create(t, m)

@@ -3,12 +3,14 @@ package membership_test
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
@@ -19,6 +21,61 @@ import (
 	"github.com/landlord-dev/landlord/internal/tenancy"
 	"github.com/landlord-dev/landlord/internal/testenv"
 )
+
+var catalogueOnce sync.Once
+
+// Plan and SiteTemplate of the subscriptions these tests create.
+const (
+	sitePlan     = "membership-test-plan"
+	siteTemplate = "membership-test-site"
+)
+
+// catalogue creates, once per test binary, what a Subscription needs to get
+// its site namespace: the operator namespace, a Plan and a SiteTemplate.
+func catalogue(t *testing.T) {
+	t.Helper()
+	catalogueOnce.Do(func() {
+		q := func(s string) *resource.Quantity { return ptr.To(resource.MustParse(s)) }
+		for _, o := range []client.Object{
+			&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: cfg.OperatorNamespace}},
+			&v1.Plan{ObjectMeta: metav1.ObjectMeta{Name: sitePlan},
+				Spec: v1.PlanSpec{Limits: v1.Limits{Storage: q("1Gi"), CPU: q("1"), Memory: q("1Gi")}}},
+			&v1.SiteTemplate{ObjectMeta: metav1.ObjectMeta{Name: siteTemplate},
+				Spec: v1.SiteTemplateSpec{Image: "nginx", Port: 8080, DataPath: "/srv", ReadinessPath: "/"}},
+		} {
+			if err := env.Client.Create(ctx, o); err != nil && !apierrors.IsAlreadyExists(err) {
+				t.Fatalf("creating %T %s: %v", o, o.GetName(), err)
+			}
+		}
+	})
+}
+
+// newSubscription sells account (namespace ns) the site sub and returns its
+// site namespace once the subscription controller reports it
+// (status.site.namespace) and it exists.
+func newSubscription(t *testing.T, account, ns, sub string) string {
+	t.Helper()
+	catalogue(t)
+	paid := metav1.NewTime(env.Manager.Clock.Now().Add(30 * 24 * time.Hour))
+	s := &v1.Subscription{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: sub},
+		Spec: v1.SubscriptionSpec{Plan: sitePlan, Site: v1.SiteSpec{Template: siteTemplate}, PaidThrough: &paid,
+			DeletionProtection: ptr.To(false)}}
+	if err := env.Client.Create(ctx, s); err != nil {
+		t.Fatalf("creating subscription %s: %v", sub, err)
+	}
+	t.Cleanup(func() { _ = env.Client.Delete(ctx, s) })
+	want := cfg.SiteNamespace(account, sub)
+	testenv.Eventually(t, timeout, func() error {
+		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(s), s); err != nil {
+			return err
+		}
+		if s.Status.Site.Namespace != want {
+			return fmt.Errorf("subscription %s: status.site %+v, want namespace %s", sub, s.Status.Site, want)
+		}
+		return env.Client.Get(ctx, client.ObjectKey{Name: want}, &corev1.Namespace{})
+	})
+	return want
+}
 
 // newSite creates the site namespace of account's subscription sub as the
 // subscription controller does (issue 11's contract: name, labels, Pod
@@ -92,7 +149,7 @@ func waitUnbound(t *testing.T, m *v1.Membership, nss ...string) {
 // poses as a site, or another account's site, is not.
 func TestMembershipReachesEverySite(t *testing.T) {
 	acct, ns := newAccount(t, "sites")
-	shop, blog := newSite(t, acct, "shop"), newSite(t, acct, "blog")
+	shop, blog := newSubscription(t, acct, ns, "shop"), newSubscription(t, acct, ns, "blog")
 	other, _ := newAccount(t, "other")
 	otherSite := newSite(t, other, "shop")
 	impostor := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: testenv.Name("impostor"),
@@ -115,7 +172,8 @@ func TestMembershipReachesEverySite(t *testing.T) {
 		if rb.RoleRef.Name != "landlord-tenant-developer" || len(rb.Subjects) != 1 || rb.Subjects[0].Name != "dev@sites.example" {
 			t.Errorf("binding in %s: %+v", site, rb)
 		}
-		if rb.Labels[v1.AccountLabel] != acct || rb.Labels[v1.ManagedByLabel] != "landlord" || rb.Labels[v1.MembershipLabel] != m.Name {
+		if rb.Labels[v1.AccountLabel] != acct || rb.Labels[v1.ManagedByLabel] != "landlord" || rb.Labels[v1.MembershipLabel] != m.Name ||
+			site != cfg.SiteNamespace(acct, rb.Labels[v1.SubscriptionLabel]) {
 			t.Errorf("binding labels in %s: %v", site, rb.Labels)
 		}
 		if len(rb.OwnerReferences) != 0 {
@@ -135,29 +193,44 @@ func TestMembershipReachesEverySite(t *testing.T) {
 	}
 
 	// A new site is reached at once (a namespace watch, no periodic resync).
+	wiki := newSubscription(t, acct, ns, "wiki")
 	start := time.Now()
-	wiki := newSite(t, acct, "wiki")
 	waitBound(t, m, "landlord-tenant-developer", wiki)
-	t.Logf("a new site namespace was bound after %s", time.Since(start).Round(time.Millisecond))
+	t.Logf("a new site namespace was bound %s after the subscription reported it", time.Since(start).Round(time.Millisecond))
+	// A namespace made beforehand with Landlord's labels for a site is one too (adoption).
+	adopted := newSite(t, acct, "adopted")
+	waitBound(t, m, "landlord-tenant-developer", adopted)
 	if err := env.As("dev@sites.example").List(ctx, &corev1.PodList{}, client.InNamespace(wiki)); err != nil {
 		t.Errorf("the developer cannot list pods in the new site: %v", err)
 	}
 	testenv.Eventually(t, timeout, func() error {
 		got := waitCondition(t, m, metav1.ConditionTrue, v1.ReasonReconciled)
-		if msg := got.Status.Conditions[0].Message; !strings.Contains(msg, "and 3 site namespaces") {
+		if msg := got.Status.Conditions[0].Message; !strings.Contains(msg, "and 4 site namespaces") {
 			return fmt.Errorf("message %q", msg)
 		}
 		return nil
 	})
 
-	// A removed site leaves nothing: its namespace goes, the count follows.
-	if err := env.Client.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: wiki}}); err != nil {
-		t.Fatal(err)
+	// A removed site leaves nothing: deleting its Subscription removes its
+	// namespace (the subscription controller), and the count follows.
+	for _, gone := range []client.Object{
+		&v1.Subscription{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "wiki"}},
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: adopted}},
+	} {
+		if err := env.Client.Delete(ctx, gone); err != nil {
+			t.Fatal(err)
+		}
 	}
 	testenv.Eventually(t, time.Minute, func() error {
 		got := waitCondition(t, m, metav1.ConditionTrue, v1.ReasonReconciled)
 		if msg := got.Status.Conditions[0].Message; !strings.Contains(msg, "and 2 site namespaces") {
 			return fmt.Errorf("message %q", msg)
+		}
+		return nil
+	})
+	testenv.Eventually(t, time.Minute, func() error {
+		if err := env.Client.Get(ctx, client.ObjectKey{Name: wiki}, &corev1.Namespace{}); !apierrors.IsNotFound(err) {
+			return fmt.Errorf("the deleted site's namespace %s is still there (err=%v)", wiki, err)
 		}
 		return nil
 	})
@@ -167,7 +240,7 @@ func TestMembershipReachesEverySite(t *testing.T) {
 // in every site namespace (a finalizer), and no other membership's.
 func TestDeletingMembershipRemovesEverySiteBinding(t *testing.T) {
 	acct, ns := newAccount(t, "sdel")
-	sites := []string{newSite(t, acct, "shop"), newSite(t, acct, "blog")}
+	sites := []string{newSubscription(t, acct, ns, "shop"), newSubscription(t, acct, ns, "blog")}
 	all := append([]string{ns}, sites...)
 	gone := create(t, membership(ns, "a@sdel.example", v1.RoleEditor))
 	kept := create(t, membership(ns, "b@sdel.example", v1.RoleEditor))
@@ -226,7 +299,7 @@ func TestSiteBindingIsRestored(t *testing.T) {
 // An expired membership loses its bindings in every namespace at expiresAt.
 func TestExpiredMembershipLosesEverySite(t *testing.T) {
 	acct, ns := newAccount(t, "sexp")
-	sites := []string{newSite(t, acct, "shop"), newSite(t, acct, "blog")}
+	sites := []string{newSubscription(t, acct, ns, "shop"), newSubscription(t, acct, ns, "blog")}
 	clk := env.Manager.Clock
 	m := membership(ns, "contractor@sexp.example", v1.RoleDeveloper)
 	m.Spec.ExpiresAt = &metav1.Time{Time: clk.Now().Add(time.Hour)}
@@ -255,7 +328,7 @@ func TestExpiredMembershipLosesEverySite(t *testing.T) {
 		return nil
 	})
 	// A site created after the expiry is not bound either.
-	late := newSite(t, acct, "late")
+	late := newSubscription(t, acct, ns, "late")
 	testenv.Consistently(t, 2*time.Second, func() error {
 		if bindingIn(t, m, late) != nil {
 			return fmt.Errorf("the expired membership was bound in the new site %s", late)
@@ -281,7 +354,7 @@ func TestDuplicateIsBoundInNoSite(t *testing.T) {
 // account namespace and in every site; lifting it restores the roles.
 func TestAccountSuspensionMakesEverySiteReadOnly(t *testing.T) {
 	acct, ns := newAccount(t, "ssus")
-	all := []string{ns, newSite(t, acct, "shop"), newSite(t, acct, "blog")}
+	all := []string{ns, newSubscription(t, acct, ns, "shop"), newSubscription(t, acct, ns, "blog")}
 	dev := create(t, membership(ns, "dev@ssus.example", v1.RoleDeveloper))
 	admin := create(t, membership(ns, "admin@ssus.example", v1.RoleAdmin))
 	waitBound(t, dev, "landlord-tenant-developer", all...)

@@ -9,6 +9,7 @@ import (
 	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
+	"maps"
 	"net/netip"
 	"slices"
 	"strings"
@@ -313,11 +314,15 @@ func MembershipLabelValue(membership string) string {
 	return membership[:63-17] + "-" + hex.EncodeToString(sum[:8])
 }
 
-// MemberBindingLabels are the labels of every RoleBinding of a Membership of
-// account: the account's, and the membership's (with the account, they
-// identify the bindings of one Membership across namespaces).
-func MemberBindingLabels(account, membership string) map[string]string {
-	l := platform.AccountLabels(account)
+// MemberBindingLabels are the labels of a Membership's RoleBinding in t: t's
+// (the account's, and the subscription's in a site namespace), and the
+// membership's (with the account, they identify the bindings of one
+// Membership across namespaces).
+func MemberBindingLabels(t Target, membership string) map[string]string {
+	l := maps.Clone(t.Labels)
+	if l == nil {
+		l = map[string]string{}
+	}
 	l[hostingv1alpha1.MembershipLabel] = MembershipLabelValue(membership)
 	return l
 }
@@ -326,7 +331,8 @@ func MemberBindingLabels(account, membership string) map[string]string {
 // account namespace, owned by the Membership so that deleting it removes
 // exactly this binding.
 func BuildMemberBinding(m *hostingv1alpha1.Membership, account string, suspended bool) *rbacv1ac.RoleBindingApplyConfiguration {
-	return memberBinding(m, account, m.Namespace, suspended).
+	t := Target{Namespace: m.Namespace, Labels: platform.AccountLabels(account)}
+	return memberBinding(m, t, suspended).
 		WithOwnerReferences(metav1ac.OwnerReference().
 			WithAPIVersion(hostingv1alpha1.GroupVersion.String()).
 			WithKind("Membership").
@@ -336,18 +342,18 @@ func BuildMemberBinding(m *hostingv1alpha1.Membership, account string, suspended
 			WithBlockOwnerDeletion(true))
 }
 
-// BuildSiteMemberBinding is the RoleBinding of a Membership of account in
-// one of the account's site namespaces. It has no owner reference (the
-// Membership lives in another namespace, and the garbage collector deletes
-// the dependents of a cross-namespace owner): the membership label
-// identifies it, and the Membership's finalizer removes it.
-func BuildSiteMemberBinding(m *hostingv1alpha1.Membership, account, namespace string, suspended bool) *rbacv1ac.RoleBindingApplyConfiguration {
-	return memberBinding(m, account, namespace, suspended)
+// BuildSiteMemberBinding is the RoleBinding of a Membership in a site
+// namespace (SiteTarget). It has no owner reference (the Membership lives in
+// another namespace, and the garbage collector deletes the dependents of a
+// cross-namespace owner): the membership label identifies it, and the
+// Membership's finalizer removes it.
+func BuildSiteMemberBinding(m *hostingv1alpha1.Membership, t Target, suspended bool) *rbacv1ac.RoleBindingApplyConfiguration {
+	return memberBinding(m, t, suspended)
 }
 
-func memberBinding(m *hostingv1alpha1.Membership, account, namespace string, suspended bool) *rbacv1ac.RoleBindingApplyConfiguration {
-	return rbacv1ac.RoleBinding(platform.MembershipBindingName(m.Name), namespace).
-		WithLabels(MemberBindingLabels(account, m.Name)).
+func memberBinding(m *hostingv1alpha1.Membership, t Target, suspended bool) *rbacv1ac.RoleBindingApplyConfiguration {
+	return rbacv1ac.RoleBinding(platform.MembershipBindingName(m.Name), t.Namespace).
+		WithLabels(MemberBindingLabels(t, m.Name)).
 		WithRoleRef(clusterRoleRef(BoundClusterRole(m.Spec.Role, suspended))).
 		WithSubjects(RBACSubject(m.Spec.Subject))
 }

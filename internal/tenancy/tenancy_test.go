@@ -195,14 +195,14 @@ func TestBuildSiteMemberBinding(t *testing.T) {
 		suspended bool
 		want      string
 	}{{false, "landlord-tenant-editor"}, {true, "landlord-tenant-suspended"}} {
-		rb := BuildSiteMemberBinding(m, "acme", "acct-acme--blog", tc.suspended)
+		rb := BuildSiteMemberBinding(m, SiteTarget("acme", "blog", platform.Default()), tc.suspended)
 		if RoleRefOf(rb) != tc.want {
 			t.Errorf("suspended=%v: role %s, want %s", tc.suspended, RoleRefOf(rb), tc.want)
 		}
 		if *rb.Name != "landlord-member-bob" || *rb.Namespace != "acct-acme--blog" {
 			t.Errorf("placed at %s/%s", *rb.Namespace, *rb.Name)
 		}
-		want := map[string]string{v1.AccountLabel: "acme", v1.ManagedByLabel: "landlord", v1.MembershipLabel: "bob"}
+		want := map[string]string{v1.AccountLabel: "acme", v1.SubscriptionLabel: "blog", v1.ManagedByLabel: "landlord", v1.MembershipLabel: "bob"}
 		if len(rb.Labels) != len(want) {
 			t.Errorf("labels %v, want %v", rb.Labels, want)
 		}
