@@ -390,3 +390,32 @@ func TestAccountSuspensionMakesEverySiteReadOnly(t *testing.T) {
 	waitBound(t, dev, "landlord-tenant-developer", all...)
 	waitBound(t, admin, "landlord-tenant-admin", all...)
 }
+
+// Deleting the Account deletes its namespaces and Memberships: the
+// memberships' finalizer lets them go (no binding is left to remove once the
+// account is deleting), so it never holds up the account's deletion.
+func TestAccountDeletionIsNotHeldByMemberships(t *testing.T) {
+	acct, ns := newAccount(t, "sgone")
+	site := newSubscription(t, acct, ns, "shop")
+	m := create(t, membership(ns, "dev@sgone.example", v1.RoleDeveloper))
+	owner := create(t, membership(ns, "co-owner@sgone.example", v1.RoleOwner))
+	waitBound(t, m, "landlord-tenant-developer", ns, site)
+	waitBound(t, owner, "landlord-tenant-owner", ns, site)
+
+	a := &v1.Account{ObjectMeta: metav1.ObjectMeta{Name: acct}}
+	if err := env.Client.Patch(ctx, a, client.RawPatch(types.MergePatchType, []byte(`{"spec":{"deletionProtection":false}}`))); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Client.Delete(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 2*time.Minute, func() error {
+		for _, o := range []client.Object{m, owner, a, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: site}},
+			&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}} {
+			if err := env.Client.Get(ctx, client.ObjectKeyFromObject(o), o); !apierrors.IsNotFound(err) {
+				return fmt.Errorf("%T %s is still there (finalizers %v, err=%v)", o, o.GetName(), o.GetFinalizers(), err)
+			}
+		}
+		return nil
+	})
+}
