@@ -51,7 +51,7 @@ func validSubscription(ns, name string) *v1.Subscription {
 func validDomain(ns, name, host string) *v1.CustomDomain {
 	return &v1.CustomDomain{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
-		Spec:       v1.CustomDomainSpec{Hostname: host, Subscription: "www"},
+		Spec:       v1.CustomDomainSpec{Hostname: host},
 	}
 }
 
@@ -166,8 +166,14 @@ func TestCreateRejectsInvalidInput(t *testing.T) {
 			return s
 		}, "spec.addOns[0].quantity: Invalid value: 5000"},
 		{"account name too long for a namespace", func() client.Object {
-			return validAccount(strings.Repeat("a", 51))
-		}, "account name must be a DNS label of at most 50 characters"},
+			return validAccount(strings.Repeat("a", 31))
+		}, "account name must be a DNS label of at most 30 characters without '--'"},
+		{"account name with the site separator", func() client.Object {
+			return validAccount("acme--shop")
+		}, "account name must be a DNS label of at most 30 characters without '--'"},
+		{"subscription name too long for a site namespace", func() client.Object {
+			return validSubscription(ns, strings.Repeat("s", 27))
+		}, "subscription name must be a DNS label of at most 26 characters"},
 		{"malformed contact email", func() client.Object {
 			a := validAccount("bad-contact")
 			a.Spec.Contacts = []v1.Contact{{Name: "Ops", Email: "ops at example"}}
@@ -218,13 +224,6 @@ func TestImmutableFields(t *testing.T) {
 	}
 	d.Spec.Hostname = "other.example.com"
 	expectInvalid(t, env.Client.Update(ctx, d), "hostname is immutable")
-
-	d = validDomain(ns, "shop2", "shop2.example.com")
-	if err := env.Client.Create(ctx, d); err != nil {
-		t.Fatal(err)
-	}
-	d.Spec.Subscription = "another-site"
-	expectInvalid(t, env.Client.Update(ctx, d), "subscription is immutable")
 
 	m := &v1.Membership{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "bob"}, Spec: v1.MembershipSpec{
 		Subject: v1.Subject{Kind: v1.SubjectUser, Name: "bob"}, Role: v1.RoleViewer}}

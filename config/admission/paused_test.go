@@ -32,7 +32,7 @@ func TestOnlyTheProviderPauses(t *testing.T) {
 	paused := map[string]string{v1.PausedAnnotation: "true"}
 	domain := func(name string, ann map[string]string) *v1.CustomDomain {
 		return &v1.CustomDomain{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Annotations: ann},
-			Spec: v1.CustomDomainSpec{Hostname: name + ".example.com", Subscription: "www"}}
+			Spec: v1.CustomDomainSpec{Hostname: name + ".example.com"}}
 	}
 	member := &v1.Membership{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "m", Annotations: paused},
 		Spec: v1.MembershipSpec{Subject: v1.Subject{Kind: v1.SubjectUser, Name: "x@example.com"}, Role: v1.RoleViewer}}

@@ -22,7 +22,7 @@ import (
 )
 
 // An account gets a labelled namespace with Pod Security restricted, a
-// default-deny NetworkPolicy, a LimitRange, its owner bound to the Owner
+// default-deny NetworkPolicy, a quota that admits no workload, its owner bound to the Owner
 // role, and a status saying so.
 func TestAccountGetsIsolatedNamespace(t *testing.T) {
 	a := newAccount(t, "acme", func(a *v1.Account) { a.Spec.CostCenter = "cc-1042" })
@@ -68,12 +68,15 @@ func TestAccountGetsIsolatedNamespace(t *testing.T) {
 		t.Errorf("NetworkPolicy does not deny all but the gateway and the namespace: %+v", np.Spec)
 	}
 
-	lr := &corev1.LimitRange{}
-	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: nsName, Name: platform.LimitRangeName}, lr); err != nil {
-		t.Fatalf("no LimitRange: %v", err)
+	// Nothing runs in the account namespace: sites have their own.
+	rq := &corev1.ResourceQuota{}
+	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: nsName, Name: platform.QuotaName}, rq); err != nil {
+		t.Fatalf("no ResourceQuota: %v", err)
 	}
-	if lr.Spec.Limits[0].Default.Memory().IsZero() || lr.Spec.Limits[0].DefaultRequest.Cpu().IsZero() {
-		t.Errorf("LimitRange has no container defaults: %+v", lr.Spec)
+	for _, res := range []corev1.ResourceName{corev1.ResourcePods, corev1.ResourceLimitsCPU, corev1.ResourceRequestsStorage, corev1.ResourcePersistentVolumeClaims} {
+		if q, ok := rq.Spec.Hard[res]; !ok || !q.IsZero() {
+			t.Errorf("account namespace quota %s = %v, want 0", res, rq.Spec.Hard[res])
+		}
 	}
 
 	rb := &rbacv1.RoleBinding{}
@@ -172,8 +175,8 @@ func TestHandDeletedObjectsAreRepaired(t *testing.T) {
 
 	np := &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: nsName, Name: platform.NetworkPolicyName}}
 	rb := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: nsName, Name: platform.OwnerBindingName}}
-	lr := &corev1.LimitRange{ObjectMeta: metav1.ObjectMeta{Namespace: nsName, Name: platform.LimitRangeName}}
-	for _, o := range []client.Object{np, rb, lr} {
+	rq := &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Namespace: nsName, Name: platform.QuotaName}}
+	for _, o := range []client.Object{np, rb, rq} {
 		if err := env.Client.Delete(ctx, o); err != nil {
 			t.Fatalf("deleting %T: %v", o, err)
 		}
@@ -188,7 +191,7 @@ func TestHandDeletedObjectsAreRepaired(t *testing.T) {
 	}
 
 	testenv.Eventually(t, timeout, func() error {
-		for _, o := range []client.Object{np, rb, lr} {
+		for _, o := range []client.Object{np, rb, rq} {
 			if err := env.Client.Get(ctx, client.ObjectKeyFromObject(o), o); err != nil {
 				return fmt.Errorf("%T not repaired: %w", o, err)
 			}

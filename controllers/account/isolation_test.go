@@ -45,7 +45,7 @@ func kinds(ns string) []struct {
 			&v1.SubscriptionList{}},
 		{&v1.Membership{ObjectMeta: meta("probe"), Spec: v1.MembershipSpec{
 			Subject: v1.Subject{Kind: v1.SubjectUser, Name: "intruder"}, Role: v1.RoleViewer}}, &v1.MembershipList{}},
-		{&v1.CustomDomain{ObjectMeta: meta("probe"), Spec: v1.CustomDomainSpec{Hostname: "probe.example.com", Subscription: "www"}},
+		{&v1.CustomDomain{ObjectMeta: meta("probe"), Spec: v1.CustomDomainSpec{Hostname: "probe.example.com"}},
 			&v1.CustomDomainList{}},
 		{&rbacv1.RoleBinding{ObjectMeta: meta("probe"), RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "landlord-tenant-viewer"},
 			Subjects: []rbacv1.Subject{{Kind: "User", APIGroup: rbacv1.GroupName, Name: "intruder"}}}, &rbacv1.RoleBindingList{}},
@@ -67,7 +67,11 @@ func TestMembersOfOneAccountCannotTouchAnother(t *testing.T) {
 	newMembership(t, nsA, "dev@iso-a.example", v1.RoleDeveloper)
 	// B has something to steal.
 	for _, k := range kinds(nsB) {
-		if err := env.Client.Create(ctx, k.obj.DeepCopyObject().(client.Object)); err != nil {
+		err := env.Client.Create(ctx, k.obj.DeepCopyObject().(client.Object))
+		if apierrors.IsForbidden(err) && strings.Contains(err.Error(), "exceeded quota") {
+			continue // nothing runs in an account namespace (its quota): nothing to steal
+		}
+		if err != nil {
 			t.Fatalf("seeding B with %T: %v", k.obj, err)
 		}
 	}

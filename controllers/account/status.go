@@ -46,7 +46,7 @@ func setNamespaceReadyCondition(s *scope) {
 			fmt.Sprintf("namespace %s is terminating; it is re-created when it is gone", s.namespace))
 	case s.nsState == nsReady && s.guardRails:
 		setCondition(acct, hostingv1alpha1.ConditionNamespaceReady, true, hostingv1alpha1.ReasonReconciled,
-			fmt.Sprintf("namespace %s with its NetworkPolicy, LimitRange and Pod Security labels is in place", s.namespace))
+			fmt.Sprintf("namespace %s with its NetworkPolicy, ResourceQuota and Pod Security labels is in place", s.namespace))
 	case !acct.DeletionTimestamp.IsZero():
 		setCondition(acct, hostingv1alpha1.ConditionNamespaceReady, false, hostingv1alpha1.ReasonDeleting,
 			"the account is being deleted")

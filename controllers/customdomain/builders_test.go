@@ -22,8 +22,8 @@ func at(d time.Duration) *metav1.Time { t := metav1.NewTime(t0.Add(d)); return &
 
 func domain(name string, created time.Duration, primary bool, phase v1.DomainPhase) v1.CustomDomain {
 	return v1.CustomDomain{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "acct-acme", UID: types.UID("uid-" + name), CreationTimestamp: *at(created)},
-		Spec:       v1.CustomDomainSpec{Hostname: name + ".example.com", Subscription: "www", Primary: primary},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "acct-acme--www", UID: types.UID("uid-" + name), CreationTimestamp: *at(created)},
+		Spec:       v1.CustomDomainSpec{Hostname: name + ".example.com", Primary: primary},
 		Status:     v1.CustomDomainStatus{Phase: phase, Hostname: name + ".example.com"},
 	}
 }
@@ -205,14 +205,14 @@ func TestBuildRoute(t *testing.T) {
 		wantService  string
 		wantRedirect string
 	}{
-		{"to the site", RouteInput{Host: "shop.example.com", Account: "acme"}, "www", ""},
-		{"redirect to the primary", RouteInput{Host: "shop.example.com", Account: "acme", RedirectTo: "www.example.com"}, "", "www.example.com"},
-		{"suspended page", RouteInput{Host: "shop.example.com", Account: "acme", Suspended: true}, cfg.SuspendedService, ""},
+		{"to the site", RouteInput{Host: "shop.example.com", Account: "acme", Subscription: "www"}, "www", ""},
+		{"redirect to the primary", RouteInput{Host: "shop.example.com", Account: "acme", Subscription: "www", RedirectTo: "www.example.com"}, "", "www.example.com"},
+		{"suspended page", RouteInput{Host: "shop.example.com", Account: "acme", Subscription: "www", Suspended: true}, cfg.SuspendedService, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			r := BuildRoute(cfg, &cd, tc.in).(*gatewayv1.HTTPRoute)
-			if r.Name != platform.DomainRouteName("shop") || r.Namespace != "acct-acme" || string(r.Spec.Hostnames[0]) != "shop.example.com" {
+			if r.Name != platform.DomainRouteName("shop") || r.Namespace != "acct-acme--www" || string(r.Spec.Hostnames[0]) != "shop.example.com" {
 				t.Errorf("route %s/%s for %v", r.Namespace, r.Name, r.Spec.Hostnames)
 			}
 			if r.Labels[v1.ManagedByLabel] != v1.ManagedByValue || r.Labels[v1.AccountLabel] != "acme" || r.Labels[v1.SubscriptionLabel] != "www" {
@@ -238,8 +238,9 @@ func TestBuildRoute(t *testing.T) {
 func TestBuildCertificateAndClaim(t *testing.T) {
 	cfg := platform.Default()
 	cd := domain("shop", 0, false, v1.DomainActive)
-	c := BuildCertificate(cfg, &cd, "shop.example.com", "acme")
-	if c.GetAPIVersion() != "cert-manager.io/v1" || c.GetKind() != "Certificate" || c.GetNamespace() != "acct-acme" || c.GetLabels()[v1.ManagedByLabel] != v1.ManagedByValue {
+	c := BuildCertificate(cfg, &cd, "shop.example.com", "acme", "www")
+	if c.GetAPIVersion() != "cert-manager.io/v1" || c.GetKind() != "Certificate" || c.GetNamespace() != "acct-acme--www" ||
+		c.GetLabels()[v1.ManagedByLabel] != v1.ManagedByValue || c.GetLabels()[v1.SubscriptionLabel] != "www" {
 		t.Errorf("certificate %v", c.Object)
 	}
 	spec := c.Object["spec"].(map[string]any)
@@ -249,7 +250,7 @@ func TestBuildCertificateAndClaim(t *testing.T) {
 
 	acct := &v1.Account{ObjectMeta: metav1.ObjectMeta{Name: "acme", UID: "acct-uid"}}
 	claim := BuildClaim("shop.example.com", acct, &cd)
-	if claim.Name != "shop.example.com" || claim.Spec.AccountUID != "acct-uid" || claim.Spec.CustomDomain != "shop" || claim.OwnerReferences[0].UID != "acct-uid" {
+	if claim.Name != "shop.example.com" || claim.Spec.AccountUID != "acct-uid" || claim.Spec.CustomDomain != "shop" || claim.Spec.Namespace != "acct-acme--www" || claim.OwnerReferences[0].UID != "acct-uid" {
 		t.Errorf("claim %+v", claim)
 	}
 	if !heldBy(claim, &cd, "acct-uid") || heldBy(claim, &cd, "other-uid") {
@@ -269,7 +270,8 @@ func TestPhase(t *testing.T) {
 	}{
 		{"invalid hostname", observed{hostErr: errors.New("bad")}, v1.DomainFailed, v1.ReasonInvalidHostname},
 		{"platform domain", observed{host: "x.sites.example", platform: true, sub: sub}, v1.DomainFailed, v1.ReasonPlatformDomain},
-		{"no subscription", observed{host: "a.example"}, v1.DomainFailed, v1.ReasonSubscriptionNotFound},
+		{"no site", observed{host: "a.example", noSite: "namespace x is no site's namespace"}, v1.DomainFailed, v1.ReasonNoSite},
+		{"account gone", observed{host: "a.example", noAccount: true, noSite: "x"}, v1.DomainFailed, v1.ReasonNoAccount},
 		{"terminated", observed{host: "a.example", sub: terminated}, v1.DomainFailed, v1.ReasonTerminated},
 		{"conflict", observed{host: "a.example", sub: sub, claim: claimElsewhere}, v1.DomainConflict, v1.ReasonClaimedElsewhere},
 		{"pending", observed{host: "a.example", sub: sub, claim: claimHeld}, v1.DomainPendingVerification, v1.ReasonRecordMissing},

@@ -32,10 +32,10 @@ func tlsAuto(cd *hostingv1alpha1.CustomDomain) bool {
 
 // BuildCertificate is the cert-manager Certificate for a routed domain with
 // TLS Auto, issued by the configured issuer, controlled by the CustomDomain.
-func BuildCertificate(cfg platform.Config, cd *hostingv1alpha1.CustomDomain, host, account string) *unstructured.Unstructured {
+func BuildCertificate(cfg platform.Config, cd *hostingv1alpha1.CustomDomain, host, account, subscription string) *unstructured.Unstructured {
 	u := emptyCertificate(cd)
 	labels := map[string]any{}
-	for k, v := range platform.SiteLabels(account, subscriptionOf(cd)) {
+	for k, v := range platform.SiteLabels(account, subscription) {
 		labels[k] = v
 	}
 	_ = unstructured.SetNestedMap(u.Object, labels, "metadata", "labels")

@@ -95,42 +95,43 @@ func AccountDomainRank(self *hostingv1alpha1.CustomDomain, domains []hostingv1al
 
 // overAccountCap reports whether cd is beyond its account's cap on custom
 // domains: the sum of the customDomains limits of the account's live sites
-// plus AccountDomainAllowance. The oldest domains are within it. It reads
+// plus AccountDomainAllowance. The account's domains are those of all its
+// site namespaces; the oldest are within the cap. It reads
 // the cache: a cap against squatting, not an exact limit (the plan gate is
 // the exact one).
 func (r *Reconciler) overAccountCap(ctx context.Context, s *scope) (over bool, msg string, err error) {
-	nss := &corev1.NamespaceList{}
-	if err := r.List(ctx, nss, client.MatchingLabels{hostingv1alpha1.AccountLabel: s.account.Name}); err != nil {
-		return false, "", fmt.Errorf("listing the account's namespaces: %w", err)
+	nss, err := r.siteNamespaces(ctx, s.account.Name)
+	if err != nil {
+		return false, "", err
 	}
 	var domains []hostingv1alpha1.CustomDomain
-	var sum int64
-	for _, ns := range nss.Items {
+	for _, ns := range nss {
 		cds := &hostingv1alpha1.CustomDomainList{}
-		if err := r.List(ctx, cds, client.InNamespace(ns.Name)); err != nil {
-			return false, "", fmt.Errorf("listing custom domains in %s: %w", ns.Name, err)
+		if err := r.List(ctx, cds, client.InNamespace(ns)); err != nil {
+			return false, "", fmt.Errorf("listing custom domains in %s: %w", ns, err)
 		}
 		domains = append(domains, cds.Items...)
-		subs := &hostingv1alpha1.SubscriptionList{}
-		if err := r.List(ctx, subs, client.InNamespace(ns.Name)); err != nil {
-			return false, "", fmt.Errorf("listing subscriptions in %s: %w", ns.Name, err)
+	}
+	subs := &hostingv1alpha1.SubscriptionList{}
+	if err := r.List(ctx, subs, client.InNamespace(r.Config.AccountNamespace(s.account.Name))); err != nil {
+		return false, "", fmt.Errorf("listing the account's subscriptions: %w", err)
+	}
+	var sum int64
+	for i := range subs.Items {
+		sub := &subs.Items[i]
+		if !sub.DeletionTimestamp.IsZero() || sub.Status.Phase == hostingv1alpha1.PhaseTerminated {
+			continue
 		}
-		for i := range subs.Items {
-			sub := &subs.Items[i]
-			if !sub.DeletionTimestamp.IsZero() || sub.Status.Phase == hostingv1alpha1.PhaseTerminated {
-				continue
+		var plan *hostingv1alpha1.Plan
+		if sub.Status.EffectiveLimits.CustomDomains == nil {
+			p := &hostingv1alpha1.Plan{}
+			if err := r.Get(ctx, client.ObjectKey{Name: sub.Spec.Plan}, p); err == nil {
+				plan = p
+			} else if !apierrors.IsNotFound(err) {
+				return false, "", fmt.Errorf("getting plan %s: %w", sub.Spec.Plan, err)
 			}
-			var plan *hostingv1alpha1.Plan
-			if sub.Status.EffectiveLimits.CustomDomains == nil {
-				p := &hostingv1alpha1.Plan{}
-				if err := r.Get(ctx, client.ObjectKey{Name: sub.Spec.Plan}, p); err == nil {
-					plan = p
-				} else if !apierrors.IsNotFound(err) {
-					return false, "", fmt.Errorf("getting plan %s: %w", sub.Spec.Plan, err)
-				}
-			}
-			sum += int64(max(Limit(sub, plan), 0))
 		}
+		sum += int64(max(Limit(sub, plan), 0))
 	}
 	limit := sum + AccountDomainAllowance
 	rank := AccountDomainRank(s.cd, domains)
@@ -176,9 +177,10 @@ func (r *Reconciler) provenElsewhere(ctx context.Context, s *scope) (bool, strin
 		if err := r.Get(ctx, client.ObjectKey{Name: other.Namespace}, ns); err != nil {
 			continue
 		}
-		name := platform.AccountOfNamespace(ns.Labels)
+		name, sub := platform.SiteOfNamespace(ns.Labels)
 		acct := &hostingv1alpha1.Account{}
-		if name == "" || name == s.account.Name || r.Get(ctx, client.ObjectKey{Name: name}, acct) != nil {
+		if name == "" || name == s.account.Name || r.Config.SiteNamespace(name, sub) != ns.Name ||
+			r.Get(ctx, client.ObjectKey{Name: name}, acct) != nil {
 			continue
 		}
 		tokens = append(tokens, Token(string(acct.UID), s.obs.host))

@@ -200,28 +200,50 @@ func (r *Reconciler) reconcileHostname(_ context.Context, s *scope) (ctrl.Result
 	return ctrl.Result{}, nil
 }
 
-// reconcileOwner finds the domain's account (from its namespace's label,
-// never from a field) and its subscription.
+// reconcileOwner finds the domain's site: the account and subscription of
+// its namespace (from the namespace's labels and name, never from a field).
+// A domain in a namespace that is no site's holds nothing and says so.
 func (r *Reconciler) reconcileOwner(ctx context.Context, s *scope) (ctrl.Result, error) {
-	acct, err := kernel.AccountOf(ctx, r.Client, r.Config, s.cd.Namespace)
+	acct, sub, err := kernel.SiteOf(ctx, r.Client, r.Config, s.cd.Namespace)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if acct != nil && acct.DeletionTimestamp.IsZero() {
-		s.account = acct
-	}
-	s.obs.noAccount = s.account == nil
-
-	sub := &hostingv1alpha1.Subscription{}
-	err = r.Get(ctx, client.ObjectKey{Namespace: s.cd.Namespace, Name: subscriptionOf(s.cd)}, sub)
 	switch {
-	case apierrors.IsNotFound(err):
-	case err != nil:
-		return ctrl.Result{}, fmt.Errorf("getting subscription %s: %w", subscriptionOf(s.cd), err)
-	case sub.DeletionTimestamp.IsZero():
-		s.obs.sub = sub
+	case acct == nil:
+		return ctrl.Result{}, r.whyNoSite(ctx, s)
+	case !acct.DeletionTimestamp.IsZero():
+		s.obs.noAccount = true
+	case !sub.DeletionTimestamp.IsZero():
+		s.obs.noSite = fmt.Sprintf("the subscription %s of this site is being deleted", sub.Name)
+	default:
+		s.account, s.obs.sub = acct, sub
 	}
 	return ctrl.Result{}, nil
+}
+
+// whyNoSite tells a domain whose namespace is no live site's why: a site
+// namespace whose Account is gone is NoAccount; one whose Subscription is
+// gone, or any other namespace, is NoSite.
+func (r *Reconciler) whyNoSite(ctx context.Context, s *scope) error {
+	s.obs.noSite = kernel.NoSiteMessage(r.Config, s.cd.Namespace)
+	ns := &corev1.Namespace{}
+	if err := r.Get(ctx, client.ObjectKey{Name: s.cd.Namespace}, ns); err != nil {
+		return client.IgnoreNotFound(err)
+	}
+	account, sub := platform.SiteOfNamespace(ns.Labels)
+	if account == "" || r.Config.SiteNamespace(account, sub) != ns.Name {
+		return nil
+	}
+	err := r.Get(ctx, client.ObjectKey{Name: account}, &hostingv1alpha1.Account{})
+	switch {
+	case apierrors.IsNotFound(err):
+		s.obs.noAccount = true
+	case err != nil:
+		return fmt.Errorf("reading account %s: %w", account, err)
+	default:
+		s.obs.noSite = fmt.Sprintf("namespace %s is the site namespace of the Subscription %s/%s, which does not exist", ns.Name, r.Config.AccountNamespace(account), sub)
+	}
+	return nil
 }
 
 // reconcileClaim creates the DomainClaim named after the hostname; the API
@@ -438,7 +460,8 @@ func routableSite(sub *hostingv1alpha1.Subscription) (routable, suspended bool) 
 	return false, false
 }
 
-// reconcileGate lists the site's domains and applies the plan's customDomains limit.
+// reconcileGate lists the site's domains (every CustomDomain of the site
+// namespace) and applies the plan's customDomains limit.
 func (r *Reconciler) reconcileGate(ctx context.Context, s *scope) (ctrl.Result, error) {
 	if s.obs.claim != claimHeld || !s.obs.dns.routable() {
 		return ctrl.Result{}, nil
@@ -453,7 +476,7 @@ func (r *Reconciler) reconcileGate(ctx context.Context, s *scope) (ctrl.Result, 
 		return ctrl.Result{}, fmt.Errorf("listing the site's custom domains: %w", err)
 	}
 	for _, d := range list.Items {
-		if subscriptionOf(&d) == subscriptionOf(s.cd) && d.DeletionTimestamp.IsZero() {
+		if d.DeletionTimestamp.IsZero() {
 			s.siblings = append(s.siblings, d)
 		}
 	}
@@ -485,7 +508,7 @@ func (r *Reconciler) reconcileRoute(ctx context.Context, s *scope) (ctrl.Result,
 		}
 		return ctrl.Result{}, r.releaseSlots(ctx, r.Client, s.cd)
 	}
-	in := RouteInput{Host: o.host, Account: s.account.Name, Suspended: o.suspended}
+	in := RouteInput{Host: o.host, Account: s.account.Name, Subscription: o.sub.Name, Suspended: o.suspended}
 	if !o.suspended {
 		in.RedirectTo = RedirectTarget(s.cd, s.siblings)
 	}
@@ -527,7 +550,7 @@ func (r *Reconciler) reconcileCertificate(ctx context.Context, s *scope) (ctrl.R
 	if o.cert != certNone || !o.routed {
 		return ctrl.Result{}, r.deleteCertificate(ctx, s.cd)
 	}
-	live, err := kernel.Apply(ctx, r.Client, r.Optional, BuildCertificate(r.Config, s.cd, o.host, s.account.Name))
+	live, err := kernel.Apply(ctx, r.Client, r.Optional, BuildCertificate(r.Config, s.cd, o.host, s.account.Name, o.sub.Name))
 	if err != nil {
 		return ctrl.Result{}, err
 	}

@@ -133,7 +133,7 @@ func TestCertificateWithCertManager(t *testing.T) {
 
 	cert := &unstructured.Unstructured{}
 	cert.SetGroupVersionKind(customdomain.CertificateGVK)
-	key := client.ObjectKey{Namespace: tn.ns, Name: customdomain.CertificateName(cd)}
+	key := client.ObjectKey{Namespace: cd.Namespace, Name: customdomain.CertificateName(cd)}
 	if err := h.env.Client.Get(ctx, key, cert); err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +167,7 @@ func TestCertificateWithCertManager(t *testing.T) {
 	h.publish(t, tn, tls.Spec.Hostname)
 	h.active(t, tls)
 	h.domain(t, tls, condition(v1.ConditionCertificateReady, metav1.ConditionFalse, v1.ReasonTLSDisabled))
-	if err := h.env.Client.Get(ctx, client.ObjectKey{Namespace: tn.ns, Name: customdomain.CertificateName(tls)}, cert); !apierrors.IsNotFound(err) {
+	if err := h.env.Client.Get(ctx, client.ObjectKey{Namespace: tls.Namespace, Name: customdomain.CertificateName(tls)}, cert); !apierrors.IsNotFound(err) {
 		t.Fatalf("a certificate exists for a domain with TLS disabled (%v)", err)
 	}
 }
@@ -207,7 +207,7 @@ func TestSpellingsOfOneHostnameCollide(t *testing.T) {
 			}
 		}
 		c, err := h.claim(want)
-		if err != nil || c.Spec.Account != a.account.Name || c.Spec.CustomDomain != first.Name || c.Spec.Namespace != a.ns || c.Spec.AccountUID != string(a.account.UID) {
+		if err != nil || c.Spec.Account != a.account.Name || c.Spec.CustomDomain != first.Name || c.Spec.Namespace != h.siteNS(a, "www") || c.Spec.AccountUID != string(a.account.UID) {
 			t.Fatalf("claim %+v (%v)", c.Spec, err)
 		}
 	}
@@ -227,8 +227,8 @@ func TestConcurrentClaimsHaveExactlyOneWinner(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				cd := &v1.CustomDomain{ObjectMeta: metav1.ObjectMeta{Namespace: tn.ns, Name: name},
-					Spec: v1.CustomDomainSpec{Hostname: host, Subscription: "www"}}
+				cd := &v1.CustomDomain{ObjectMeta: metav1.ObjectMeta{Namespace: h.siteNS(tn, "www"), Name: name},
+					Spec: v1.CustomDomainSpec{Hostname: host}}
 				if err := h.env.Client.Create(context.Background(), cd); err != nil {
 					t.Error(err)
 				}
@@ -307,6 +307,7 @@ func TestTenantCannotWriteClaimsOrRoutes(t *testing.T) {
 	h.publish(t, tn, "rbac."+tn.account.Name+".example")
 	mine := h.newDomain(t, h.env.Client, tn, "mine", "rbac."+tn.account.Name+".example", "www", false)
 	h.active(t, mine)
+	site := mine.Namespace
 
 	roles := []struct {
 		name     string
@@ -321,7 +322,7 @@ func TestTenantCannotWriteClaimsOrRoutes(t *testing.T) {
 			}
 			user := "rbac-" + role.name + "@" + tn.account.Name
 			rb := &rbacv1.RoleBinding{
-				ObjectMeta: metav1.ObjectMeta{Namespace: tn.ns, Name: testenv.Name("rb")},
+				ObjectMeta: metav1.ObjectMeta{Namespace: site, Name: testenv.Name("rb")},
 				RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.name},
 				Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: user}},
 			}
@@ -337,13 +338,13 @@ func TestTenantCannotWriteClaimsOrRoutes(t *testing.T) {
 			}
 			host := "stolen-" + role.name + "." + tn.account.Name + ".example"
 			forbidden("creating a DomainClaim", as.Create(ctx, &v1.DomainClaim{ObjectMeta: metav1.ObjectMeta{Name: host},
-				Spec: v1.DomainClaimSpec{Hostname: host, Account: tn.account.Name, AccountUID: string(tn.account.UID), Namespace: tn.ns, CustomDomain: "x"}}))
+				Spec: v1.DomainClaimSpec{Hostname: host, Account: tn.account.Name, AccountUID: string(tn.account.UID), Namespace: site, CustomDomain: "x"}}))
 			claim, err := h.claim(canonical(t, mine.Spec.Hostname))
 			if err != nil {
 				t.Fatal(err)
 			}
 			forbidden("deleting a DomainClaim", as.Delete(ctx, claim))
-			forbidden("creating an HTTPRoute", as.Create(ctx, &gatewayv1.HTTPRoute{ObjectMeta: metav1.ObjectMeta{Namespace: tn.ns, Name: "mine"},
+			forbidden("creating an HTTPRoute", as.Create(ctx, &gatewayv1.HTTPRoute{ObjectMeta: metav1.ObjectMeta{Namespace: site, Name: "mine"},
 				Spec: gatewayv1.HTTPRouteSpec{Hostnames: []gatewayv1.Hostname{gatewayv1.Hostname(host)}}}))
 			route, err := h.route(mine)
 			if err != nil {
@@ -352,17 +353,17 @@ func TestTenantCannotWriteClaimsOrRoutes(t *testing.T) {
 			forbidden("deleting the domain's HTTPRoute", as.Delete(ctx, route))
 			// The plan gate's slots: a tenant can neither take a free one nor
 			// free a taken one.
-			forbidden("creating a slot", as.Create(ctx, &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Namespace: tn.ns, Name: customdomain.SlotName("www", 4)}}))
+			forbidden("creating a slot", as.Create(ctx, &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Namespace: site, Name: customdomain.SlotName("www", 4)}}))
 			slot := &coordinationv1.Lease{}
-			if err := h.env.Client.Get(ctx, client.ObjectKey{Namespace: tn.ns, Name: customdomain.SlotName("www", 0)}, slot); err != nil {
+			if err := h.env.Client.Get(ctx, client.ObjectKey{Namespace: site, Name: customdomain.SlotName("www", 0)}, slot); err != nil {
 				t.Fatal(err)
 			}
 			forbidden("deleting a slot", as.Delete(ctx, slot))
 			if role.landlord {
-				forbidden("creating an Ingress", as.Create(ctx, &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: tn.ns, Name: "mine"},
+				forbidden("creating an Ingress", as.Create(ctx, &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: site, Name: "mine"},
 					Spec: networkingv1.IngressSpec{Rules: []networkingv1.IngressRule{{Host: host}}}}))
-				cd := &v1.CustomDomain{ObjectMeta: metav1.ObjectMeta{Namespace: tn.ns, Name: testenv.Name("tenant")},
-					Spec: v1.CustomDomainSpec{Hostname: "tenant-" + host, Subscription: "www"}}
+				cd := &v1.CustomDomain{ObjectMeta: metav1.ObjectMeta{Namespace: site, Name: testenv.Name("tenant")},
+					Spec: v1.CustomDomainSpec{Hostname: "tenant-" + host}}
 				if err := as.Create(ctx, cd); err != nil {
 					t.Errorf("the tenant cannot create a CustomDomain: %v", err)
 				}
@@ -392,7 +393,7 @@ func TestLapsedDomainIsUnroutedAfterGraceAndRestored(t *testing.T) {
 	h.routedTo(t, cd, host, "", "www", "")
 	testenv.Eventually(t, wait, func() error {
 		list := &eventsv1.EventList{}
-		if err := h.env.Client.List(ctx, list, client.InNamespace(tn.ns)); err != nil {
+		if err := h.env.Client.List(ctx, list, client.InNamespace(cd.Namespace)); err != nil {
 			return err
 		}
 		for _, e := range list.Items {
@@ -534,14 +535,120 @@ func TestReleaseLetsAnotherAccountClaim(t *testing.T) {
 	}
 }
 
-// A domain whose subscription does not exist holds nothing.
-func TestMissingSubscription(t *testing.T) {
-	tn := h.newTenant(t, "nosub")
-	cd := h.newDomain(t, h.env.Client, tn, "orphan", "orphan."+tn.account.Name+".example", "nothere", false)
-	h.domain(t, cd, all(phase(v1.DomainFailed), condition(v1.ConditionClaimed, metav1.ConditionFalse, v1.ReasonSubscriptionNotFound)))
-	if _, err := h.claim(canonical(t, cd.Spec.Hostname)); !apierrors.IsNotFound(err) {
-		t.Fatalf("claimed without a subscription (%v)", err)
+// A CustomDomain's site is the site of its namespace. One in a namespace
+// that is no site's (the account namespace, or a site namespace whose
+// Subscription does not exist) is refused by status and claims nothing; the
+// site appearing later (as a GitOps tool applies in any order) brings it to
+// life without a touch.
+func TestDomainOutsideASiteHoldsNothing(t *testing.T) {
+	ctx := context.Background()
+	tn := h.newTenant(t, "nosite")
+	noSite := func(cd *v1.CustomDomain, message string) {
+		t.Helper()
+		got := h.domain(t, cd, all(phase(v1.DomainFailed), condition(v1.ConditionClaimed, metav1.ConditionFalse, v1.ReasonNoSite),
+			condition(v1.ConditionReady, metav1.ConditionFalse, v1.ReasonNoSite)))
+		if c := findCond(got, v1.ConditionClaimed); !strings.Contains(c.Message, message) {
+			t.Errorf("the NoSite message does not say %q: %q", message, c.Message)
+		}
+		if _, err := h.claim(canonical(t, cd.Spec.Hostname)); !apierrors.IsNotFound(err) {
+			t.Errorf("%s/%s claimed its hostname outside a site (%v)", cd.Namespace, cd.Name, err)
+		}
+		h.noRoute(t, cd)
 	}
+
+	// In the account namespace: not a site.
+	inAccount := &v1.CustomDomain{ObjectMeta: metav1.ObjectMeta{Namespace: tn.ns, Name: "misplaced"},
+		Spec: v1.CustomDomainSpec{Hostname: "misplaced." + tn.account.Name + ".example"}}
+	if err := h.env.Client.Create(ctx, inAccount); err != nil {
+		t.Fatal(err)
+	}
+	noSite(inAccount, "status.site.namespace")
+
+	// Before its site namespace exists, the API server refuses the create;
+	// a GitOps tool retries.
+	early := &v1.CustomDomain{ObjectMeta: metav1.ObjectMeta{Namespace: h.siteNS(tn, "www"), Name: "early"},
+		Spec: v1.CustomDomainSpec{Hostname: "early." + tn.account.Name + ".example", Primary: true}}
+	if err := h.env.Client.Create(ctx, early.DeepCopy()); !apierrors.IsNotFound(err) {
+		t.Fatalf("a CustomDomain in a namespace that does not exist yet: %v, want NotFound", err)
+	}
+	// The namespace appears first (labelled for the site), its Subscription
+	// later: in between the domain has no site.
+	h.newSiteNamespace(t, tn, "www")
+	if err := h.env.Client.Create(ctx, early); err != nil {
+		t.Fatal(err)
+	}
+	noSite(early, "does not exist")
+
+	sub := &v1.Subscription{ObjectMeta: metav1.ObjectMeta{Namespace: tn.ns, Name: "www"},
+		Spec: v1.SubscriptionSpec{Plan: "basic", Site: v1.SiteSpec{Template: "static"}}}
+	if err := h.env.Client.Create(ctx, sub); err != nil {
+		t.Fatal(err)
+	}
+	h.setSite(t, sub, v1.PhaseActive, ptr.To[int32](1))
+	h.publish(t, tn, early.Spec.Hostname)
+	h.domain(t, early, condition(v1.ConditionClaimed, metav1.ConditionTrue, v1.ReasonReconciled))
+	h.recheck()
+	h.domain(t, early, phase(v1.DomainActive))
+	h.routedTo(t, early, canonical(t, early.Spec.Hostname), "", "www", "")
+	// The misplaced one still holds nothing.
+	noSite(inAccount, "status.site.namespace")
+}
+
+// Two sites of one account are separate: each has its own plan gate (slots
+// in its own namespace), its own primary, and routes to its own Service.
+func TestTwoSitesOfOneAccountHaveTheirOwnPlanGate(t *testing.T) {
+	ctx := context.Background()
+	tn := h.newTenant(t, "twosites")
+	h.newSite(t, tn, "www", v1.PhaseActive, 1)
+	h.newSite(t, tn, "blog", v1.PhaseActive, 1)
+	domains := map[string][]*v1.CustomDomain{}
+	for _, site := range []string{"www", "blog"} {
+		for i := range 2 {
+			host := fmt.Sprintf("%s%d.%s.example", site, i, tn.account.Name)
+			h.publish(t, tn, host)
+			// The first of www is primary: it says nothing about blog's domains.
+			cd := h.newDomain(t, h.env.Client, tn, fmt.Sprintf("d%d", i), host, site, site == "www" && i == 0)
+			domains[site] = append(domains[site], cd)
+			h.domain(t, cd, condition(v1.ConditionVerified, metav1.ConditionTrue, v1.ReasonReconciled))
+		}
+	}
+	for site, cds := range domains {
+		h.domain(t, cds[0], phase(v1.DomainActive))
+		h.routedTo(t, cds[0], canonical(t, cds[0].Spec.Hostname), "", site, "")
+		h.domain(t, cds[1], all(phase(v1.DomainVerified), condition(v1.ConditionRouted, metav1.ConditionFalse, v1.ReasonDomainLimitReached)))
+		h.noRoute(t, cds[1])
+		ns := h.siteNS(tn, site)
+		if got := h.routesOf(t, ns); len(got) != 1 || got[0] != cds[0].Name {
+			t.Errorf("routes in %s: %v", ns, got)
+		}
+		slots := &coordinationv1.LeaseList{}
+		if err := h.env.Client.List(ctx, slots, client.InNamespace(ns)); err != nil {
+			t.Fatal(err)
+		}
+		if len(slots.Items) != 1 || slots.Items[0].Name != customdomain.SlotName(site, 0) ||
+			slots.Items[0].Labels[v1.SubscriptionLabel] != site || !metav1.IsControlledBy(&slots.Items[0], cds[0]) {
+			t.Errorf("slots of %s: %+v", site, slots.Items)
+		}
+	}
+	// The account namespace holds none of it.
+	if got := h.routesOf(t, tn.ns); len(got) != 0 {
+		t.Errorf("routes in the account namespace: %v", got)
+	}
+
+	// Freeing www's slot admits www's waiting domain, not blog's.
+	if err := h.env.Client.Delete(ctx, domains["www"][0]); err != nil {
+		t.Fatal(err)
+	}
+	h.domain(t, domains["www"][1], phase(v1.DomainActive))
+	h.routedTo(t, domains["www"][1], canonical(t, domains["www"][1].Spec.Hostname), "", "www", "")
+	testenv.Consistently(t, 2*time.Second, func() error {
+		got := &v1.CustomDomain{}
+		if err := h.env.Client.Get(ctx, client.ObjectKeyFromObject(domains["blog"][1]), got); err != nil {
+			return err
+		}
+		return condition(v1.ConditionRouted, metav1.ConditionFalse, v1.ReasonDomainLimitReached)(got)
+	})
+	h.noRoute(t, domains["blog"][1])
 }
 
 // The Go mirror of the CRD's hostname rules agrees with the real API server
@@ -572,7 +679,7 @@ func TestAdmissionAgreesWithGoMirror(t *testing.T) {
 	}
 	for i, s := range corpus {
 		cd := &v1.CustomDomain{ObjectMeta: metav1.ObjectMeta{Namespace: tn.ns, Name: fmt.Sprintf("c%d", i)},
-			Spec: v1.CustomDomainSpec{Hostname: s, Subscription: "www"}}
+			Spec: v1.CustomDomainSpec{Hostname: s}}
 		apiErr := h.env.Client.Create(ctx, cd, client.DryRunAll)
 		goErr := hostname.Admissible(s)
 		if (apiErr == nil) != (goErr == nil) {

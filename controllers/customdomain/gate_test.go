@@ -47,14 +47,15 @@ func TestPlanGateUnderConcurrency(t *testing.T) {
 	for round := range rounds {
 		tn := h.newTenant(t, fmt.Sprintf("gate%d", round))
 		h.newSite(t, tn, "www", v1.PhaseActive, limit)
+		site := h.siteNS(tn, "www")
 
 		// Eight domains created at the same instant.
 		cds := make([]*v1.CustomDomain, domains)
 		var wg sync.WaitGroup
 		for i := range domains {
 			cds[i] = &v1.CustomDomain{
-				ObjectMeta: metav1.ObjectMeta{Namespace: tn.ns, Name: fmt.Sprintf("d%d", i)},
-				Spec:       v1.CustomDomainSpec{Hostname: fmt.Sprintf("d%d.%s.example", i, tn.account.Name), Subscription: "www"},
+				ObjectMeta: metav1.ObjectMeta{Namespace: site, Name: fmt.Sprintf("d%d", i)},
+				Spec:       v1.CustomDomainSpec{Hostname: fmt.Sprintf("d%d.%s.example", i, tn.account.Name)},
 			}
 			wg.Go(func() {
 				if err := h.env.Client.Create(ctx, cds[i]); err != nil {
@@ -94,7 +95,7 @@ func TestPlanGateUnderConcurrency(t *testing.T) {
 
 		most := 0
 		settled := func() error {
-			routes := h.routesOf(t, tn.ns)
+			routes := h.routesOf(t, site)
 			most = max(most, len(routes))
 			if len(routes) > limit {
 				t.Fatalf("round %d: %d routes exist: %v", round, len(routes), routes)
@@ -122,11 +123,11 @@ func TestPlanGateUnderConcurrency(t *testing.T) {
 
 		// The two slots are held by the two routed domains.
 		slots := &coordinationv1.LeaseList{}
-		if err := h.env.Client.List(ctx, slots, client.InNamespace(tn.ns), client.MatchingLabels{v1.SubscriptionLabel: "www"}); err != nil {
+		if err := h.env.Client.List(ctx, slots, client.InNamespace(site), client.MatchingLabels{v1.SubscriptionLabel: "www"}); err != nil {
 			t.Fatal(err)
 		}
 		routed := map[string]bool{}
-		for _, name := range h.routesOf(t, tn.ns) {
+		for _, name := range h.routesOf(t, site) {
 			routed[name] = true
 		}
 		if len(slots.Items) != limit {

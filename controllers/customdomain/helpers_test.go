@@ -177,11 +177,14 @@ func (h *harness) newTenant(t *testing.T, prefix string) tenant {
 	return tenant{account: a, ns: ns.Name}
 }
 
-// newSite creates a Subscription in phase with a customDomains limit (as the
-// subscription controller would report them).
+// newSite creates a Subscription in phase with a customDomains limit and its
+// site namespace, as the subscription controller would make and report them
+// (status.site.namespace included). The subscription controller does not run
+// here: these tests set phases and limits by hand, which it would recompute.
 func (h *harness) newSite(t *testing.T, tn tenant, name string, phase v1.SubscriptionPhase, limit int32) *v1.Subscription {
 	t.Helper()
 	ctx := context.Background()
+	ns := h.newSiteNamespace(t, tn, name)
 	sub := &v1.Subscription{
 		ObjectMeta: metav1.ObjectMeta{Namespace: tn.ns, Name: name},
 		Spec:       v1.SubscriptionSpec{Plan: "basic", Site: v1.SiteSpec{Template: "static"}},
@@ -189,8 +192,35 @@ func (h *harness) newSite(t *testing.T, tn tenant, name string, phase v1.Subscri
 	if err := h.env.Client.Create(ctx, sub); err != nil {
 		t.Fatal(err)
 	}
+	before := sub.DeepCopy()
+	sub.Status.Site.Namespace = ns
+	if err := h.env.Client.Status().Patch(ctx, sub, client.MergeFrom(before)); err != nil {
+		t.Fatal(err)
+	}
 	h.setSite(t, sub, phase, &limit)
 	return sub
+}
+
+// newSiteNamespace creates the site namespace of subscription, named and
+// labelled as the subscription controller makes it (without its owner
+// reference to the Account: the tests that delete an account watch its
+// domains, which the namespace's garbage collection would delete).
+func (h *harness) newSiteNamespace(t *testing.T, tn tenant, subscription string) string {
+	t.Helper()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
+		Name:   h.siteNS(tn, subscription),
+		Labels: platform.SiteLabels(tn.account.Name, subscription),
+	}}
+	if err := h.env.Client.Create(context.Background(), ns); err != nil {
+		t.Fatal(err)
+	}
+	return ns.Name
+}
+
+// siteNS is the site namespace of the tenant's subscription: where its
+// CustomDomains, routes and slots live.
+func (h *harness) siteNS(tn tenant, subscription string) string {
+	return h.cfg.SiteNamespace(tn.account.Name, subscription)
 }
 
 // setSite sets the Subscription's phase and effective customDomains limit.
@@ -210,13 +240,23 @@ func (h *harness) setSite(t *testing.T, sub *v1.Subscription, phase v1.Subscript
 	}
 }
 
+// newDomain creates a CustomDomain where a portal would: in the namespace
+// the tenant's Subscription sub reports in status.site.namespace.
 func (h *harness) newDomain(t *testing.T, c client.Client, tn tenant, name, host, sub string, primary bool) *v1.CustomDomain {
 	t.Helper()
-	cd := &v1.CustomDomain{
-		ObjectMeta: metav1.ObjectMeta{Namespace: tn.ns, Name: name},
-		Spec:       v1.CustomDomainSpec{Hostname: host, Subscription: sub, Primary: primary},
+	ctx := context.Background()
+	s := &v1.Subscription{}
+	if err := h.env.Client.Get(ctx, client.ObjectKey{Namespace: tn.ns, Name: sub}, s); err != nil {
+		t.Fatal(err)
 	}
-	if err := c.Create(context.Background(), cd); err != nil {
+	if s.Status.Site.Namespace == "" {
+		t.Fatalf("subscription %s/%s reports no site namespace", tn.ns, sub)
+	}
+	cd := &v1.CustomDomain{
+		ObjectMeta: metav1.ObjectMeta{Namespace: s.Status.Site.Namespace, Name: name},
+		Spec:       v1.CustomDomainSpec{Hostname: host, Primary: primary},
+	}
+	if err := c.Create(ctx, cd); err != nil {
 		t.Fatal(err)
 	}
 	return cd

@@ -16,6 +16,8 @@ type RouteInput struct {
 	Host string
 	// Account owns the domain (its namespace's label).
 	Account string
+	// Subscription is the site of the domain's namespace.
+	Subscription string
 	// Suspended: the subscription is suspended or cancelled; visitors see the
 	// suspended page.
 	Suspended bool
@@ -25,16 +27,17 @@ type RouteInput struct {
 	TLSSecretName string
 }
 
-// BuildRoute is the route of a routed CustomDomain: to the site's Service,
+// BuildRoute is the route of a routed CustomDomain, in its namespace (the
+// site namespace): to the site's Service there,
 // to the suspended page while the site is suspended, or a permanent redirect
 // to the site's primary domain. It is controlled by the CustomDomain.
 func BuildRoute(cfg platform.Config, cd *hostingv1alpha1.CustomDomain, in RouteInput) client.Object {
 	r := routing.Route{
 		Name:          platform.DomainRouteName(cd.Name),
 		Namespace:     cd.Namespace,
-		Labels:        platform.SiteLabels(in.Account, subscriptionOf(cd)),
+		Labels:        platform.SiteLabels(in.Account, in.Subscription),
 		Hostnames:     []string{in.Host},
-		Backend:       routing.SiteBackend(subscriptionOf(cd)),
+		Backend:       routing.SiteBackend(in.Subscription),
 		TLSSecretName: in.TLSSecretName,
 	}
 	switch {

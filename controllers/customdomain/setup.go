@@ -6,6 +6,7 @@ import (
 	"time"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -77,6 +78,9 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&hostingv1alpha1.Subscription{}, handler.EnqueueRequestsFromMapFunc(r.domainsOfSubscription),
 			builder.WithPredicates(subscriptionMattersToDomains())).
 		Watches(&hostingv1alpha1.Account{}, handler.EnqueueRequestsFromMapFunc(r.domainsOfAccount)).
+		// A namespace becoming (or ceasing to be) a site's decides whether
+		// its domains have a site.
+		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(r.domainsOfNamespace)).
 		Watches(&coordinationv1.Lease{}, handler.EnqueueRequestsFromMapFunc(r.domainsOfSlot)).
 		WatchesRawSource(requeue.Source())
 	if r.Config.RouteKind == platform.RouteIngress {
@@ -145,17 +149,20 @@ func requests(items []hostingv1alpha1.CustomDomain, keep func(*hostingv1alpha1.C
 	return out
 }
 
-// siblingsOf wakes the other domains of a domain's site: the primary, the
-// plan gate's slots and the redirects depend on each other.
-func (r *Reconciler) siblingsOf(ctx context.Context, o client.Object) []reconcile.Request {
-	cd := o.(*hostingv1alpha1.CustomDomain)
+// domainsIn lists the CustomDomains of a namespace (from the cache) as requests.
+func (r *Reconciler) domainsIn(ctx context.Context, namespace string, keep func(*hostingv1alpha1.CustomDomain) bool) []reconcile.Request {
 	list := &hostingv1alpha1.CustomDomainList{}
-	if err := r.List(ctx, list, client.InNamespace(cd.Namespace)); err != nil {
+	if err := r.List(ctx, list, client.InNamespace(namespace)); err != nil {
 		return nil
 	}
-	return requests(list.Items, func(d *hostingv1alpha1.CustomDomain) bool {
-		return d.Name != cd.Name && subscriptionOf(d) == subscriptionOf(cd)
-	})
+	return requests(list.Items, keep)
+}
+
+// siblingsOf wakes the other domains of a domain's site (every domain of its
+// namespace): the primary, the plan gate's slots and the redirects depend on
+// each other.
+func (r *Reconciler) siblingsOf(ctx context.Context, o client.Object) []reconcile.Request {
+	return r.domainsIn(ctx, o.GetNamespace(), func(d *hostingv1alpha1.CustomDomain) bool { return d.Name != o.GetName() })
 }
 
 // domainsOfClaim wakes the claim's holder and every domain asking for its hostname.
@@ -172,41 +179,64 @@ func (r *Reconciler) domainsOfClaim(ctx context.Context, o client.Object) []reco
 	return out
 }
 
-// domainsOfSubscription wakes the domains of a site.
+// domainsOfSubscription wakes the domains of a subscription's site: those in
+// its site namespace, <prefix><account>--<subscription>, the account being
+// the one of the subscription's namespace.
 func (r *Reconciler) domainsOfSubscription(ctx context.Context, o client.Object) []reconcile.Request {
-	list := &hostingv1alpha1.CustomDomainList{}
-	if err := r.List(ctx, list, client.InNamespace(o.GetNamespace())); err != nil {
+	ns := &corev1.Namespace{}
+	if err := r.Get(ctx, client.ObjectKey{Name: o.GetNamespace()}, ns); err != nil {
 		return nil
 	}
-	return requests(list.Items, func(d *hostingv1alpha1.CustomDomain) bool { return subscriptionOf(d) == o.GetName() })
+	account := platform.AccountOfNamespace(ns.Labels)
+	if account == "" || r.Config.AccountNamespace(account) != ns.Name {
+		return nil
+	}
+	return r.domainsIn(ctx, r.Config.SiteNamespace(account, o.GetName()), nil)
+}
+
+// domainsOfNamespace wakes the domains in a namespace.
+func (r *Reconciler) domainsOfNamespace(ctx context.Context, o client.Object) []reconcile.Request {
+	return r.domainsIn(ctx, o.GetName(), nil)
 }
 
 // domainsOfSlot wakes the domains of a slot's site: a slot taken or given
 // back changes what every waiting domain of the site may do.
 func (r *Reconciler) domainsOfSlot(ctx context.Context, o client.Object) []reconcile.Request {
-	sub := o.GetLabels()[hostingv1alpha1.SubscriptionLabel]
-	if _, ok := slotIndex(sub, o.GetName()); !ok {
+	if _, ok := slotIndex(o.GetLabels()[hostingv1alpha1.SubscriptionLabel], o.GetName()); !ok {
 		return nil
 	}
-	list := &hostingv1alpha1.CustomDomainList{}
-	if err := r.List(ctx, list, client.InNamespace(o.GetNamespace())); err != nil {
-		return nil
-	}
-	return requests(list.Items, func(d *hostingv1alpha1.CustomDomain) bool { return subscriptionOf(d) == sub })
+	return r.domainsIn(ctx, o.GetNamespace(), nil)
 }
 
-// domainsOfAccount wakes the domains in an account's namespace.
+// domainsOfAccount wakes the domains of an account: those in its site
+// namespaces.
 func (r *Reconciler) domainsOfAccount(ctx context.Context, o client.Object) []reconcile.Request {
-	acct := o.(*hostingv1alpha1.Account)
-	ns := acct.Status.Namespace
-	if ns == "" {
-		ns = r.Config.AccountNamespace(acct.Name)
-	}
-	list := &hostingv1alpha1.CustomDomainList{}
-	if err := r.List(ctx, list, client.InNamespace(ns)); err != nil {
+	nss, err := r.siteNamespaces(ctx, o.GetName())
+	if err != nil {
 		return nil
 	}
-	return requests(list.Items, nil)
+	var out []reconcile.Request
+	for _, ns := range nss {
+		out = append(out, r.domainsIn(ctx, ns, nil)...)
+	}
+	return out
+}
+
+// siteNamespaces lists the names of the account's site namespaces (from the
+// cache, where namespaces are kept by their account label): labelled for
+// the account and a subscription, and named after that pair.
+func (r *Reconciler) siteNamespaces(ctx context.Context, account string) ([]string, error) {
+	nss := &corev1.NamespaceList{}
+	if err := r.List(ctx, nss, client.MatchingLabels{hostingv1alpha1.AccountLabel: account}); err != nil {
+		return nil, fmt.Errorf("listing the namespaces of account %s: %w", account, err)
+	}
+	var out []string
+	for _, ns := range nss.Items {
+		if a, sub := platform.SiteOfNamespace(ns.Labels); a == account && r.Config.SiteNamespace(a, sub) == ns.Name {
+			out = append(out, ns.Name)
+		}
+	}
+	return out, nil
 }
 
 // metav1Time is t as the API stores it (whole seconds), so that comparisons

@@ -25,13 +25,14 @@ func SlotName(subscription string, i int32) string {
 	return fmt.Sprintf("%s-slot-%d", subscription, i)
 }
 
-// BuildSlot is slot i of the site of cd, held by cd.
-func BuildSlot(cd *hostingv1alpha1.CustomDomain, account string, i int32) *coordinationv1.Lease {
+// BuildSlot is slot i of the site of cd (the site of its namespace, where
+// the slot lives), held by cd.
+func BuildSlot(cd *hostingv1alpha1.CustomDomain, account, subscription string, i int32) *coordinationv1.Lease {
 	return &coordinationv1.Lease{
 		ObjectMeta: metav1.ObjectMeta{
 			Namespace:       cd.Namespace,
-			Name:            SlotName(subscriptionOf(cd), i),
-			Labels:          platform.SiteLabels(account, subscriptionOf(cd)),
+			Name:            SlotName(subscription, i),
+			Labels:          platform.SiteLabels(account, subscription),
 			OwnerReferences: []metav1.OwnerReference{ownerRef(cd)},
 		},
 		Spec: coordinationv1.LeaseSpec{HolderIdentity: ptr.To(cd.Name)},
@@ -82,8 +83,8 @@ func listSlots(ctx context.Context, reader client.Reader, namespace, subscriptio
 // releases slots whose holder is gone, and takes a free slot when Gate lets
 // self try. admitted means self holds a slot now.
 func (r *Reconciler) admit(ctx context.Context, s *scope, limit int32) (admitted bool, inUse int32, err error) {
-	cd := s.cd
-	leases, err := listSlots(ctx, r.APIReader, cd.Namespace, subscriptionOf(cd))
+	cd, sub := s.cd, s.obs.sub.Name
+	leases, err := listSlots(ctx, r.APIReader, cd.Namespace, sub)
 	if err != nil {
 		return false, 0, err
 	}
@@ -95,7 +96,7 @@ func (r *Reconciler) admit(ctx context.Context, s *scope, limit int32) (admitted
 	byIndex := map[int32]*coordinationv1.Lease{}
 	for i := range leases {
 		l := &leases[i]
-		idx, _ := slotIndex(subscriptionOf(cd), l.Name)
+		idx, _ := slotIndex(sub, l.Name)
 		holder := slotHolder(l)
 		// A holder among the siblings (listed just before) counts; any other
 		// is looked up, after the slot was read.
@@ -117,7 +118,7 @@ func (r *Reconciler) admit(ctx context.Context, s *scope, limit int32) (admitted
 	d := Gate(cd, s.siblings, slots, limit)
 	held := len(d.Held) > 0
 	for _, i := range d.Try {
-		err := r.Create(ctx, BuildSlot(cd, s.account.Name, i))
+		err := r.Create(ctx, BuildSlot(cd, s.account.Name, sub, i))
 		if apierrors.IsAlreadyExists(err) {
 			continue // another domain took it first
 		}
@@ -167,16 +168,21 @@ func (r *Reconciler) slotHolderGone(ctx context.Context, l *coordinationv1.Lease
 // delete the API server confirms, not the cache's word): a slot is free only
 // once its domain's route is gone. reader is the cache on the hot path (a
 // slot it does not show yet brings cd back here through the slot watch) and
-// the API server when cd is being deleted.
+// the API server when cd is being deleted. The slots are found by their
+// holder, not by the site's name: a domain whose namespace is no longer a
+// site's (or whose subscription is gone) still gives its slots back.
 func (r *Reconciler) releaseSlots(ctx context.Context, reader client.Reader, cd *hostingv1alpha1.CustomDomain) error {
-	leases, err := listSlots(ctx, reader, cd.Namespace, subscriptionOf(cd))
-	if err != nil {
-		return err
+	list := &coordinationv1.LeaseList{}
+	if err := reader.List(ctx, list, client.InNamespace(cd.Namespace), client.MatchingLabels{
+		hostingv1alpha1.ManagedByLabel: hostingv1alpha1.ManagedByValue,
+	}); err != nil {
+		return fmt.Errorf("listing the slots of %s: %w", cd.Name, err)
 	}
 	var mine []*coordinationv1.Lease
-	for i := range leases {
-		if slotHolder(&leases[i]) == string(cd.UID) {
-			mine = append(mine, &leases[i])
+	for i := range list.Items {
+		l := &list.Items[i]
+		if _, ok := slotIndex(l.Labels[hostingv1alpha1.SubscriptionLabel], l.Name); ok && l.DeletionTimestamp.IsZero() && slotHolder(l) == string(cd.UID) {
+			mine = append(mine, l)
 		}
 	}
 	if len(mine) == 0 {

@@ -38,10 +38,13 @@ type observed struct {
 	now        time.Time
 	baseDomain string
 
-	host        string
-	hostErr     error
-	platform    bool
-	noAccount   bool
+	host      string
+	hostErr   error
+	platform  bool
+	noAccount bool
+	// noSite says why the namespace is no live site's ("" when it is one).
+	noSite string
+	// sub is the site's Subscription (nil when the namespace is no site's).
 	sub         *hostingv1alpha1.Subscription
 	claim       claimState
 	claimMsg    string
@@ -75,9 +78,13 @@ func (o *observed) failed() (reason, message string) {
 	case o.platform:
 		return hostingv1alpha1.ReasonPlatformDomain, fmt.Sprintf("%s is under the platform's domain %s; sites already have a hostname there", o.host, o.baseDomain)
 	case o.noAccount:
-		return hostingv1alpha1.ReasonNoAccount, "the namespace belongs to no live Account"
+		return hostingv1alpha1.ReasonNoAccount, "the site's Account does not exist or is being deleted"
 	case o.sub == nil:
-		return hostingv1alpha1.ReasonSubscriptionNotFound, "spec.subscription names no Subscription in this namespace"
+		msg := o.noSite
+		if msg == "" {
+			msg = "the namespace is no site's namespace"
+		}
+		return hostingv1alpha1.ReasonNoSite, msg
 	case o.sub.Status.Phase == hostingv1alpha1.PhaseTerminated:
 		return hostingv1alpha1.ReasonTerminated, "the subscription was terminated; the hostname was released"
 	}

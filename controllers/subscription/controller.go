@@ -122,9 +122,11 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		// An account namespace's events concern its subscriptions, a site
 		// namespace's its own subscription.
 		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(r.ofNamespace)).
-		// The quota's status.used moves with every pod: only a change of
-		// what Landlord set matters here.
-		Watches(&corev1.ResourceQuota{}, toSite, builder.WithPredicates(namedPredicate(platform.QuotaName), kernel.IgnoreStatusOnly())).
+		// The quota's status.used moves with every pod: what matters is a
+		// change of what Landlord set, and the moment the quota controller
+		// makes a raised limit effective (status.hard), when a volume the
+		// quota refused may grow.
+		Watches(&corev1.ResourceQuota{}, toSite, builder.WithPredicates(namedPredicate(platform.QuotaName), quotaHardChanged())).
 		Watches(&v1.CustomDomain{}, handler.EnqueueRequestsFromMapFunc(r.siteOfNamespace)).
 		WatchesRawSource(requeue.Source())
 	if r.Config.RouteKind == platform.RouteIngress {

@@ -2,6 +2,8 @@ package subscription
 
 import (
 	"context"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -137,4 +139,18 @@ func requests(subs []v1.Subscription) []reconcile.Request {
 
 func namedPredicate(name string) predicate.Predicate {
 	return predicate.NewPredicateFuncs(func(o client.Object) bool { return o.GetName() == name })
+}
+
+// quotaHardChanged passes quota events that change a limit, as set
+// (spec.hard) or as enforced (status.hard), and not those of usage alone.
+func quotaHardChanged() predicate.Predicate {
+	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
+		o, okOld := e.ObjectOld.(*corev1.ResourceQuota)
+		n, okNew := e.ObjectNew.(*corev1.ResourceQuota)
+		if !okOld || !okNew {
+			return true
+		}
+		return !equality.Semantic.DeepEqual(o.Spec.Hard, n.Spec.Hard) || !equality.Semantic.DeepEqual(o.Status.Hard, n.Status.Hard) ||
+			!equality.Semantic.DeepEqual(o.Labels, n.Labels)
+	}}
 }

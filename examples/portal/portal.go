@@ -110,12 +110,22 @@ func AddMonths(t time.Time, months int) time.Time {
 	return time.Date(first.Year(), first.Month(), d, t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), t.Location())
 }
 
-// AddDomain maps hostname to a site; the returned object's status (once
+// AddDomain maps hostname to a site: the CustomDomain is created in the
+// site's namespace (status.site.namespace of its Subscription), whose site it
+// then belongs to. Until Landlord has made that namespace, AddDomain returns
+// an error and the portal retries. The returned object's status (once
 // Landlord has reconciled it) holds the DNS records the customer must add.
 func (p Portal) AddDomain(ctx context.Context, account, name, site, hostname string, primary bool) (*v1.CustomDomain, error) {
+	var s v1.Subscription
+	if err := p.Client.Get(ctx, client.ObjectKey{Namespace: p.namespace(account), Name: site}, &s); err != nil {
+		return nil, fmt.Errorf("reading site %s/%s: %w", account, site, err)
+	}
+	if s.Status.Site.Namespace == "" {
+		return nil, fmt.Errorf("adding domain %s: the namespace of site %s/%s is not provisioned yet", hostname, account, site)
+	}
 	d := &v1.CustomDomain{
-		ObjectMeta: metav1.ObjectMeta{Namespace: p.namespace(account), Name: name},
-		Spec:       v1.CustomDomainSpec{Hostname: hostname, Subscription: site, Primary: primary},
+		ObjectMeta: metav1.ObjectMeta{Namespace: s.Status.Site.Namespace, Name: name},
+		Spec:       v1.CustomDomainSpec{Hostname: hostname, Primary: primary},
 	}
 	if err := p.Client.Create(ctx, d); err != nil {
 		return nil, fmt.Errorf("adding domain %s: %w", hostname, err)
@@ -187,15 +197,19 @@ func (p Portal) ReadAccountPage(ctx context.Context, account string) (*AccountPa
 			}
 		}
 		page.Sites = append(page.Sites, row)
-	}
 
-	var domains v1.CustomDomainList
-	if err := p.Client.List(ctx, &domains, ns); err != nil {
-		return nil, fmt.Errorf("listing domains of %s: %w", account, err)
-	}
-	for _, d := range domains.Items {
-		page.Domains = append(page.Domains, DomainRow{Hostname: d.Status.Hostname, Site: d.Spec.Subscription,
-			Instructions: d.Status.Instructions, Phase: d.Status.Phase, Primary: d.Spec.Primary})
+		// A site's domains live in its namespace.
+		if s.Status.Site.Namespace == "" {
+			continue
+		}
+		var domains v1.CustomDomainList
+		if err := p.Client.List(ctx, &domains, client.InNamespace(s.Status.Site.Namespace)); err != nil {
+			return nil, fmt.Errorf("listing domains of %s/%s: %w", account, s.Name, err)
+		}
+		for _, d := range domains.Items {
+			page.Domains = append(page.Domains, DomainRow{Hostname: d.Status.Hostname, Site: s.Name,
+				Instructions: d.Status.Instructions, Phase: d.Status.Phase, Primary: d.Spec.Primary})
+		}
 	}
 
 	var members v1.MembershipList

@@ -67,8 +67,10 @@ func runBaseline(ctx context.Context, cl *cluster, n, writers int) (baselineResu
 		if err != nil {
 			return err
 		}
-		if err := do(ctx, func() error { return ws[0].do(ctx, c) }); err != nil { // the namespace
-			return fmt.Errorf("%s: %w", ws[0].what, err)
+		for _, w := range ws[:2] { // the account and site namespaces
+			if err := do(ctx, func() error { return w.do(ctx, c) }); err != nil {
+				return fmt.Errorf("%s: %w", w.what, err)
+			}
 		}
 		for _, o := range []client.Object{t.membership, t.subscription, t.domain} {
 			if err := do(ctx, func() error { return c.Create(ctx, o) }); err != nil {
@@ -78,7 +80,7 @@ func runBaseline(ctx context.Context, cl *cluster, n, writers int) (baselineResu
 		if ws, err = children(cfg, t, benchPlan(), benchTemplate()); err != nil { // with the UIDs
 			return err
 		}
-		for _, w := range ws[1:] {
+		for _, w := range ws[2:] {
 			if err := do(ctx, func() error { return w.do(ctx, c) }); err != nil {
 				return fmt.Errorf("%s: %w", w.what, err)
 			}

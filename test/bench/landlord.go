@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -167,12 +168,19 @@ func (r *landlordRun) createTenants(ctx context.Context) error {
 		}); err != nil {
 			return fmt.Errorf("waiting for namespace %s: %w", t.subscription.Namespace, err)
 		}
-		for _, o := range []client.Object{t.membership, t.subscription, t.domain} {
+		for _, o := range []client.Object{t.membership, t.subscription} {
 			if err := r.cl.c.Create(ctx, o); err != nil {
 				return err
 			}
 		}
-		return nil
+		// The domain goes into the site namespace once Landlord has made it.
+		if err := waitEvery(ctx, 10*time.Minute, 50*time.Millisecond, func() (bool, error) {
+			err := r.cl.cache.Get(ctx, client.ObjectKey{Name: t.domain.Namespace}, ns)
+			return err == nil, client.IgnoreNotFound(err)
+		}); err != nil {
+			return fmt.Errorf("waiting for site namespace %s: %w", t.domain.Namespace, err)
+		}
+		return r.cl.c.Create(ctx, t.domain)
 	})
 }
 
@@ -207,7 +215,10 @@ func (r *landlordRun) readyTenants(ctx context.Context) (int, error) {
 		return subs.Items[i].Namespace, subs.Items[i].Status.Conditions
 	}, len(subs.Items))
 	count(&domains, func(i int) (string, []metav1.Condition) {
-		return domains.Items[i].Namespace, domains.Items[i].Status.Conditions
+		// Domains live in the site namespace: count them for the account.
+		account := domains.Items[i].Namespace[len(cfg.NamespacePrefix):]
+		account, _, _ = strings.Cut(account, platform.SiteNamespaceSeparator)
+		return cfg.AccountNamespace(account), domains.Items[i].Status.Conditions
 	}, len(domains.Items))
 	n := 0
 	for _, c := range ready {

@@ -59,11 +59,10 @@ func newTenant(cfg platform.Config, prefix string, i int) *tenant {
 			},
 		},
 		domain: &v1.CustomDomain{
-			ObjectMeta: metav1.ObjectMeta{Name: domainName, Namespace: ns},
+			ObjectMeta: metav1.ObjectMeta{Name: domainName, Namespace: cfg.SiteNamespace(name, siteName)},
 			Spec: v1.CustomDomainSpec{
-				Hostname:     "www." + name + ".example.com",
-				Subscription: siteName,
-				Primary:      true,
+				Hostname: "www." + name + ".example.com",
+				Primary:  true,
 			},
 		},
 	}
@@ -87,7 +86,9 @@ func children(cfg platform.Config, t *tenant, plan *v1.Plan, tmpl *v1.SiteTempla
 	if err != nil {
 		return nil, err
 	}
-	st := site.Site{Config: cfg, Account: acct.Name, Subscription: t.subscription, Template: tmpl, Limits: limits, Serving: true}
+	siteNS := cfg.SiteNamespace(acct.Name, t.subscription.Name)
+	st := site.Site{Config: cfg, Account: acct.Name, Namespace: siteNS, Subscription: t.subscription, Template: tmpl, Limits: limits, Serving: true}
+	siteTarget := tenancy.SiteTarget(acct.Name, t.subscription.Name, cfg)
 	host := t.host()
 	ac := func(what string, obj runtime.ApplyConfiguration) write {
 		return write{what, func(ctx context.Context, c client.Client) error {
@@ -104,13 +105,18 @@ func children(cfg platform.Config, t *tenant, plan *v1.Plan, tmpl *v1.SiteTempla
 		}}
 	}
 	return []write{
+		// The two namespaces first: the tenant's own objects go into them.
 		ac("Namespace", tenancy.BuildNamespace(acct, cfg)),
+		ac("Namespace (site)", tenancy.BuildSiteNamespace(acct, t.subscription, cfg)),
 		ac("NetworkPolicy", tenancy.BuildNetworkPolicy(acct, cfg)),
-		ac("LimitRange", tenancy.BuildLimitRange(acct, cfg)),
+		ac("ResourceQuota", tenancy.BuildAccountQuota(acct, cfg)),
 		ac("RoleBinding (owner)", tenancy.BuildOwnerBinding(acct, cfg)),
-		typed("ResourceQuota", site.Quota(t.subscription.Namespace, acct, []v1.Limits{limits})),
 		ac("RoleBinding (member)", tenancy.BuildMemberBinding(t.membership, acct.Name, false)),
-		typed("ReferenceGrant", site.SuspendedPlumbing(cfg, t.subscription.Namespace, acct)),
+		ac("NetworkPolicy (site)", tenancy.BuildNetworkPolicyIn(siteTarget, cfg)),
+		ac("LimitRange (site)", tenancy.BuildLimitRange(siteTarget)),
+		typed("ResourceQuota (site)", site.Quota(st)),
+		ac("RoleBinding (site owner)", tenancy.BuildOwnerBindingIn(acct, siteTarget)),
+		typed("ReferenceGrant", site.SuspendedPlumbing(cfg, siteNS, acct.Name, t.subscription.Name)),
 		typed("PersistentVolumeClaim", site.Volume(st, nil)),
 		typed("Deployment", site.Deployment(st)),
 		typed("Service", site.Service(st)),

@@ -38,16 +38,19 @@ func TestConfirmedAccountDeletionWithSitesAndDomains(t *testing.T) {
 	for _, o := range []client.Object{
 		&v1.Membership{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "dinesh"},
 			Spec: v1.MembershipSpec{Subject: v1.Subject{Kind: v1.SubjectUser, Name: "dinesh@piedpiper.example"}, Role: v1.RoleDeveloper}},
-		&v1.CustomDomain{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "www"},
-			Spec: v1.CustomDomainSpec{Hostname: "www.piedpiper.example", Subscription: "site-delete", Primary: true}},
 	} {
 		if err := env.Client.Create(ctx, o); err != nil {
 			t.Fatal(err)
 		}
 	}
+	// The domain goes into its site's namespace, once Landlord has made it.
+	site := cfg.SiteNamespace(a.Name, "site-delete")
+	domain := &v1.CustomDomain{ObjectMeta: metav1.ObjectMeta{Namespace: site, Name: "www"},
+		Spec: v1.CustomDomainSpec{Hostname: "www.piedpiper.example", Primary: true}}
+	testenv.Eventually(t, time.Minute, func() error { return env.Client.Create(ctx, domain.DeepCopy()) })
 	testenv.Eventually(t, 2*time.Minute, func() error {
 		var d v1.CustomDomain
-		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "www"}, &d); err != nil {
+		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: site, Name: "www"}, &d); err != nil {
 			return err
 		}
 		if d.Status.Phase != v1.DomainActive {
@@ -73,8 +76,10 @@ func TestConfirmedAccountDeletionWithSitesAndDomains(t *testing.T) {
 		t.Fatal(err)
 	}
 	testenv.Eventually(t, 3*time.Minute, func() error {
-		if err := env.Client.Get(ctx, client.ObjectKey{Name: ns}, &corev1.Namespace{}); !apierrors.IsNotFound(err) {
-			return fmt.Errorf("namespace %s still there (%v)", ns, err)
+		for _, name := range []string{ns, site} {
+			if err := env.Client.Get(ctx, client.ObjectKey{Name: name}, &corev1.Namespace{}); !apierrors.IsNotFound(err) {
+				return fmt.Errorf("namespace %s still there (%v)", name, err)
+			}
 		}
 		if err := env.Client.Get(ctx, client.ObjectKey{Name: a.Name}, &v1.Account{}); !apierrors.IsNotFound(err) {
 			return fmt.Errorf("account still there (%v)", err)

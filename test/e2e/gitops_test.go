@@ -41,7 +41,7 @@ func samples(t *testing.T) []*unstructured.Unstructured {
 
 // A GitOps tool applies the whole repository at once, in whatever order, and
 // retries what the API server refused (here: namespaced objects before
-// Landlord has created their account's namespace). Everything converges,
+// Landlord has created their account's or site's namespace). Everything converges,
 // Landlord never writes a field of a spec, and Argo CD's health check reads
 // each object as a person would.
 func TestSamplesConvergeInAnyOrder(t *testing.T) {
@@ -73,7 +73,7 @@ func TestSamplesConvergeInAnyOrder(t *testing.T) {
 		{"Subscription", "acct-acme", "www", "Active", "Healthy"},
 		{"Subscription", "acct-acme", "docs", "Trialing", "Healthy"},
 		{"Subscription", "acct-globex", "shop", "Suspended", "Suspended"},
-		{"CustomDomain", "acct-acme", "www-acme", "Active", "Healthy"},
+		{"CustomDomain", "acct-acme--www", "www-acme", "Active", "Healthy"},
 	}
 	for _, w := range want {
 		t.Run(w.kind+"/"+w.name, func(t *testing.T) {

@@ -55,11 +55,10 @@ func TestMetricsEndpoint(t *testing.T) {
 		Spec: v1.SubscriptionSpec{Plan: "business", Site: v1.SiteSpec{Template: "static"}, PaidThrough: &paid,
 			GracePeriod: &metav1.Duration{Duration: time.Hour}}}
 	testenv.Eventually(t, time.Minute, func() error { return env.Client.Create(ctx, sub) })
-	domain := &v1.CustomDomain{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "missing"},
-		Spec: v1.CustomDomainSpec{Hostname: "blog" + unpublishedSuffix, Subscription: "blog"}}
-	if err := env.Client.Create(ctx, domain); err != nil {
-		t.Fatal(err)
-	}
+	// The domain goes into the site's namespace, once Landlord has made it.
+	domain := &v1.CustomDomain{ObjectMeta: metav1.ObjectMeta{Namespace: cfg.SiteNamespace(a.Name, sub.Name), Name: "missing"},
+		Spec: v1.CustomDomainSpec{Hostname: "blog" + unpublishedSuffix}}
+	testenv.Eventually(t, time.Minute, func() error { return env.Client.Create(ctx, domain.DeepCopy()) })
 
 	testenv.Eventually(t, time.Minute, func() error {
 		if n := metric(t, `landlord_subscriptions{phase="Active"}`); n < 1 {

@@ -37,9 +37,12 @@ func TestPortalExample(t *testing.T) {
 	if _, err := p.Subscribe(ctx, "initech", "tps", "business", "static", paid); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.AddDomain(ctx, "initech", "tps-domain", "tps", "TPS.Initech.example.", true); err != nil {
-		t.Fatal(err)
-	}
+	// The domain goes into the site's namespace, which appears once Landlord
+	// has reconciled the subscription; the portal retries until then.
+	testenv.Eventually(t, time.Minute, func() error {
+		_, err := p.AddDomain(ctx, "initech", "tps-domain", "tps", "TPS.Initech.example.", true)
+		return err
+	})
 
 	newDate, err := p.Renew(ctx, "initech", "tps", 1)
 	if err != nil {

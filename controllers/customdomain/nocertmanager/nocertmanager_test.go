@@ -87,13 +87,17 @@ func TestNoCertManagerAndIngressRouting(t *testing.T) {
 	sub.Status.EffectiveLimits.CustomDomains = new(int32)
 	*sub.Status.EffectiveLimits.CustomDomains = 5
 	must(t, env.Client.Status().Update(ctx, sub))
+	// Its site namespace, as the subscription controller makes it: the
+	// domains, their routes and slots live there.
+	site := cfg.SiteNamespace(acct.Name, sub.Name)
+	must(t, env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: site, Labels: platform.SiteLabels(acct.Name, sub.Name)}}))
 
 	var domains []*v1.CustomDomain
 	for i, primary := range []bool{true, false} {
 		host := fmt.Sprintf("d%d.%s.example", i, acct.Name)
 		srv.SetTXT(customdomain.RecordName(host), customdomain.Token(string(acct.UID), host))
-		cd := &v1.CustomDomain{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("d%d", i)},
-			Spec: v1.CustomDomainSpec{Hostname: host, Subscription: "www", Primary: primary}}
+		cd := &v1.CustomDomain{ObjectMeta: metav1.ObjectMeta{Namespace: site, Name: fmt.Sprintf("d%d", i)},
+			Spec: v1.CustomDomainSpec{Hostname: host, Primary: primary}}
 		must(t, env.Client.Create(ctx, cd))
 		domains = append(domains, cd)
 	}
@@ -114,10 +118,10 @@ func TestNoCertManagerAndIngressRouting(t *testing.T) {
 	}
 	testenv.Eventually(t, time.Minute, func() error {
 		primary, other := &networkingv1.Ingress{}, &networkingv1.Ingress{}
-		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: platform.DomainRouteName("d0")}, primary); err != nil {
+		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: site, Name: platform.DomainRouteName("d0")}, primary); err != nil {
 			return err
 		}
-		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: platform.DomainRouteName("d1")}, other); err != nil {
+		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: site, Name: platform.DomainRouteName("d1")}, other); err != nil {
 			return err
 		}
 		if primary.Spec.Rules[0].Host != "d0."+acct.Name+".example" || primary.Spec.Rules[0].HTTP.Paths[0].Backend.Service.Name != "www" ||
