@@ -109,8 +109,6 @@ const (
 	ReasonPlatformDomain = "PlatformDomain"
 	// ReasonClaimedElsewhere: another CustomDomain holds the hostname.
 	ReasonClaimedElsewhere = "ClaimedElsewhere"
-	// ReasonSubscriptionNotFound: spec.subscription names no Subscription here.
-	ReasonSubscriptionNotFound = "SubscriptionNotFound"
 	// ReasonRecordMissing: the TXT record was not found or holds another value.
 	ReasonRecordMissing = "RecordMissing"
 	// ReasonLookupFailed: the DNS lookup failed; it is retried with backoff.

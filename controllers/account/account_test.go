@@ -357,7 +357,21 @@ func TestConfirmedDeletionRemovesEverything(t *testing.T) {
 		&v1.Subscription{ObjectMeta: metav1.ObjectMeta{Namespace: nsName, Name: "www"},
 			Spec: v1.SubscriptionSpec{Plan: "basic", Site: v1.SiteSpec{Template: "static"}}},
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: nsName, Name: "db"}, StringData: map[string]string{"p": "x"}},
-		&corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Namespace: nsName, Name: "data"},
+	} {
+		if err := env.Client.Create(ctx, o); err != nil {
+			t.Fatalf("creating %T: %v", o, err)
+		}
+	}
+	// A site namespace of the account with a volume (the Subscription
+	// controller, not running here, would have made it), and a namespace
+	// that only carries the account's label: the first goes, the second not.
+	siteNS := cfg.SiteNamespace(a.Name, "www")
+	impostor := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: testenv.Name("impostor"), Labels: platform.SiteLabels(a.Name, "www")}}
+	t.Cleanup(func() { _ = env.Client.Delete(ctx, impostor) })
+	for _, o := range []client.Object{
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: siteNS, Labels: platform.SiteLabels(a.Name, "www")}},
+		impostor,
+		&corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Namespace: siteNS, Name: "data"},
 			Spec: corev1.PersistentVolumeClaimSpec{AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
 				Resources: corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}}}},
 	} {
@@ -393,9 +407,11 @@ func TestConfirmedDeletionRemovesEverything(t *testing.T) {
 		return fmt.Errorf("account %s still exists (%v); namespace status %+v", a.Name, err, ns.Status)
 	})
 
-	// The Account disappears only after the namespace is gone.
-	if err := env.Client.Get(ctx, client.ObjectKey{Name: nsName}, &corev1.Namespace{}); !apierrors.IsNotFound(err) {
-		t.Errorf("the account is gone but its namespace is not (err=%v)", err)
+	// The Account disappears only after its namespaces are gone.
+	for _, name := range []string{nsName, siteNS} {
+		if err := env.Client.Get(ctx, client.ObjectKey{Name: name}, &corev1.Namespace{}); !apierrors.IsNotFound(err) {
+			t.Errorf("the account is gone but its namespace %s is not (err=%v)", name, err)
+		}
 	}
 	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(mine), &v1.DomainClaim{}); !apierrors.IsNotFound(err) {
 		t.Errorf("the account's domain claim was not released (err=%v)", err)
@@ -403,9 +419,13 @@ func TestConfirmedDeletionRemovesEverything(t *testing.T) {
 	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(theirs), &v1.DomainClaim{}); err != nil {
 		t.Errorf("another account's domain claim was released: %v", err)
 	}
-	// Nothing labelled for the account remains anywhere.
+	// A namespace merely labelled for the account is not its to delete.
+	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(impostor), impostor); err != nil || !impostor.DeletionTimestamp.IsZero() {
+		t.Errorf("a namespace not named as the account's was deleted (err=%v)", err)
+	}
+	// Nothing else labelled for the account remains anywhere.
 	sel := client.MatchingLabels{v1.AccountLabel: a.Name}
-	for _, l := range []client.ObjectList{&corev1.NamespaceList{}, &rbacv1.RoleBindingList{}, &networkingv1.NetworkPolicyList{},
+	for _, l := range []client.ObjectList{&rbacv1.RoleBindingList{}, &networkingv1.NetworkPolicyList{},
 		&corev1.LimitRangeList{}, &v1.MembershipList{}, &v1.SubscriptionList{}, &corev1.SecretList{}} {
 		if err := env.Client.List(ctx, l, sel); err != nil {
 			t.Fatal(err)

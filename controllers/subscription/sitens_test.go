@@ -16,8 +16,8 @@ import (
 
 	v1 "github.com/landlord-dev/landlord/api/v1alpha1"
 	"github.com/landlord-dev/landlord/internal/platform"
-	"github.com/landlord-dev/landlord/internal/testenv"
 	"github.com/landlord-dev/landlord/internal/tenancy"
+	"github.com/landlord-dev/landlord/internal/testenv"
 )
 
 // restrictedPod is a pod Pod Security "restricted" admits, asking for cpu

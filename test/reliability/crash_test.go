@@ -45,10 +45,10 @@ var life = []stage{
 		check: func(tn *tenant) func() error {
 			return all(func() error { return tn.sitePhase(v1.PhaseTerminated) },
 				func() error {
-					return gone(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: tn.ns, Name: platform.SiteName(siteName)}})
+					return gone(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: tn.site, Name: platform.SiteName(siteName)}})
 				},
 				func() error {
-					return gone(&corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Namespace: tn.ns, Name: platform.SiteVolumeName(siteName)}})
+					return gone(&corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Namespace: tn.site, Name: platform.SiteVolumeName(siteName)}})
 				},
 				func() error { return gone(&v1.DomainClaim{ObjectMeta: metav1.ObjectMeta{Name: tn.host}}) })
 		}},

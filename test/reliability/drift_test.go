@@ -34,7 +34,7 @@ func TestStrippedFinalizersComeBack(t *testing.T) {
 	objs := []client.Object{
 		&v1.Account{ObjectMeta: metav1.ObjectMeta{Name: tn.name}},
 		&v1.Subscription{ObjectMeta: metav1.ObjectMeta{Namespace: tn.ns, Name: siteName}},
-		&v1.CustomDomain{ObjectMeta: metav1.ObjectMeta{Namespace: tn.ns, Name: domainName}},
+		&v1.CustomDomain{ObjectMeta: metav1.ObjectMeta{Namespace: tn.site, Name: domainName}},
 	}
 	for _, obj := range objs {
 		must(t, env.Client.Patch(ctx, obj, client.RawPatch(types.MergePatchType, []byte(`{"metadata":{"finalizers":null}}`))))
@@ -61,6 +61,7 @@ type drift struct {
 
 func drifts(tn *tenant) []drift {
 	key := func(name string) metav1.ObjectMeta { return metav1.ObjectMeta{Namespace: tn.ns, Name: name} }
+	siteKey := func(name string) metav1.ObjectMeta { return metav1.ObjectMeta{Namespace: tn.site, Name: name} }
 	intruder := func(o client.Object) { o.(*rbacv1.RoleBinding).Subjects[0].Name = "intruder@example.com" }
 	evilHost := func(o client.Object) { o.(*gatewayv1.HTTPRoute).Spec.Hostnames = []gatewayv1.Hostname{"evil.example"} }
 	return []drift{
@@ -72,17 +73,24 @@ func drifts(tn *tenant) []drift {
 			func(o client.Object) {
 				o.(*networkingv1.NetworkPolicy).Spec.Ingress = []networkingv1.NetworkPolicyIngressRule{{}}
 			}}, // allow all
-		{"ResourceQuota", func() client.Object { return &corev1.ResourceQuota{ObjectMeta: key(platform.QuotaName)} },
+		{"site owner RoleBinding", func() client.Object { return &rbacv1.RoleBinding{ObjectMeta: siteKey(platform.OwnerBindingName)} }, intruder},
+		{"site NetworkPolicy", func() client.Object {
+			return &networkingv1.NetworkPolicy{ObjectMeta: siteKey(platform.NetworkPolicyName)}
+		},
+			func(o client.Object) {
+				o.(*networkingv1.NetworkPolicy).Spec.Ingress = []networkingv1.NetworkPolicyIngressRule{{}}
+			}}, // allow all
+		{"ResourceQuota", func() client.Object { return &corev1.ResourceQuota{ObjectMeta: siteKey(platform.QuotaName)} },
 			func(o client.Object) {
 				for k := range o.(*corev1.ResourceQuota).Spec.Hard {
 					o.(*corev1.ResourceQuota).Spec.Hard[k] = resource.MustParse("1000")
 				}
 			}},
-		{"site route", func() client.Object { return &gatewayv1.HTTPRoute{ObjectMeta: key(platform.SiteName(siteName))} }, evilHost},
+		{"site route", func() client.Object { return &gatewayv1.HTTPRoute{ObjectMeta: siteKey(platform.SiteName(siteName))} }, evilHost},
 		{"domain route", func() client.Object {
-			return &gatewayv1.HTTPRoute{ObjectMeta: key(platform.DomainRouteName(domainName))}
+			return &gatewayv1.HTTPRoute{ObjectMeta: siteKey(platform.DomainRouteName(domainName))}
 		}, evilHost},
-		{"Deployment", func() client.Object { return &appsv1.Deployment{ObjectMeta: key(platform.SiteName(siteName))} },
+		{"Deployment", func() client.Object { return &appsv1.Deployment{ObjectMeta: siteKey(platform.SiteName(siteName))} },
 			func(o client.Object) {
 				d := o.(*appsv1.Deployment)
 				d.Spec.Template.Spec.Containers[0].Image = "evil:latest"

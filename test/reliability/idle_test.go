@@ -91,10 +91,10 @@ func certificate(t *testing.T, tn *tenant) *unstructured.Unstructured {
 	cert.SetGroupVersionKind(customdomain.CertificateGVK)
 	testenv.Eventually(t, wait, func() error {
 		d := &v1.CustomDomain{}
-		if err := env.Client.Get(ctx, tn.key(domainName), d); err != nil {
+		if err := env.Client.Get(ctx, tn.siteKey(domainName), d); err != nil {
 			return err
 		}
-		return env.Client.Get(ctx, client.ObjectKey{Namespace: tn.ns, Name: customdomain.CertificateName(d)}, cert)
+		return env.Client.Get(ctx, client.ObjectKey{Namespace: tn.site, Name: customdomain.CertificateName(d)}, cert)
 	})
 	return cert
 }

@@ -56,12 +56,14 @@ func TestLeaderHandOver(t *testing.T) {
 		want int
 	}{
 		{"RoleBindings (owner, member)", &rbacv1.RoleBindingList{}, []client.ListOption{client.InNamespace(tn.ns)}, 2},
+		{"Namespaces (account, site)", &corev1.NamespaceList{}, []client.ListOption{client.MatchingLabels{v1.AccountLabel: tn.name}}, 2},
 		{"DomainClaims", &v1.DomainClaimList{}, []client.ListOption{client.MatchingLabels{v1.AccountLabel: tn.name}}, 1},
-		{"Deployments", &appsv1.DeploymentList{}, []client.ListOption{client.InNamespace(tn.ns)}, 1},
-		{"Services", &corev1.ServiceList{}, []client.ListOption{client.InNamespace(tn.ns)}, 1},
-		{"PersistentVolumeClaims", &corev1.PersistentVolumeClaimList{}, []client.ListOption{client.InNamespace(tn.ns)}, 1},
-		{"HTTPRoutes (site, domain)", &gatewayv1.HTTPRouteList{}, []client.ListOption{client.InNamespace(tn.ns)}, 2},
-		{"ResourceQuotas", &corev1.ResourceQuotaList{}, []client.ListOption{client.InNamespace(tn.ns)}, 1},
+		{"Deployments", &appsv1.DeploymentList{}, []client.ListOption{client.InNamespace(tn.site)}, 1},
+		{"Services", &corev1.ServiceList{}, []client.ListOption{client.InNamespace(tn.site)}, 1},
+		{"PersistentVolumeClaims", &corev1.PersistentVolumeClaimList{}, []client.ListOption{client.InNamespace(tn.site)}, 1},
+		{"HTTPRoutes (site, domain)", &gatewayv1.HTTPRouteList{}, []client.ListOption{client.InNamespace(tn.site)}, 2},
+		{"ResourceQuotas (account)", &corev1.ResourceQuotaList{}, []client.ListOption{client.InNamespace(tn.ns)}, 1},
+		{"ResourceQuotas (site)", &corev1.ResourceQuotaList{}, []client.ListOption{client.InNamespace(tn.site)}, 1},
 	}
 	for _, c := range counts {
 		must(t, env.Client.List(ctx, c.list, c.opts...))

@@ -35,9 +35,10 @@ import (
 // and a verified custom domain. Namespaced names are fixed; the account's is
 // unique, so that tenants of different runs do not meet.
 type tenant struct {
-	name, ns, host string
-	account        *v1.Account
-	paidThrough    time.Time
+	// ns is the account namespace, site the site namespace.
+	name, ns, site, host string
+	account              *v1.Account
+	paidThrough          time.Time
 }
 
 const (
@@ -53,7 +54,7 @@ func newTenant(t testing.TB, prefix string, now time.Time) *tenant {
 	t.Helper()
 	fixtures(t)
 	name := testenv.Name(prefix)
-	tn := &tenant{name: name, ns: cfg.AccountNamespace(name), host: "www." + name + ".example", paidThrough: now.Add(30 * 24 * time.Hour)}
+	tn := &tenant{name: name, ns: cfg.AccountNamespace(name), site: cfg.SiteNamespace(name, siteName), host: "www." + name + ".example", paidThrough: now.Add(30 * 24 * time.Hour)}
 	tn.account = &v1.Account{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: v1.AccountSpec{
 		Owner:              v1.Subject{Kind: v1.SubjectUser, Name: "owner@" + name + ".example"},
 		DeletionProtection: ptr.To(false),
@@ -66,10 +67,10 @@ func newTenant(t testing.TB, prefix string, now time.Time) *tenant {
 		&v1.Subscription{ObjectMeta: metav1.ObjectMeta{Namespace: tn.ns, Name: siteName}, Spec: v1.SubscriptionSpec{
 			Plan: planName, Site: v1.SiteSpec{Template: templateName},
 			PaidThrough: &metav1.Time{Time: tn.paidThrough}, DeletionPolicy: v1.DeletionPolicyDelete}},
-		&v1.CustomDomain{ObjectMeta: metav1.ObjectMeta{Namespace: tn.ns, Name: domainName}, Spec: v1.CustomDomainSpec{
-			Hostname: tn.host, Subscription: siteName, Primary: true}},
+		&v1.CustomDomain{ObjectMeta: metav1.ObjectMeta{Namespace: tn.site, Name: domainName}, Spec: v1.CustomDomainSpec{
+			Hostname: tn.host, Primary: true}},
 	} {
-		testenv.Eventually(t, wait, func() error { // the namespace comes first
+		testenv.Eventually(t, wait, func() error { // the namespaces come first
 			err := env.Client.Create(ctx, obj)
 			if apierrors.IsAlreadyExists(err) {
 				return nil
@@ -92,7 +93,8 @@ func (tn *tenant) remove(t testing.TB) {
 		t.Fatal(err)
 	}
 	testenv.Eventually(t, time.Minute, func() error {
-		for _, obj := range []client.Object{&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: tn.ns}}, &v1.Account{ObjectMeta: metav1.ObjectMeta{Name: tn.name}}} {
+		for _, obj := range []client.Object{&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: tn.ns}}, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: tn.site}},
+			&v1.Account{ObjectMeta: metav1.ObjectMeta{Name: tn.name}}} {
 			if err := env.Client.Get(ctx, client.ObjectKeyFromObject(obj), obj); !apierrors.IsNotFound(err) {
 				b, _ := json.Marshal(obj)
 				return fmt.Errorf("%T %s not gone yet (%v): %s", obj, obj.GetName(), err, b)
@@ -107,10 +109,11 @@ func (tn *tenant) remove(t testing.TB) {
 func (tn *tenant) discard(t testing.TB) {
 	t.Helper()
 	objs := []client.Object{
-		&v1.CustomDomain{ObjectMeta: metav1.ObjectMeta{Namespace: tn.ns, Name: domainName}},
+		&v1.CustomDomain{ObjectMeta: metav1.ObjectMeta{Namespace: tn.site, Name: domainName}},
 		&v1.Subscription{ObjectMeta: metav1.ObjectMeta{Namespace: tn.ns, Name: siteName}},
 		&v1.Membership{ObjectMeta: metav1.ObjectMeta{Namespace: tn.ns, Name: memberName}},
 		&v1.Account{ObjectMeta: metav1.ObjectMeta{Name: tn.name}},
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: tn.site}},
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: tn.ns}},
 	}
 	for _, obj := range objs {
@@ -130,6 +133,11 @@ func (tn *tenant) discard(t testing.TB) {
 
 func (tn *tenant) key(name string) client.ObjectKey {
 	return client.ObjectKey{Namespace: tn.ns, Name: name}
+}
+
+// siteKey is the key of a site object (the site namespace's).
+func (tn *tenant) siteKey(name string) client.ObjectKey {
+	return client.ObjectKey{Namespace: tn.site, Name: name}
 }
 
 // ready returns an error unless obj's Ready condition is True for its
@@ -187,7 +195,7 @@ func (tn *tenant) sitePhase(phase v1.SubscriptionPhase) error {
 
 func (tn *tenant) domainPhase(phase v1.DomainPhase) error {
 	d := &v1.CustomDomain{}
-	if err := env.Client.Get(ctx, tn.key(domainName), d); err != nil {
+	if err := env.Client.Get(ctx, tn.siteKey(domainName), d); err != nil {
 		return err
 	}
 	if d.Status.Phase != phase || d.Status.ObservedGeneration != d.Generation {
@@ -199,7 +207,7 @@ func (tn *tenant) domainPhase(phase v1.DomainPhase) error {
 // replicas returns an error unless the site's Deployment asks for n replicas.
 func (tn *tenant) replicas(n int32) error {
 	d := &appsv1.Deployment{}
-	if err := env.Client.Get(ctx, tn.key(platform.SiteName(siteName)), d); err != nil {
+	if err := env.Client.Get(ctx, tn.siteKey(platform.SiteName(siteName)), d); err != nil {
 		return err
 	}
 	if ptr.Deref(d.Spec.Replicas, 1) != n {
@@ -212,7 +220,7 @@ func (tn *tenant) replicas(n int32) error {
 // being deleted.
 func (tn *tenant) volumeKept() error {
 	pvc := &corev1.PersistentVolumeClaim{}
-	if err := env.Client.Get(ctx, tn.key(platform.SiteVolumeName(siteName)), pvc); err != nil {
+	if err := env.Client.Get(ctx, tn.siteKey(platform.SiteVolumeName(siteName)), pvc); err != nil {
 		return fmt.Errorf("site volume: %w", err)
 	}
 	if !pvc.DeletionTimestamp.IsZero() {
@@ -259,7 +267,7 @@ func (tn *tenant) guardVolume(t testing.TB) (allow func(), stop func()) {
 	go func() {
 		defer close(done)
 		for wctx.Err() == nil {
-			w, err := wc.Watch(wctx, &corev1.PersistentVolumeClaimList{}, client.InNamespace(tn.ns))
+			w, err := wc.Watch(wctx, &corev1.PersistentVolumeClaimList{}, client.InNamespace(tn.site))
 			if err != nil {
 				continue
 			}
@@ -401,13 +409,13 @@ func (tn *tenant) resourceVersions() (map[string]string, error) {
 func (tn *tenant) holds(obj client.Object) bool {
 	switch o := obj.(type) {
 	case *corev1.Namespace:
-		return o.Name == tn.ns
+		return o.Name == tn.ns || o.Name == tn.site
 	case *v1.Account:
 		return o.Name == tn.name
 	case *v1.DomainClaim:
-		return o.Labels[v1.AccountLabel] == tn.name || o.Spec.Namespace == tn.ns || o.Name == tn.host
+		return o.Labels[v1.AccountLabel] == tn.name || o.Spec.Namespace == tn.site || o.Name == tn.host
 	}
-	return obj.GetNamespace() == tn.ns || obj.GetLabels()[v1.AccountLabel] == tn.name
+	return obj.GetNamespace() == tn.ns || obj.GetNamespace() == tn.site || obj.GetLabels()[v1.AccountLabel] == tn.name
 }
 
 // annotations the cluster's own controllers set.
