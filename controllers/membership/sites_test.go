@@ -419,3 +419,21 @@ func TestAccountDeletionIsNotHeldByMemberships(t *testing.T) {
 		return nil
 	})
 }
+
+// A membership binding whose Membership is gone (deleted while Landlord was
+// not running, say) is removed from the site namespace when it is seen.
+func TestOrphanedSiteBindingIsRemoved(t *testing.T) {
+	acct, _ := newAccount(t, "sorph")
+	site := newSite(t, acct, "shop")
+	ghost := &v1.Membership{ObjectMeta: metav1.ObjectMeta{Name: "ghost"}}
+	rb := &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Namespace: site, Name: platform.MembershipBindingName(ghost.Name),
+			Labels: tenancy.MemberBindingLabels(tenancy.SiteTarget(acct, "shop", cfg), ghost.Name)},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "landlord-tenant-viewer"},
+		Subjects: []rbacv1.Subject{{Kind: "User", APIGroup: rbacv1.GroupName, Name: "ghost@sorph.example"}},
+	}
+	if err := env.Client.Create(ctx, rb); err != nil {
+		t.Fatal(err)
+	}
+	waitUnbound(t, ghost, site)
+}
