@@ -247,7 +247,7 @@ test-upgrade: control-plane $(KWOK) $(KUSTOMIZE) ## Upgrade from the previous re
 control-plane: $(CONTROL_PLANE_STAMP) ## Build etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl.
 
 .PHONY: envoy-gateway
-envoy-gateway: $(ENVOY_GATEWAY) ## Build Envoy Gateway's controller (~6 min on 2 cores, once per version).
+envoy-gateway: $(ENVOY_GATEWAY) ## Build Envoy Gateway's controller (~6 min on 2 idle cores, once per version).
 
 .PHONY: kubectl
 kubectl: $(KUBECTL_STAMP) ## Build kubectl alone (install, deploy: no control plane needed).
