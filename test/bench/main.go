@@ -65,6 +65,7 @@ type results struct {
 	// figures are the fields above.
 	Mode    string          `json:"mode,omitempty"`
 	Tenancy *tenancyResults `json:"tenancy,omitempty"`
+	APICost *apiCostResults `json:"api_cost,omitempty"`
 }
 
 func main() {
@@ -78,11 +79,11 @@ func main() {
 	flag.StringVar(&extra, "manager-args", "", "Extra manager flags, space-separated.")
 	flag.StringVar(&o.workDir, "work", "", "Directory for control-plane state and logs (default: a temporary one, removed on success).")
 	flag.BoolVar(&o.skipRaw, "skip-baseline", false, "Measure Landlord only (no efficiency).")
-	flag.StringVar(&o.mode, "mode", "", "What to measure: empty for the full benchmark; tenancy for Accounts only, Landlord beside the floor (16 creators unless -writers).")
+	flag.StringVar(&o.mode, "mode", "", "What to measure: empty for the full benchmark; tenancy for Accounts only, Landlord beside the floor (16 creators unless -writers); apicost for the API server's CPU per request kind (-n of each, 16 clients unless -writers).")
 	flag.Parse()
 	writersSet := false
 	flag.Visit(func(f *flag.Flag) { writersSet = writersSet || f.Name == "writers" })
-	if o.mode == "tenancy" && !writersSet {
+	if (o.mode == "tenancy" || o.mode == "apicost") && !writersSet {
 		o.writers = 16
 	}
 	o.managerArgs = strings.Fields(extra)
@@ -130,8 +131,14 @@ func run(o options) error {
 			return err
 		}
 		printTenancy(res)
+	case "apicost":
+		res.IdleWindowS, res.MinimalWritesPerTenant, res.MinimalWrites = 0, 0, nil
+		if err := runAPICost(ctx, o, &res); err != nil {
+			return err
+		}
+		printAPICost(res)
 	default:
-		return fmt.Errorf("unknown -mode %q (want empty or tenancy)", o.mode)
+		return fmt.Errorf("unknown -mode %q (want empty, tenancy or apicost)", o.mode)
 	}
 	if err := os.MkdirAll(filepath.Dir(o.out), 0o755); err != nil {
 		return err
