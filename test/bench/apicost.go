@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -29,6 +30,7 @@ import (
 // kind costs the API server and etcd, in CPU.
 type apiCostResults struct {
 	Ops         int          `json:"ops"`
+	Rounds      int          `json:"rounds"`
 	Concurrency int          `json:"concurrency"`
 	Rows        []apiCostRow `json:"rows"`
 	// Idle CPU seconds per second of kube-apiserver and etcd at rest,
@@ -43,6 +45,20 @@ type apiCostRow struct {
 	APIMS    float64 `json:"apiserver_cpu_ms_per_op"`
 	EtcdMS   float64 `json:"etcd_cpu_ms_per_op"`
 	VsCreate float64 `json:"apiserver_vs_create"` // APIMS / the same resource's create
+	// APIRoundsMS are the rounds' kube-apiserver figures (APIMS is their median).
+	APIRoundsMS []float64 `json:"apiserver_cpu_ms_per_op_rounds"`
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	v = slices.Clone(v)
+	slices.Sort(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
 }
 
 const costNamespace = "apicost"
@@ -82,31 +98,23 @@ func runAPICost(ctx context.Context, o options, res *results) error {
 	before := meter.sample()
 	time.Sleep(5 * time.Second)
 	idle := meter.sample().sub(before)
-	ar := &apiCostResults{Ops: o.n, Concurrency: o.writers,
+	ar := &apiCostResults{Ops: o.n, Rounds: o.rounds, Concurrency: o.writers,
 		APIServerIdleCPUPerS: idle.apiserver / 5, EtcdIdleCPUPerS: idle.etcd / 5}
 
-	creates := map[string]float64{}
-	measure := func(name string, f func(ctx context.Context, i int) error) error {
+	round := 0 // names of this round's objects
+	measure := func(name string, f func(ctx context.Context, i int) error) (apiCostRow, error) {
 		time.Sleep(time.Second) // let the previous kind's trailing work (watchers, GC) pass
 		start, cpu0 := time.Now(), meter.sample()
 		if err := parallel(ctx, o.n, o.writers, f); err != nil {
-			return fmt.Errorf("%s: %w", name, err)
+			return apiCostRow{}, fmt.Errorf("%s: %w", name, err)
 		}
 		wall := time.Since(start).Seconds()
 		d := meter.sample().sub(cpu0)
 		row := apiCostRow{Op: name, WallS: wall,
 			APIMS:  max(0, d.apiserver-ar.APIServerIdleCPUPerS*wall) * 1000 / float64(o.n),
 			EtcdMS: max(0, d.etcd-ar.EtcdIdleCPUPerS*wall) * 1000 / float64(o.n)}
-		resource, verb, _ := strings.Cut(name, ": ")
-		if verb == "create" {
-			creates[resource] = row.APIMS
-		}
-		if cr := creates[resource]; cr > 0 {
-			row.VsCreate = row.APIMS / cr
-		}
-		ar.Rows = append(ar.Rows, row)
-		logf("apicost: %-40s %6.2f ms apiserver, %6.2f ms etcd per op (%.1fs)", name, row.APIMS, row.EtcdMS, wall)
-		return nil
+		logf("apicost: round %d: %-40s %6.2f ms apiserver, %6.2f ms etcd per op (%.1fs)", round+1, name, row.APIMS, row.EtcdMS, wall)
+		return row, nil
 	}
 	apply := func(ctx context.Context, obj client.Object) error {
 		return c.Patch(ctx, obj, client.Apply, client.FieldOwner(platform.FieldManager), client.ForceOwnership)
@@ -121,7 +129,7 @@ func runAPICost(ctx context.Context, o options, res *results) error {
 			WithLabels(platform.AccountLabels("cost00000")).WithData(map[string]string{"key": value}))
 		return u
 	}
-	cmName := func(kind string, i int) string { return fmt.Sprintf("%s-%05d", kind, i) }
+	cmName := func(kind string, i int) string { return fmt.Sprintf("%s%d-%05d", kind, round, i) }
 	// NetworkPolicies: the account controller's, from its builder, renamed.
 	np := func(name string, egress bool) *unstructured.Unstructured {
 		pc := platform.Default()
@@ -174,11 +182,11 @@ func runAPICost(ctx context.Context, o options, res *results) error {
 				`{"metadata":{"labels":{"bench":"2"}}}`)
 		}},
 		{name: "accounts: create", f: func(ctx context.Context, i int) error {
-			return c.Create(ctx, newAccount(platform.Default(), "c", i))
+			return c.Create(ctx, newAccount(platform.Default(), fmt.Sprintf("c%d-", round), i))
 		}},
 		{name: "accounts: status merge patch (Landlord's status write)", f: func(ctx context.Context, i int) error {
 			a := &v1.Account{}
-			a.Name = newAccount(platform.Default(), "c", i).Name
+			a.Name = newAccount(platform.Default(), fmt.Sprintf("c%d-", round), i).Name
 			a.Status = accountStatus(platform.Default(), a, time.Now())
 			st, err := statusPatch(a)
 			if err != nil {
@@ -187,20 +195,51 @@ func runAPICost(ctx context.Context, o options, res *results) error {
 			return c.Status().Patch(ctx, a, client.RawPatch(types.MergePatchType, st))
 		}},
 		{name: "accounts: status update", f: func(ctx context.Context, i int) error {
-			a := accounts[newAccount(platform.Default(), "c", i).Name]
+			a := accounts[newAccount(platform.Default(), fmt.Sprintf("c%d-", round), i).Name]
 			a.Status.Members = 1
 			return c.Status().Update(ctx, a)
 		}, prepare: readAccounts},
 	}
-	for _, s := range steps {
-		if s.prepare != nil {
-			if err := s.prepare(); err != nil {
+	// Each round runs every kind once, on objects of its own; a kind's
+	// figure is its median over the rounds.
+	samples := make([][]apiCostRow, len(steps))
+	for round = 0; round < o.rounds; round++ {
+		for i, s := range steps {
+			if s.prepare != nil {
+				if err := s.prepare(); err != nil {
+					return err
+				}
+			}
+			row, err := measure(s.name, s.f)
+			if err != nil {
 				return err
 			}
+			samples[i] = append(samples[i], row)
 		}
-		if err := measure(s.name, s.f); err != nil {
-			return err
+	}
+	creates := map[string]float64{}
+	for i, s := range steps {
+		row := apiCostRow{Op: s.name}
+		for _, r := range samples[i] {
+			row.WallS += r.WallS
+			row.APIRoundsMS = append(row.APIRoundsMS, r.APIMS)
 		}
+		row.APIMS = median(row.APIRoundsMS)
+		row.EtcdMS = median(func() []float64 {
+			var e []float64
+			for _, r := range samples[i] {
+				e = append(e, r.EtcdMS)
+			}
+			return e
+		}())
+		resource, verb, _ := strings.Cut(s.name, ": ")
+		if verb == "create" {
+			creates[resource] = row.APIMS
+		}
+		if cr := creates[resource]; cr > 0 {
+			row.VsCreate = row.APIMS / cr
+		}
+		ar.Rows = append(ar.Rows, row)
 	}
 	res.APICost = ar
 	return nil
@@ -218,14 +257,18 @@ func statusPatch(a *v1.Account) ([]byte, error) {
 func printAPICost(r results) {
 	a := r.APICost
 	w := newTable()
-	fmt.Fprintf(w, "API server cost per request: %d requests of each kind, %d concurrent clients, idle rate subtracted\n", a.Ops, a.Concurrency)
-	fmt.Fprintln(w, "request\tkube-apiserver CPU ms/op\tetcd CPU ms/op\tapiserver vs create\twall (s)")
+	fmt.Fprintf(w, "API server cost per request: %d requests of each kind per round, %d rounds (median), %d concurrent clients, idle rate subtracted\n", a.Ops, a.Rounds, a.Concurrency)
+	fmt.Fprintln(w, "request\tkube-apiserver CPU ms/op\t(rounds)\tetcd CPU ms/op\tapiserver vs create\twall (s)")
 	for _, row := range a.Rows {
 		vs := ""
 		if row.VsCreate > 0 {
 			vs = fmt.Sprintf("%.2f", row.VsCreate)
 		}
-		fmt.Fprintf(w, "%s\t%.2f\t%.2f\t%s\t%.1f\n", row.Op, row.APIMS, row.EtcdMS, vs, row.WallS)
+		var rounds []string
+		for _, r := range row.APIRoundsMS {
+			rounds = append(rounds, fmt.Sprintf("%.2f", r))
+		}
+		fmt.Fprintf(w, "%s\t%.2f\t%s\t%.2f\t%s\t%.1f\n", row.Op, row.APIMS, strings.Join(rounds, " "), row.EtcdMS, vs, row.WallS)
 	}
 	_ = w.Flush()
 }

@@ -31,6 +31,7 @@ type options struct {
 	workDir     string
 	skipRaw     bool
 	mode        string
+	rounds      int
 }
 
 // results is what bin/bench/results.json holds.
@@ -80,6 +81,7 @@ func main() {
 	flag.StringVar(&o.workDir, "work", "", "Directory for control-plane state and logs (default: a temporary one, removed on success).")
 	flag.BoolVar(&o.skipRaw, "skip-baseline", false, "Measure Landlord only (no efficiency).")
 	flag.StringVar(&o.mode, "mode", "", "What to measure: empty for the full benchmark; tenancy for Accounts only, Landlord beside the floor (16 creators unless -writers); apicost for the API server's CPU per request kind (-n of each, 16 clients unless -writers).")
+	flag.IntVar(&o.rounds, "rounds", 3, "-mode apicost: rounds of every request kind; each kind's figure is the median.")
 	flag.Parse()
 	writersSet := false
 	flag.Visit(func(f *flag.Flag) { writersSet = writersSet || f.Name == "writers" })
