@@ -32,6 +32,8 @@ type options struct {
 	skipRaw     bool
 	mode        string
 	rounds      int
+	// compareManager: -mode tenancy runs a second Landlord side with it.
+	compareManager string
 }
 
 // results is what bin/bench/results.json holds.
@@ -82,6 +84,7 @@ func main() {
 	flag.BoolVar(&o.skipRaw, "skip-baseline", false, "Measure Landlord only (no efficiency).")
 	flag.StringVar(&o.mode, "mode", "", "What to measure: empty for the full benchmark; tenancy for Accounts only, Landlord beside the floor (16 creators unless -writers); apicost for the API server's CPU per request kind (-n of each, 16 clients unless -writers).")
 	flag.IntVar(&o.rounds, "rounds", 3, "-mode apicost: rounds of every request kind; each kind's figure is the median.")
+	flag.StringVar(&o.compareManager, "compare-manager", "", "-mode tenancy: also run this manager binary as a third side (e.g. built from another commit).")
 	flag.Parse()
 	writersSet := false
 	flag.Visit(func(f *flag.Flag) { writersSet = writersSet || f.Name == "writers" })

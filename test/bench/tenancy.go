@@ -34,11 +34,15 @@ type tenancyResults struct {
 	FloorObjects []string `json:"floor_objects"`
 	// FloorMissing are resources Landlord wrote that the floor did not
 	// create: the floor is out of step with the account controller.
-	FloorMissing []string     `json:"floor_missing,omitempty"`
-	Floor        tenancySide  `json:"floor"`
-	Landlord     tenancySide  `json:"landlord"`
-	Efficiency   float64      `json:"efficiency"` // T_floor / T_landlord
-	Ratios       tenancyRatio `json:"ratios"`     // Landlord / floor
+	FloorMissing []string    `json:"floor_missing,omitempty"`
+	Floor        tenancySide `json:"floor"`
+	Landlord     tenancySide `json:"landlord"`
+	// Compare is a second Landlord side, with -compare-manager's binary
+	// (e.g. another applier), on a fresh control plane after the first.
+	Compare        *tenancySide `json:"landlord_compare,omitempty"`
+	CompareManager string       `json:"compare_manager,omitempty"`
+	Efficiency     float64      `json:"efficiency"` // T_floor / T_landlord
+	Ratios         tenancyRatio `json:"ratios"`     // Landlord / floor
 }
 
 // tenancySide is one side's figures.
@@ -321,7 +325,7 @@ func runTenancyFloor(ctx context.Context, tc *tenancyCluster, n, creators int, s
 
 // runTenancyLandlord runs the manager and creates the Accounts with
 // `creators` concurrent writers; every Account is provisioned when Ready.
-func runTenancyLandlord(ctx context.Context, tc *tenancyCluster, o options, side *tenancySide) error {
+func runTenancyLandlord(ctx context.Context, tc *tenancyCluster, o options, manager string, side *tenancySide) error {
 	dns, err := dnstest.Start()
 	if err != nil {
 		return err
@@ -332,7 +336,7 @@ func runTenancyLandlord(ctx context.Context, tc *tenancyCluster, o options, side
 		return err
 	}
 	defer log.Close()
-	mgr, err := startManager(ctx, o.manager, tc.managerKubeconfig, dns.Addr(), o.managerArgs, log)
+	mgr, err := startManager(ctx, manager, tc.managerKubeconfig, dns.Addr(), o.managerArgs, log)
 	if err != nil {
 		return err
 	}
@@ -386,12 +390,26 @@ func runTenancy(ctx context.Context, o options, res *results) error {
 	if err != nil {
 		return err
 	}
-	err = runTenancyLandlord(ctx, tc, o, &tr.Landlord)
+	err = runTenancyLandlord(ctx, tc, o, o.manager, &tr.Landlord)
 	tc.Stop()
 	if err != nil {
 		return fmt.Errorf("landlord: %w (logs in %s)", err, o.workDir)
 	}
 	logf("landlord: %d Accounts Ready in %.1fs", o.n, tr.Landlord.Seconds)
+	if o.compareManager != "" {
+		logf("landlord (%s): starting a control plane", o.compareManager)
+		tc, err := startTenancyCluster(ctx, filepath.Join(o.workDir, "compare"), o.n)
+		if err != nil {
+			return err
+		}
+		tr.Compare, tr.CompareManager = &tenancySide{}, o.compareManager
+		err = runTenancyLandlord(ctx, tc, o, o.compareManager, tr.Compare)
+		tc.Stop()
+		if err != nil {
+			return fmt.Errorf("landlord (%s): %w (logs in %s)", o.compareManager, err, o.workDir)
+		}
+		logf("landlord (%s): %d Accounts Ready in %.1fs", o.compareManager, o.n, tr.Compare.Seconds)
+	}
 	if f := tr.Floor; f.Seconds > 0 {
 		l := tr.Landlord
 		tr.Efficiency = f.Seconds / l.Seconds
@@ -432,29 +450,40 @@ func printTenancy(r results) {
 	t := r.Tenancy
 	w := newTable()
 	fmt.Fprintf(w, "Accounts only: %d tenants, %d concurrent creators\n", r.Tenants, t.Creators)
-	fmt.Fprintln(w, "measure\tfloor\tLandlord\tLandlord/floor")
 	f, l := t.Floor, t.Landlord
+	head := "measure\tfloor\tLandlord\tLandlord/floor"
+	if t.Compare != nil {
+		head += "\t" + filepath.Base(t.CompareManager) + "\t" + filepath.Base(t.CompareManager) + "/floor"
+	}
+	fmt.Fprintln(w, head)
 	ratio := func(a, b float64) string {
 		if a == 0 {
 			return ""
 		}
 		return fmt.Sprintf("%.2f", b/a)
 	}
-	row := func(name, format string, a, b float64) {
-		fmt.Fprintf(w, "%s\t"+format+"\t"+format+"\t%s\n", name, a, b, ratio(a, b))
+	row := func(name, format string, get func(tenancySide) float64) {
+		line := fmt.Sprintf("%s\t"+format+"\t"+format+"\t%s", name, get(f), get(l), ratio(get(f), get(l)))
+		if t.Compare != nil {
+			line += fmt.Sprintf("\t"+format+"\t%s", get(*t.Compare), ratio(get(f), get(*t.Compare)))
+		}
+		fmt.Fprintln(w, line)
 	}
-	row("T: first create -> all Ready (s)", "%.1f", f.Seconds, l.Seconds)
-	row("create -> Ready p50 (s)", "%.2f", f.ReadyP50S, l.ReadyP50S)
-	row("create -> Ready p99 (s)", "%.2f", f.ReadyP99S, l.ReadyP99S)
-	row("writes per tenant", "%.2f", f.WritesPerTenant, l.WritesPerTenant)
-	row("kube-apiserver CPU (s)", "%.1f", f.APIServerCPUS, l.APIServerCPUS)
-	row("  of which at rest (s)", "%.1f", f.APIServerIdleCPUS, l.APIServerIdleCPUS)
-	row("etcd CPU (s)", "%.1f", f.EtcdCPUS, l.EtcdCPUS)
-	row("  of which at rest (s)", "%.1f", f.EtcdIdleCPUS, l.EtcdIdleCPUS)
-	row("window to settled (s)", "%.1f", f.SettledS, l.SettledS)
-	fmt.Fprintf(w, "manager peak RSS (MiB)\t\t%.0f\t\n", l.RSSMiB)
-	fmt.Fprintf(w, "manager peak Go heap in use (MiB)\t\t%.0f\t\n", l.HeapMiB)
+	row("T: first create -> all Ready (s)", "%.1f", func(s tenancySide) float64 { return s.Seconds })
+	row("create -> Ready p50 (s)", "%.2f", func(s tenancySide) float64 { return s.ReadyP50S })
+	row("create -> Ready p99 (s)", "%.2f", func(s tenancySide) float64 { return s.ReadyP99S })
+	row("writes per tenant", "%.2f", func(s tenancySide) float64 { return s.WritesPerTenant })
+	row("kube-apiserver CPU (s)", "%.1f", func(s tenancySide) float64 { return s.APIServerCPUS })
+	row("  of which at rest (s)", "%.1f", func(s tenancySide) float64 { return s.APIServerIdleCPUS })
+	row("etcd CPU (s)", "%.1f", func(s tenancySide) float64 { return s.EtcdCPUS })
+	row("  of which at rest (s)", "%.1f", func(s tenancySide) float64 { return s.EtcdIdleCPUS })
+	row("window to settled (s)", "%.1f", func(s tenancySide) float64 { return s.SettledS })
+	row("manager peak RSS (MiB)", "%.0f", func(s tenancySide) float64 { return s.RSSMiB })
+	row("manager peak Go heap in use (MiB)", "%.0f", func(s tenancySide) float64 { return s.HeapMiB })
 	fmt.Fprintf(w, "E = T_floor / T_landlord\t\t%.2f\t\n", t.Efficiency)
+	if c := t.Compare; c != nil && c.Seconds > 0 {
+		fmt.Fprintf(w, "E of %s\t\t\t\t%.2f\n", filepath.Base(t.CompareManager), f.Seconds/c.Seconds)
+	}
 	_ = w.Flush()
 	perTenant := func(by map[string]int) string {
 		keys := make([]string, 0, len(by))
@@ -471,6 +500,9 @@ func printTenancy(r results) {
 	fmt.Println("floor objects per Account:", strings.Join(t.FloorObjects, ", "))
 	fmt.Println("floor writes per tenant:", perTenant(f.WritesBy))
 	fmt.Println("Landlord writes per tenant:", perTenant(l.WritesBy))
+	if t.Compare != nil {
+		fmt.Println(filepath.Base(t.CompareManager), "writes per tenant:", perTenant(t.Compare.WritesBy))
+	}
 	if len(t.FloorMissing) > 0 {
 		fmt.Println("WARNING: Landlord wrote resources the floor does not create (add their builders to accountChildren):",
 			strings.Join(t.FloorMissing, ", "))
