@@ -65,8 +65,12 @@ type tenancySide struct {
 	ReadyP50S         float64 `json:"create_to_ready_p50_s"`
 	ReadyP99S         float64 `json:"create_to_ready_p99_s"`
 	ReadyMaxS         float64 `json:"create_to_ready_max_s"`
-	RSSMiB            float64 `json:"manager_rss_mib,omitempty"`
-	HeapMiB           float64 `json:"manager_heap_mib,omitempty"`
+	// The manager's CPU seconds over the same window, and its reconciles
+	// (all controllers) per tenant.
+	ManagerCPUS         float64 `json:"manager_cpu_s,omitempty"`
+	ReconcilesPerTenant float64 `json:"reconciles_per_tenant,omitempty"`
+	RSSMiB              float64 `json:"manager_rss_mib,omitempty"`
+	HeapMiB             float64 `json:"manager_heap_mib,omitempty"`
 }
 
 type tenancyRatio struct {
@@ -353,9 +357,15 @@ func runTenancyLandlord(ctx context.Context, tc *tenancyCluster, o options, mana
 		})
 	}
 	settle := func() error { return mgr.quiet(ctx, tc.audit, 3*time.Second, 2*time.Minute) }
+	pid := mgr.cmd.Process.Pid
+	cpu0, _ := cpuSeconds(pid)
+	rec0, _ := mgr.metric("controller_runtime_reconcile_total")
 	if err := tc.measure(ctx, o.n, side, create, settle); err != nil {
 		return err
 	}
+	cpu1, _ := cpuSeconds(pid)
+	rec1, _ := mgr.metric("controller_runtime_reconcile_total")
+	side.ManagerCPUS, side.ReconcilesPerTenant = cpu1-cpu0, (rec1-rec0)/float64(o.n)
 	side.RSSMiB, side.HeapMiB = mgr.rssPeakMiB(), mgr.heapPeakMiB()
 	return nil
 }
@@ -463,7 +473,11 @@ func printTenancy(r results) {
 		return fmt.Sprintf("%.2f", b/a)
 	}
 	row := func(name, format string, get func(tenancySide) float64) {
-		line := fmt.Sprintf("%s\t"+format+"\t"+format+"\t%s", name, get(f), get(l), ratio(get(f), get(l)))
+		floor := fmt.Sprintf(format, get(f))
+		if get(f) == 0 {
+			floor = "-" // the floor runs no manager
+		}
+		line := fmt.Sprintf("%s\t%s\t"+format+"\t%s", name, floor, get(l), ratio(get(f), get(l)))
 		if t.Compare != nil {
 			line += fmt.Sprintf("\t"+format+"\t%s", get(*t.Compare), ratio(get(f), get(*t.Compare)))
 		}
@@ -478,6 +492,8 @@ func printTenancy(r results) {
 	row("etcd CPU (s)", "%.1f", func(s tenancySide) float64 { return s.EtcdCPUS })
 	row("  of which at rest (s)", "%.1f", func(s tenancySide) float64 { return s.EtcdIdleCPUS })
 	row("window to settled (s)", "%.1f", func(s tenancySide) float64 { return s.SettledS })
+	row("manager CPU (s)", "%.1f", func(s tenancySide) float64 { return s.ManagerCPUS })
+	row("manager reconciles per tenant", "%.2f", func(s tenancySide) float64 { return s.ReconcilesPerTenant })
 	row("manager peak RSS (MiB)", "%.0f", func(s tenancySide) float64 { return s.RSSMiB })
 	row("manager peak Go heap in use (MiB)", "%.0f", func(s tenancySide) float64 { return s.HeapMiB })
 	fmt.Fprintf(w, "E = T_floor / T_landlord\t\t%.2f\t\n", t.Efficiency)
