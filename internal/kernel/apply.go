@@ -10,9 +10,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/util/sets"
-	"k8s.io/client-go/util/csaupgrade"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 
@@ -22,19 +19,14 @@ import (
 )
 
 // Apply makes the child desired (a typed object or an apply configuration,
-// built by a pure function) hold, under Landlord's one field manager. It
-// reads the live object from reader (the manager's cache; nil: c) and writes
-// nothing when the live object already holds every desired field and the
-// hash of what Landlord last applied (AppliedAnnotation) is the desired one.
-//
-// An absent object is created (a plain create costs the API server about
-// two thirds of a server-side apply that creates: make bench
-// BENCH_MODE=apicost). A present one that differs is server-side applied.
-// When Landlord stops setting a field, the hash differs, the object is
-// applied again, and server-side apply removes the field Landlord's manager
-// owned; for an object Landlord created, ownCreatedFields first makes the
-// create's fields the apply's. It returns the live object (as read, or as
-// the API server returned it after the write).
+// built by a pure function) hold, with server-side apply under Landlord's
+// one field manager. It reads the live object from reader (the manager's
+// cache; nil: c) and writes nothing when the live object already holds every
+// desired field and the hash of what Landlord last applied
+// (AppliedAnnotation) is the desired one. When Landlord stops setting a
+// field, the hash differs, the object is applied again, and server-side
+// apply removes the field Landlord's manager owned. It returns the live
+// object (as read, or as the API server returned it after the apply).
 func Apply(ctx context.Context, c client.Client, reader client.Reader, desired any) (client.Object, error) {
 	want, err := ApplyForm(c.Scheme(), desired)
 	if err != nil {
@@ -50,68 +42,17 @@ func Apply(ctx context.Context, c client.Client, reader client.Reader, desired a
 	key := client.ObjectKeyFromObject(want)
 	err = reader.Get(ctx, key, live)
 	switch {
-	case apierrors.IsNotFound(err):
-		created := want.DeepCopy()
-		err := c.Create(ctx, created, client.FieldOwner(platform.FieldManager))
-		if err == nil {
-			return created, nil
+	case err == nil:
+		if applyutil.Holds(live, want) {
+			return live, nil
 		}
-		if !apierrors.IsAlreadyExists(err) {
-			return nil, fmt.Errorf("creating %s %s: %w", want.GetKind(), key, err)
-		}
-		// The reader has not seen it yet, or does not show it (no
-		// Landlord label): apply.
-	case err != nil:
+	case !apierrors.IsNotFound(err):
 		return nil, fmt.Errorf("reading %s %s: %w", want.GetKind(), key, err)
-	case applyutil.Holds(live, want):
-		return live, nil
-	case live.GetAnnotations()[v1.AppliedAnnotation] == want.GetAnnotations()[v1.AppliedAnnotation]:
-		// Drift: the same desired fields again; what Landlord owns is
-		// unchanged, so the create's ownership may stay where it is.
-		return apply(ctx, c, want, key)
 	}
-	// What Landlord sets changed: the apply must own every field Landlord set.
-	if err := ownCreatedFields(ctx, c, want, key); err != nil {
-		return nil, err
-	}
-	return apply(ctx, c, want, key)
-}
-
-func apply(ctx context.Context, c client.Client, want *unstructured.Unstructured, key client.ObjectKey) (client.Object, error) {
 	if err := c.Patch(ctx, want, client.Apply, client.FieldOwner(platform.FieldManager), client.ForceOwnership); err != nil {
 		return nil, fmt.Errorf("applying %s %s: %w", want.GetKind(), key, err)
 	}
 	return want, nil
-}
-
-// ownCreatedFields moves the fields Landlord's field manager owns from
-// creating the object (a managedFields entry of operation Update) into its
-// server-side apply entry, as kubectl apply --server-side does for objects
-// made by client-side apply (client-go's csaupgrade). Without it the
-// create's entry would keep every field Landlord stops setting. It reads the
-// object with its managedFields from the API server (c's reads of
-// unstructured objects are not cached; the cache strips managedFields) and
-// writes only when there is such an entry, once per object.
-func ownCreatedFields(ctx context.Context, c client.Client, want *unstructured.Unstructured, key client.ObjectKey) error {
-	live := &unstructured.Unstructured{}
-	live.SetGroupVersionKind(want.GroupVersionKind())
-	if err := c.Get(ctx, key, live); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil // the apply creates it
-		}
-		return fmt.Errorf("reading the managed fields of %s %s: %w", want.GetKind(), key, err)
-	}
-	patch, err := csaupgrade.UpgradeManagedFieldsPatch(live, sets.New(platform.FieldManager), platform.FieldManager)
-	if err != nil {
-		return fmt.Errorf("moving the created fields of %s %s to the apply: %w", want.GetKind(), key, err)
-	}
-	if patch == nil {
-		return nil
-	}
-	if err := c.Patch(ctx, live, client.RawPatch(types.JSONPatchType, patch)); err != nil {
-		return fmt.Errorf("moving the created fields of %s %s to the apply: %w", want.GetKind(), key, err)
-	}
-	return nil
 }
 
 // ApplyForm is desired as the apply patch Landlord sends: apiVersion and
