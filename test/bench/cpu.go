@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"k8s.io/client-go/kubernetes"
 )
 
 // clockTicks is USER_HZ, the unit of utime and stime in /proc/<pid>/stat
@@ -88,4 +91,48 @@ func (m cpuMeter) sample() cpuSample {
 
 func (s cpuSample) sub(before cpuSample) cpuSample {
 	return cpuSample{apiserver: s.apiserver - before.apiserver, etcd: s.etcd - before.etcd}
+}
+
+// apiRequests are kube-apiserver's counters of requests served, by
+// "VERB resource[/subresource]" (apiserver_request_total, every user, reads
+// and watches included), and of watch events sent, by "watch events Kind"
+// (apiserver_watch_events_total).
+func (cl *cluster) apiRequests(ctx context.Context) (map[string]float64, error) {
+	cs, err := kubernetes.NewForConfig(cl.cp.Config)
+	if err != nil {
+		return nil, err
+	}
+	b, err := cs.RESTClient().Get().AbsPath("/metrics").DoRaw(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]float64{}
+	for _, line := range strings.Split(string(b), "\n") {
+		name, rest, ok := strings.Cut(line, "{")
+		if !ok || (name != "apiserver_request_total" && name != "apiserver_watch_events_total") {
+			continue
+		}
+		labels, value, ok := strings.Cut(rest, "} ")
+		if !ok {
+			continue
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+		if err != nil {
+			continue
+		}
+		l := map[string]string{}
+		for _, kv := range strings.Split(labels, ",") {
+			k, val, _ := strings.Cut(kv, "=")
+			l[k] = strings.Trim(val, `"`)
+		}
+		key := "watch events " + l["resource"]
+		if name == "apiserver_request_total" {
+			key = l["verb"] + " " + l["resource"]
+			if l["subresource"] != "" {
+				key += "/" + l["subresource"]
+			}
+		}
+		out[key] += v
+	}
+	return out, nil
 }

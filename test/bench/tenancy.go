@@ -70,7 +70,11 @@ type tenancySide struct {
 	ManagerCPUS         float64 `json:"manager_cpu_s,omitempty"`
 	ReconcilesPerTenant float64 `json:"reconciles_per_tenant,omitempty"`
 	RSSMiB              float64 `json:"manager_rss_mib,omitempty"`
-	HeapMiB             float64 `json:"manager_heap_mib,omitempty"`
+	// RequestsPerTenant are the API server's requests (every user, reads
+	// and watches included) and watch events sent, per tenant, over the
+	// window of the CPU figures.
+	RequestsPerTenant map[string]float64 `json:"api_requests_per_tenant,omitempty"`
+	HeapMiB           float64            `json:"manager_heap_mib,omitempty"`
 }
 
 type tenancyRatio struct {
@@ -246,6 +250,10 @@ func startTenancyCluster(ctx context.Context, dir string, n int) (*tenancyCluste
 // create → Ready quantiles, audited writes and CPU until settled.
 func (tc *tenancyCluster) measure(ctx context.Context, n int, side *tenancySide, create func(context.Context) error, settle func() error) error {
 	w0, by0 := tc.audit.writes()
+	req0, err := tc.apiRequests(ctx)
+	if err != nil {
+		return err
+	}
 	cpu0 := tc.meter.sample()
 	start := time.Now()
 	if err := create(ctx); err != nil {
@@ -263,6 +271,16 @@ func (tc *tenancyCluster) measure(ctx context.Context, n int, side *tenancySide,
 		logf("tenancy: did not settle: %v", err)
 	}
 	cpu := tc.meter.sample().sub(cpu0)
+	req1, err := tc.apiRequests(ctx)
+	if err != nil {
+		return err
+	}
+	side.RequestsPerTenant = map[string]float64{}
+	for k, v := range req1 {
+		if d := v - req0[k]; d > 0 {
+			side.RequestsPerTenant[k] = d / float64(n)
+		}
+	}
 	side.SettledS = time.Since(start).Seconds()
 	side.APIServerCPUS, side.EtcdCPUS = cpu.apiserver, cpu.etcd
 	side.APIServerIdleCPUS, side.EtcdIdleCPUS = tc.idle.apiserver*side.SettledS, tc.idle.etcd*side.SettledS
@@ -519,6 +537,22 @@ func printTenancy(r results) {
 	if t.Compare != nil {
 		fmt.Println(filepath.Base(t.CompareManager), "writes per tenant:", perTenant(t.Compare.WritesBy))
 	}
+	requests := func(m map[string]float64) string {
+		keys := make([]string, 0, len(m))
+		for k, v := range m {
+			if v >= 0.05 {
+				keys = append(keys, k)
+			}
+		}
+		sort.Strings(keys)
+		var parts []string
+		for _, k := range keys {
+			parts = append(parts, fmt.Sprintf("%s=%.2f", k, m[k]))
+		}
+		return strings.Join(parts, ", ")
+	}
+	fmt.Println("floor API requests per tenant (every user):", requests(f.RequestsPerTenant))
+	fmt.Println("Landlord API requests per tenant (every user):", requests(l.RequestsPerTenant))
 	if len(t.FloorMissing) > 0 {
 		fmt.Println("WARNING: Landlord wrote resources the floor does not create (add their builders to accountChildren):",
 			strings.Join(t.FloorMissing, ", "))
