@@ -95,7 +95,7 @@ func (s cpuSample) sub(before cpuSample) cpuSample {
 
 // apiRequests are kube-apiserver's counters of requests served, by
 // "VERB resource[/subresource]" (apiserver_request_total, every user, reads
-// and watches included), and of watch events sent, by "watch events Kind"
+// and watches included), and of watch events sent, by "watch events resource"
 // (apiserver_watch_events_total).
 func (cl *cluster) apiRequests(ctx context.Context) (map[string]float64, error) {
 	cs, err := kubernetes.NewForConfig(cl.cp.Config)
