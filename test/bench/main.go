@@ -34,6 +34,9 @@ type options struct {
 	rounds      int
 	// compareManager: -mode tenancy runs a second Landlord side with it.
 	compareManager string
+	// compareArgs are the second side's extra manager flags (default: managerArgs).
+	compareArgs []string
+	compareSet  bool
 }
 
 // results is what bin/bench/results.json holds.
@@ -85,6 +88,8 @@ func main() {
 	flag.StringVar(&o.mode, "mode", "", "What to measure: empty for the full benchmark; tenancy for Accounts only, Landlord beside the floor (16 creators unless -writers); apicost for the API server's CPU per request kind (-n of each, 16 clients unless -writers).")
 	flag.IntVar(&o.rounds, "rounds", 3, "-mode apicost: rounds of every request kind; each kind's figure is the median.")
 	flag.StringVar(&o.compareManager, "compare-manager", "", "-mode tenancy: also run this manager binary as a third side (e.g. built from another commit).")
+	var compareExtra string
+	flag.StringVar(&compareExtra, "compare-manager-args", "", "-mode tenancy: the third side's extra manager flags, space-separated (default: -manager-args); with it, -compare-manager defaults to -manager.")
 	flag.Parse()
 	writersSet := false
 	flag.Visit(func(f *flag.Flag) { writersSet = writersSet || f.Name == "writers" })
@@ -92,6 +97,10 @@ func main() {
 		o.writers = 16
 	}
 	o.managerArgs = strings.Fields(extra)
+	o.compareArgs = o.managerArgs
+	if compareExtra != "" {
+		o.compareArgs, o.compareSet = strings.Fields(compareExtra), true
+	}
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -115,6 +124,9 @@ func run(o options) error {
 		if err := buildManager(o.manager); err != nil {
 			return err
 		}
+	}
+	if o.compareSet && o.compareManager == "" {
+		o.compareManager = o.manager
 	}
 	minimal, kinds, err := minimalWrites(platform.Default())
 	if err != nil {

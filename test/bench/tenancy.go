@@ -41,6 +41,7 @@ type tenancyResults struct {
 	// (e.g. another applier), on a fresh control plane after the first.
 	Compare        *tenancySide `json:"landlord_compare,omitempty"`
 	CompareManager string       `json:"compare_manager,omitempty"`
+	CompareArgs    []string     `json:"compare_manager_args,omitempty"`
 	Efficiency     float64      `json:"efficiency"` // T_floor / T_landlord
 	Ratios         tenancyRatio `json:"ratios"`     // Landlord / floor
 }
@@ -347,7 +348,7 @@ func runTenancyFloor(ctx context.Context, tc *tenancyCluster, n, creators int, s
 
 // runTenancyLandlord runs the manager and creates the Accounts with
 // `creators` concurrent writers; every Account is provisioned when Ready.
-func runTenancyLandlord(ctx context.Context, tc *tenancyCluster, o options, manager string, side *tenancySide) error {
+func runTenancyLandlord(ctx context.Context, tc *tenancyCluster, o options, manager string, args []string, side *tenancySide) error {
 	dns, err := dnstest.Start()
 	if err != nil {
 		return err
@@ -358,7 +359,7 @@ func runTenancyLandlord(ctx context.Context, tc *tenancyCluster, o options, mana
 		return err
 	}
 	defer log.Close()
-	mgr, err := startManager(ctx, manager, tc.managerKubeconfig, dns.Addr(), o.managerArgs, log)
+	mgr, err := startManager(ctx, manager, tc.managerKubeconfig, dns.Addr(), args, log)
 	if err != nil {
 		return err
 	}
@@ -418,7 +419,7 @@ func runTenancy(ctx context.Context, o options, res *results) error {
 	if err != nil {
 		return err
 	}
-	err = runTenancyLandlord(ctx, tc, o, o.manager, &tr.Landlord)
+	err = runTenancyLandlord(ctx, tc, o, o.manager, o.managerArgs, &tr.Landlord)
 	tc.Stop()
 	if err != nil {
 		return fmt.Errorf("landlord: %w (logs in %s)", err, o.workDir)
@@ -430,8 +431,8 @@ func runTenancy(ctx context.Context, o options, res *results) error {
 		if err != nil {
 			return err
 		}
-		tr.Compare, tr.CompareManager = &tenancySide{}, o.compareManager
-		err = runTenancyLandlord(ctx, tc, o, o.compareManager, tr.Compare)
+		tr.Compare, tr.CompareManager, tr.CompareArgs = &tenancySide{}, o.compareManager, o.compareArgs
+		err = runTenancyLandlord(ctx, tc, o, o.compareManager, o.compareArgs, tr.Compare)
 		tc.Stop()
 		if err != nil {
 			return fmt.Errorf("landlord (%s): %w (logs in %s)", o.compareManager, err, o.workDir)
@@ -481,7 +482,8 @@ func printTenancy(r results) {
 	f, l := t.Floor, t.Landlord
 	head := "measure\tfloor\tLandlord\tLandlord/floor"
 	if t.Compare != nil {
-		head += "\t" + filepath.Base(t.CompareManager) + "\t" + filepath.Base(t.CompareManager) + "/floor"
+		name := strings.Join(append([]string{filepath.Base(t.CompareManager)}, t.CompareArgs...), " ")
+		head += "\t" + name + "\t/floor"
 	}
 	fmt.Fprintln(w, head)
 	ratio := func(a, b float64) string {
