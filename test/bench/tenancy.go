@@ -93,7 +93,7 @@ func accountChildren(acct *v1.Account, cfg platform.Config) []any {
 	return []any{
 		tenancy.BuildNamespace(acct, cfg),
 		tenancy.BuildNetworkPolicy(acct, cfg),
-		tenancy.BuildLimitRange(acct, cfg),
+		tenancy.BuildAccountQuota(acct, cfg),
 		tenancy.BuildOwnerBinding(acct, cfg),
 	}
 }

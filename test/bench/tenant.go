@@ -116,6 +116,7 @@ func children(cfg platform.Config, t *tenant, plan *v1.Plan, tmpl *v1.SiteTempla
 		ac("LimitRange (site)", tenancy.BuildLimitRange(siteTarget)),
 		typed("ResourceQuota (site)", site.Quota(st)),
 		ac("RoleBinding (site owner)", tenancy.BuildOwnerBindingIn(acct, siteTarget)),
+		ac("RoleBinding (site member)", tenancy.BuildSiteMemberBinding(t.membership, siteTarget, false)),
 		typed("ReferenceGrant", site.SuspendedPlumbing(cfg, siteNS, acct.Name, t.subscription.Name)),
 		typed("PersistentVolumeClaim", site.Volume(st, nil)),
 		typed("Deployment", site.Deployment(st)),
@@ -132,9 +133,9 @@ func children(cfg platform.Config, t *tenant, plan *v1.Plan, tmpl *v1.SiteTempla
 // converged tenant reports.
 const statusWrites = 4
 
-// finalizerWrites: Account, Subscription and CustomDomain carry Landlord's
+// finalizerWrites: Account, Membership, Subscription and CustomDomain carry Landlord's
 // finalizer, added by a write of their own (Landlord does not create them).
-const finalizerWrites = 3
+const finalizerWrites = 4
 
 // minimalWrites is the least a controller must write per tenant: each child
 // once, each status once, each finalizer once.
