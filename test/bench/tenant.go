@@ -125,7 +125,7 @@ func children(cfg platform.Config, t *tenant, plan *v1.Plan, tmpl *v1.SiteTempla
 		{"DomainClaim", func(ctx context.Context, c client.Client) error {
 			return c.Create(ctx, customdomain.BuildClaim(host, acct, t.domain))
 		}},
-		typed("HTTPRoute (domain)", customdomain.BuildRoute(cfg, t.domain, customdomain.RouteInput{Host: host, Account: acct.Name})),
+		typed("HTTPRoute (domain)", customdomain.BuildRoute(cfg, t.domain, customdomain.RouteInput{Host: host, Account: acct.Name, Subscription: t.subscription.Name})),
 	}, nil
 }
 
