@@ -229,8 +229,9 @@ release: $(HELM) ## Write dist/: install.yaml, the packaged chart, the image arc
 	@echo "release $(VERSION) from $(COMMIT) is in dist/; commit CHANGELOG.md and tag $(VERSION)"
 
 # The previous release: the newest commit CHANGELOG.md records, else the
-# commit before the release work (67cd2a5).
-UPGRADE_FROM ?= $(or $(shell sed -n 's/^\#\# v[0-9.]* ([0-9-]*, commit \([0-9a-f]*\))$$/\1/p' CHANGELOG.md | head -1),67cd2a5)
+# first commit with one namespace per site (04296f5; v1alpha1 is unreleased
+# and the layout before it has no upgrade path: see docs/upgrading.md).
+UPGRADE_FROM ?= $(or $(shell sed -n 's/^\#\# v[0-9.]* ([0-9-]*, commit \([0-9a-f]*\))$$/\1/p' CHANGELOG.md | head -1),04296f5)
 UPGRADE_DIR  := $(BIN)/upgrade
 
 .PHONY: test-upgrade
