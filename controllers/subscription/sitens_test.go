@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -46,6 +48,9 @@ func TestSiteNamespacesQuotaAndIsolation(t *testing.T) {
 	_, cfg := start(t)
 	ctx := context.Background()
 	account, ns := newAccount(t, cfg)
+	// The account's billing centre; site a has its own.
+	must(t, env.Client.Patch(ctx, &v1.Account{ObjectMeta: metav1.ObjectMeta{Name: account}},
+		client.RawPatch(types.MergePatchType, []byte(`{"spec":{"costCenter":"hq"}}`))))
 	small := newPlan(t, nil) // 1Gi, 500m, 256Mi
 	big := newPlan(t, func(p *v1.PlanSpec) {
 		p.Limits = v1.Limits{Storage: q("5Gi"), CPU: q("1"), Memory: q("1Gi"), CustomDomains: ptrInt(1)}
@@ -87,17 +92,22 @@ func TestSiteNamespacesQuotaAndIsolation(t *testing.T) {
 	})
 
 	// Namespaces: Pod Security restricted, the site's labels and billing
-	// centre (the subscription's own; the other has none, as its account).
+	// centre (the subscription's own, else the account's).
 	for _, c := range []struct {
 		sub        *v1.Subscription
 		costCenter string
-	}{{a, "marketing"}, {b, ""}} {
-		nsObj := &corev1.Namespace{}
-		must(t, env.Client.Get(ctx, client.ObjectKey{Name: siteNS(cfg, c.sub)}, nsObj))
-		l := nsObj.Labels
-		if l[tenancy.PodSecurityEnforce] != "restricted" || l[v1.AccountLabel] != account || l[v1.SubscriptionLabel] != c.sub.Name || l[v1.CostCenterLabel] != c.costCenter {
-			t.Errorf("site namespace %s labels %v", nsObj.Name, l)
-		}
+	}{{a, "marketing"}, {b, "hq"}} {
+		testenv.Eventually(t, wait, func() error {
+			nsObj := &corev1.Namespace{}
+			if err := env.Client.Get(ctx, client.ObjectKey{Name: siteNS(cfg, c.sub)}, nsObj); err != nil {
+				return err
+			}
+			l := nsObj.Labels
+			if l[tenancy.PodSecurityEnforce] != "restricted" || l[v1.AccountLabel] != account || l[v1.SubscriptionLabel] != c.sub.Name || l[v1.CostCenterLabel] != c.costCenter {
+				return fmt.Errorf("site namespace %s labels %v", nsObj.Name, l)
+			}
+			return nil
+		})
 	}
 
 	// Isolation: each site's policy selects all its pods and admits only the
@@ -175,4 +185,40 @@ func refusedByQuota(err error) error {
 		return fmt.Errorf("refused, but not by the quota: %w", err)
 	}
 	return nil
+}
+
+// A namespace with the site namespace's name that is not labelled for the
+// site is never adopted: the Subscription stays Pending and says why, and
+// nothing is created in it.
+func TestSiteNamespaceTakenIsNotAdopted(t *testing.T) {
+	_, cfg := start(t)
+	ctx := context.Background()
+	account, ns := newAccount(t, cfg)
+	taken := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: cfg.SiteNamespace(account, "www"),
+		Labels: map[string]string{v1.AccountLabel: account}}} // no subscription label
+	must(t, env.Client.Create(ctx, taken))
+	sub := &v1.Subscription{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "www"}, Spec: v1.SubscriptionSpec{
+		Plan: newPlan(t, nil), Site: v1.SiteSpec{Template: newTemplate(t, "nginx:1.27")}}}
+	must(t, env.Client.Create(ctx, sub))
+	testenv.Eventually(t, wait, func() error {
+		cur := get(t, sub)
+		if cur.Status.Phase != v1.PhasePending || cur.Status.Site.Namespace != "" {
+			return fmt.Errorf("phase %s, site %+v", cur.Status.Phase, cur.Status.Site)
+		}
+		return condition(cur, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonSiteNamespaceTaken)
+	})
+	testenv.Consistently(t, 2*time.Second, func() error {
+		var quotas corev1.ResourceQuotaList
+		if err := env.Client.List(ctx, &quotas, client.InNamespace(taken.Name)); err != nil {
+			return err
+		}
+		got := &corev1.Namespace{}
+		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(taken), got); err != nil {
+			return err
+		}
+		if len(quotas.Items) != 0 || got.Labels[v1.SubscriptionLabel] != "" || got.Labels[tenancy.PodSecurityEnforce] != "" {
+			return fmt.Errorf("the namespace was taken over: labels %v, %d quotas", got.Labels, len(quotas.Items))
+		}
+		return nil
+	})
 }

@@ -9,6 +9,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -21,6 +22,7 @@ import (
 	"github.com/landlord-dev/landlord/internal/manager"
 	"github.com/landlord-dev/landlord/internal/platform"
 	"github.com/landlord-dev/landlord/internal/routing"
+	"github.com/landlord-dev/landlord/internal/tenancy"
 	"github.com/landlord-dev/landlord/internal/testenv"
 )
 
@@ -221,6 +223,9 @@ func TestRenewalAndAccountSuspension(t *testing.T) {
 		if err := condition(get(t, sub), v1.ConditionSuspended, metav1.ConditionTrue, v1.ReasonAccountSuspended); err != nil {
 			return err
 		}
+		if err := ownerRole(ctx, siteNS(cfg, sub), tenancy.SuspendedClusterRole); err != nil {
+			return err
+		}
 		return checkSite(ctx, cfg, sub, siteState{replicas: 0, suspendedPage: true})
 	})
 	must(t, env.Client.Get(ctx, client.ObjectKey{Name: account}, acct))
@@ -230,8 +235,24 @@ func TestRenewalAndAccountSuspension(t *testing.T) {
 		if get(t, sub).Status.Phase != v1.PhaseActive {
 			return fmt.Errorf("still %s", get(t, sub).Status.Phase)
 		}
+		if err := ownerRole(ctx, siteNS(cfg, sub), tenancy.ClusterRoleName(v1.RoleOwner)); err != nil {
+			return err
+		}
 		return checkSite(ctx, cfg, sub, siteState{replicas: 1})
 	})
+}
+
+// ownerRole returns an error unless the owner's RoleBinding in namespace
+// binds the ClusterRole want.
+func ownerRole(ctx context.Context, namespace, want string) error {
+	rb := &rbacv1.RoleBinding{}
+	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: namespace, Name: platform.OwnerBindingName}, rb); err != nil {
+		return err
+	}
+	if rb.RoleRef.Name != want {
+		return fmt.Errorf("the owner is bound to %s in %s, want %s", rb.RoleRef.Name, namespace, want)
+	}
+	return nil
 }
 
 func storageOf(rl corev1.ResourceList, name corev1.ResourceName) string {

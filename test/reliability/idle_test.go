@@ -34,7 +34,7 @@ func TestIdleManagerWritesNothing(t *testing.T) {
 	issue(t, serving)
 	testenv.Eventually(t, wait, func() error {
 		d := &v1.CustomDomain{}
-		if err := env.Client.Get(ctx, serving.key(domainName), d); err != nil {
+		if err := env.Client.Get(ctx, serving.siteKey(domainName), d); err != nil {
 			return err
 		}
 		return ready(d, d.Status.Conditions)

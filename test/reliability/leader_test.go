@@ -91,6 +91,8 @@ func lenOf(list client.ObjectList) int {
 		return len(l.Items)
 	case *corev1.ResourceQuotaList:
 		return len(l.Items)
+	case *corev1.NamespaceList:
+		return len(l.Items)
 	}
 	panic(fmt.Sprintf("lenOf %T", list))
 }

@@ -150,16 +150,19 @@ spec:
   plan: business
   site: {template: static}
   paidThrough: "2099-01-01T00:00:00Z"
+`
+
+// siteObjects are applied once the site namespaces exist.
+const siteObjects = `
+apiVersion: hosting.landlord.dev/v1alpha1
+kind: CustomDomain
+metadata: {name: www, namespace: acct-acme--active}
+spec: {hostname: www.acme.example, primary: true}
 ---
 apiVersion: hosting.landlord.dev/v1alpha1
 kind: CustomDomain
-metadata: {name: www, namespace: acct-acme}
-spec: {hostname: www.acme.example, subscription: active, primary: true}
----
-apiVersion: hosting.landlord.dev/v1alpha1
-kind: CustomDomain
-metadata: {name: shop, namespace: acct-acme}
-spec: {hostname: shop.no-record.example, subscription: active}
+metadata: {name: shop, namespace: acct-acme--active}
+spec: {hostname: shop.no-record.example}
 `
 
 // wantPhases are the phases the tenants reach under the previous release
@@ -179,6 +182,6 @@ var wantPhases = map[string]string{
 	"Subscription/acct-acme/cancelled":       "Cancelled",
 	"Subscription/acct-acme/terminated":      "Terminated",
 	"Subscription/acct-initech/www":          "Suspended",
-	"CustomDomain/acct-acme/www":             "Active",
-	"CustomDomain/acct-acme/shop":            "PendingVerification",
+	"CustomDomain/acct-acme--active/www":     "Active",
+	"CustomDomain/acct-acme--active/shop":    "PendingVerification",
 }

@@ -106,6 +106,7 @@ func TestUpgradeKeepsEveryTenant(t *testing.T) {
 	old := startManager(t, filepath.Join(dir, "old", "manager"), cp.KubeconfigPath, dns.Addr())
 	k.apply(t, tenants)
 	eventually(t, 2*time.Minute, func() error { return k.tryApply(accountObjects) })
+	eventually(t, 2*time.Minute, func() error { return k.tryApply(siteObjects) })
 
 	dyn := dynamic.NewForConfigOrDie(cp.Config)
 	tracked := trackedResources(t, cs.Discovery())
