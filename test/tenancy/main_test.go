@@ -123,36 +123,25 @@ func newTenantOn(t *testing.T, name, plan string) tenant {
 		}
 		return fmt.Errorf("no running site pod in %s yet (%d pods)", tn.siteNS, len(pods.Items))
 	})
-	bindMembersInSite(t, tn)
+	waitForMemberBindings(t, tn)
 	return tn
 }
 
-// bindMembersInSite gives each Membership its role in the site namespace,
-// as the Membership controller is to do (a RoleBinding of Landlord's, named
-// and labelled as in the account namespace), where it does not yet.
-// TODO(merge): drop once controllers/membership binds in every site
-// namespace; the bindings are then its own, and this only waits for them.
-func bindMembersInSite(t *testing.T, tn tenant) {
+// waitForMemberBindings waits for the Membership controller's RoleBinding of
+// every member in the account namespace and in the site namespace.
+func waitForMemberBindings(t *testing.T, tn tenant) {
 	t.Helper()
-	for _, r := range roles {
-		m := &v1.Membership{}
-		must(t, env.Client.Get(ctx, client.ObjectKey{Namespace: tn.accountNS, Name: strings.ToLower(string(r))}, m))
-		rb := &rbacv1.RoleBinding{}
-		key := client.ObjectKey{Namespace: tn.siteNS, Name: platform.MembershipBindingName(m.Name)}
-		if err := env.Client.Get(ctx, key, rb); err == nil {
-			continue
-		}
-		must(t, env.Client.Create(ctx, &rbacv1.RoleBinding{
-			ObjectMeta: metav1.ObjectMeta{Namespace: key.Namespace, Name: key.Name, Labels: platform.SiteLabels(tn.account, tn.sub)},
-			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: tenancy.ClusterRoleName(r)},
-			Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: tn.users[r]}},
-		}))
-	}
-	// The account namespace's bindings come from the Membership controller.
 	testenv.Eventually(t, wait, func() error {
-		for _, r := range roles {
-			if err := env.Client.Get(ctx, client.ObjectKey{Namespace: tn.accountNS, Name: platform.MembershipBindingName(strings.ToLower(string(r)))}, &rbacv1.RoleBinding{}); err != nil {
-				return err
+		for _, ns := range []string{tn.accountNS, tn.siteNS} {
+			for _, r := range roles {
+				rb := &rbacv1.RoleBinding{}
+				key := client.ObjectKey{Namespace: ns, Name: platform.MembershipBindingName(strings.ToLower(string(r)))}
+				if err := env.Client.Get(ctx, key, rb); err != nil {
+					return err
+				}
+				if rb.RoleRef.Name != tenancy.ClusterRoleName(r) {
+					return fmt.Errorf("%s binds %s, want %s", key, rb.RoleRef.Name, tenancy.ClusterRoleName(r))
+				}
 			}
 		}
 		return nil
