@@ -23,7 +23,9 @@ func TestManagerRoleMayFinalizeAndBindInSites(t *testing.T) {
 	if err := env.ApplyFile(ctx, filepath.Join(env.Root, "config", "rbac", "manager", "role.yaml")); err != nil {
 		t.Fatal(err)
 	}
-	const user = "landlord-manager-under-test"
+	// As Landlord's in-cluster identity: the landlord-objects policy lets
+	// only Landlord write objects labelled as Landlord's.
+	const user = platform.ManagerServiceAccountUser
 	crb := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: testenv.Name("manager")},
 		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "landlord-manager"},
 		Subjects: []rbacv1.Subject{{Kind: "User", APIGroup: rbacv1.GroupName, Name: user}}}

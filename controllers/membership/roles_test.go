@@ -83,9 +83,12 @@ var roleTable = []access{
 	{"update", "", "limitranges", "", false},
 	{"delete", "", "limitranges", "", false},
 	{"get", "networking.k8s.io", "networkpolicies", "Owner Admin Developer", false},
-	{"create", "networking.k8s.io", "networkpolicies", "", false},
-	{"update", "networking.k8s.io", "networkpolicies", "", false},
-	{"delete", "networking.k8s.io", "networkpolicies", "", false},
+	// Self-service NetworkPolicies (Landlord's own stay out of reach: the
+	// landlord-objects admission policy, test/tenancy).
+	{"create", "networking.k8s.io", "networkpolicies", "Owner Admin Developer", false},
+	{"update", "networking.k8s.io", "networkpolicies", "Owner Admin Developer", false},
+	{"delete", "networking.k8s.io", "networkpolicies", "Owner Admin Developer", false},
+	{"deletecollection", "networking.k8s.io", "networkpolicies", "Owner Admin Developer", false},
 	{"list", "rbac.authorization.k8s.io", "rolebindings", "Owner Admin", false},
 	{"create", "rbac.authorization.k8s.io", "rolebindings", "", false},
 	{"update", "rbac.authorization.k8s.io", "rolebindings", "", false},
