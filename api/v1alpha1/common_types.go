@@ -119,4 +119,11 @@ type Limits struct {
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=10000
 	CustomDomains *int32 `json:"customDomains,omitempty"`
+
+	// seats is how many distinct people the account's Teams may give access
+	// to the site (account-wide Memberships do not count). Default 5.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=10000
+	Seats *int32 `json:"seats,omitempty"`
 }

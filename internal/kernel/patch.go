@@ -95,6 +95,8 @@ func statusOf(obj Object) any {
 		return o.Status
 	case *v1.CustomDomain:
 		return o.Status
+	case *v1.Team:
+		return o.Status
 	}
 	panic(fmt.Sprintf("kernel: %T has no known status", obj))
 }

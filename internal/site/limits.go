@@ -20,6 +20,10 @@ var (
 	DefaultMemory  = resource.MustParse("512Mi")
 )
 
+// DefaultSeats is a site's seats when the plan says nothing: how many people
+// the account's Teams may give access to the site.
+const DefaultSeats int32 = 5
+
 // AddOnNotOfferedError says spec.addOns names an add-on the plan does not offer.
 type AddOnNotOfferedError struct{ Plan, AddOn string }
 
@@ -51,6 +55,9 @@ func EffectiveLimits(plan *v1.Plan, addOns []v1.AddOnRef) (v1.Limits, error) {
 		if d := offered.Limits.CustomDomains; d != nil {
 			*l.CustomDomains += *d * int32(n)
 		}
+		if d := offered.Limits.Seats; d != nil {
+			*l.Seats += *d * int32(n)
+		}
 	}
 	return l, nil
 }
@@ -69,6 +76,9 @@ func WithDefaults(l v1.Limits) v1.Limits {
 	}
 	if out.CustomDomains == nil {
 		out.CustomDomains = ptr.To[int32](0)
+	}
+	if out.Seats == nil {
+		out.Seats = ptr.To(DefaultSeats)
 	}
 	return out
 }
