@@ -210,5 +210,7 @@ func restoreStatus(obj, kept client.Object) {
 		o.Status = kept.(*v1.Subscription).Status
 	case *v1.CustomDomain:
 		o.Status = kept.(*v1.CustomDomain).Status
+	case *v1.Team:
+		o.Status = kept.(*v1.Team).Status
 	}
 }
