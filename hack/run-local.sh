@@ -3,10 +3,13 @@
 #   1. the local control plane (make cluster-up: etcd, kube-apiserver,
 #      kube-controller-manager, kube-scheduler, kwok with one fake node)
 #   2. Landlord's CRDs, tenant roles and admission policies, the Gateway API CRDs
-#   3. a DNS server on loopback that publishes the TXT records of the sample
+#   3. Envoy Gateway's controller, out of cluster (hack/envoy-gateway.sh), with
+#      the platform Gateway (config/gateway, with its GatewayClass:
+#      config/local) and a self-signed wildcard certificate for the base domain
+#   4. a DNS server on loopback that publishes the TXT records of the sample
 #      custom domains (hack/localdns), so they verify as a customer's would
-#   4. Landlord itself, logging here
-#   5. config/samples, applied until everything is accepted
+#   5. Landlord itself, logging here
+#   6. config/samples, applied until everything is accepted
 # Ctrl-C stops everything it started and removes bin/local.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,14 +28,16 @@ pids=()
 cleanup() {
   trap - INT TERM EXIT
   echo
-  echo "run-local: stopping Landlord, the DNS server and the control plane"
+  echo "run-local: stopping Landlord, the DNS server, Envoy Gateway and the control plane"
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  hack/envoy-gateway.sh stop >/dev/null || true
   hack/cluster-down.sh >/dev/null
   echo "run-local: stopped"
 }
 trap cleanup INT TERM EXIT
 
+hack/envoy-gateway.sh stop >/dev/null 2>&1 || true
 hack/cluster-down.sh >/dev/null 2>&1 || true
 hack/cluster-up.sh
 
@@ -42,7 +47,17 @@ LANDLORD_KUBECTL=$KUBECTL hack/install-gateway-api.sh >/dev/null
 # landlord-system and the suspended-page Service.
 "$KUSTOMIZE" build config/install | $KUBECTL apply --server-side -f - >/dev/null
 $KUBECTL wait --for=condition=Established crd --all --timeout=60s >/dev/null
-$KUBECTL create namespace landlord-gateway --dry-run=client -o yaml | $KUBECTL apply --server-side -f - >/dev/null
+
+echo "run-local: starting Envoy Gateway (log: bin/local/envoy-gateway.log)"
+hack/envoy-gateway.sh start
+# The platform Gateway (config/gateway) and Envoy Gateway's GatewayClass, and
+# the HTTPS listener's wildcard certificate, self-signed here.
+"$KUSTOMIZE" build config/local | $KUBECTL apply --server-side -f - >/dev/null
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 365 \
+  -subj "/CN=*.sites.landlord.localhost" -addext "subjectAltName=DNS:*.sites.landlord.localhost" \
+  -keyout bin/local/wildcard.key -out bin/local/wildcard.crt 2>/dev/null
+$KUBECTL -n landlord-gateway create secret tls landlord-wildcard-tls --cert=bin/local/wildcard.crt --key=bin/local/wildcard.key \
+  --dry-run=client -o yaml | $KUBECTL apply --server-side -f - >/dev/null
 
 go build -o "$BIN/manager" ./cmd/manager
 go build -o "$BIN/localdns" ./hack/localdns
@@ -75,6 +90,7 @@ Landlord is running. In another terminal:
   bin/kubectl get landlord -A                    # every Landlord object
   bin/kubectl get subscriptions -A               # phases, paid-through dates, URLs
   bin/kubectl get customdomain -n acct-acme www-acme -o yaml   # DNS instructions
+  bin/kubectl get gateway,httproute -A -o wide  # as Envoy Gateway reports them
   curl -s http://$METRICS_ADDR/metrics | grep ^landlord_
 
 Press Ctrl-C to stop everything.

@@ -11,6 +11,10 @@ const (
 	AccountLabel = "hosting.landlord.dev/account"
 	// SubscriptionLabel names the Subscription a site object belongs to.
 	SubscriptionLabel = "hosting.landlord.dev/subscription"
+	// MembershipLabel names the Membership a RoleBinding belongs to (its
+	// name, hashed when longer than 63 characters), on the Membership's
+	// bindings in the account namespace and in every site namespace.
+	MembershipLabel = "hosting.landlord.dev/membership"
 	// CostCenterLabel carries the billing centre onto the account namespace
 	// (Account.spec.costCenter) and onto site namespaces (Subscription.spec.costCenter,
 	// else the account's).
@@ -24,8 +28,9 @@ const (
 	// allows spec.paidThrough to move backwards (a billing correction).
 	PaidThroughCorrectionAnnotation = "hosting.landlord.dev/paid-through-correction"
 
-	// Finalizer is put on Accounts, Subscriptions and CustomDomains so that their
-	// clean-up (namespace, site data, domain claims) runs before they disappear.
+	// Finalizer is put on Accounts, Subscriptions, CustomDomains and
+	// Memberships so that their clean-up (namespace, site data, domain claims,
+	// a member's bindings in the site namespaces) runs before they disappear.
 	Finalizer = "hosting.landlord.dev/finalizer"
 
 	// AppliedAnnotation, on every object Landlord applies, holds a hash of

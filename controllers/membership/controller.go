@@ -1,13 +1,19 @@
-// Package membership reconciles Memberships: each becomes a RoleBinding in
-// the account namespace to its role's tenant ClusterRole (the read-only role
-// while the account is suspended), removed when the membership expires, is a
-// duplicate, or is deleted (owner-reference garbage collection).
+// Package membership reconciles Memberships: each becomes a RoleBinding to
+// its role's tenant ClusterRole (the read-only role while the account is
+// suspended) in the account namespace and in every site namespace of the
+// account. The bindings are removed when the membership expires, is a
+// duplicate, its account is gone, or it is deleted (a finalizer; the
+// account namespace's binding is also owned by the Membership). Site
+// namespaces' bindings carry no owner reference (cross-namespace owners are
+// invalid): the account and membership labels identify them.
 package membership
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -15,12 +21,15 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	rbacv1ac "k8s.io/client-go/applyconfigurations/rbac/v1"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	hostingv1alpha1 "github.com/landlord-dev/landlord/api/v1alpha1"
@@ -31,7 +40,8 @@ import (
 	"github.com/landlord-dev/landlord/internal/tenancy"
 )
 
-// +kubebuilder:rbac:groups=hosting.landlord.dev,resources=memberships,verbs=get;list;watch
+// +kubebuilder:rbac:groups=hosting.landlord.dev,resources=memberships,verbs=get;list;watch;update;patch;manage-owners
+// +kubebuilder:rbac:groups=hosting.landlord.dev,resources=memberships/finalizers,verbs=update
 // +kubebuilder:rbac:groups=hosting.landlord.dev,resources=memberships/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=hosting.landlord.dev,resources=accounts,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
@@ -55,24 +65,35 @@ type scope struct {
 	expired bool
 	// duplicateOf is the older membership of the same subject, if any.
 	duplicateOf *hostingv1alpha1.Membership
-	// boundTo is the ClusterRole the binding was applied with ("" = no binding).
+	// boundTo is the ClusterRole the bindings were applied with ("" = no binding).
 	boundTo string
+	// sites is how many site namespaces the membership is bound in (besides
+	// the account namespace).
+	sites int
+	// gone: the membership is being deleted; no status is written.
+	gone bool
 }
 
-// Reconcile binds one Membership's subject to its role, or removes the binding.
+// Reconcile binds one Membership's subject to its role in the account
+// namespace and every site namespace of the account, or removes the bindings.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, retErr error) {
 	ctx = ctrl.LoggerInto(ctx, ctrl.LoggerFrom(ctx).WithValues("membership", klog.KRef(req.Namespace, req.Name)))
 	m := &hostingv1alpha1.Membership{}
 	if err := r.Get(ctx, req.NamespacedName, m); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
-	}
-	if !m.DeletionTimestamp.IsZero() {
-		return ctrl.Result{}, nil // the binding goes with it (owner reference)
+		if !apierrors.IsNotFound(err) {
+			return ctrl.Result{}, fmt.Errorf("reading membership %s: %w", req.NamespacedName, err)
+		}
+		// Bindings left behind by a membership that is gone (a binding's
+		// event maps here when no membership carries its label).
+		return ctrl.Result{}, r.removeBindings(ctx, req.Namespace, req.Name, nil)
 	}
 
 	p := kernel.NewPatcher(r.Client, m)
 	s := &scope{membership: m}
 	defer func() {
+		if s.gone {
+			return
+		}
 		setStatus(s) // dropped by the patch helper while paused
 		if _, err := p.Patch(ctx, m, retErr); err != nil {
 			retErr = errors.Join(retErr, err)
@@ -83,6 +104,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	if kernel.Paused(m) {
 		return ctrl.Result{}, nil
 	}
+	if !m.DeletionTimestamp.IsZero() {
+		s.gone = true
+		return ctrl.Result{}, r.reconcileDelete(ctx, m)
+	}
+	if err := kernel.EnsureFinalizer(ctx, r.Client, m); err != nil {
+		return ctrl.Result{}, err
+	}
 
 	if err := r.resolveAccount(ctx, s); err != nil {
 		return ctrl.Result{}, err
@@ -92,10 +120,22 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	}
 	now := r.Clock.Now()
 	s.expired = expired(m, now)
-	if err := r.reconcileBinding(ctx, s); err != nil {
+	if err := r.reconcileBindings(ctx, s); err != nil {
 		return ctrl.Result{}, err
 	}
 	return ctrl.Result{RequeueAfter: nextDeadline(s, now)}, nil
+}
+
+// reconcileDelete removes the membership's bindings in every namespace, then
+// lets the Membership go.
+func (r *Reconciler) reconcileDelete(ctx context.Context, m *hostingv1alpha1.Membership) error {
+	if !controllerutil.ContainsFinalizer(m, hostingv1alpha1.Finalizer) {
+		return nil
+	}
+	if err := r.removeBindings(ctx, m.Namespace, m.Name, nil); err != nil {
+		return err
+	}
+	return kernel.RemoveFinalizer(ctx, r.Client, m)
 }
 
 // resolveAccount finds the Account of the membership's namespace, by the
@@ -134,43 +174,125 @@ func (r *Reconciler) resolveDuplicate(ctx context.Context, s *scope) error {
 	return nil
 }
 
-// reconcileBinding applies the membership's RoleBinding when it should have
-// one, and deletes it otherwise.
-func (r *Reconciler) reconcileBinding(ctx context.Context, s *scope) error {
-	m := s.membership
-	bindingName := platform.MembershipBindingName(m.Name)
-	if s.account == nil || s.expired || s.duplicateOf != nil || !s.account.DeletionTimestamp.IsZero() {
-		return r.deleteBinding(ctx, m.Namespace, bindingName)
-	}
-	rb := tenancy.BuildMemberBinding(m, s.account.Name, s.account.Spec.Suspension != nil)
-	if err := rbacbind.Apply(ctx, r.Client, rb); err != nil {
-		return fmt.Errorf("binding membership %s/%s: %w", m.Namespace, m.Name, err)
-	}
-	s.boundTo = tenancy.RoleRefOf(rb)
-	return nil
+// bound: the membership should grant its role.
+func (s *scope) bound() bool {
+	return s.account != nil && s.account.DeletionTimestamp.IsZero() && !s.expired && s.duplicateOf == nil
 }
 
-// deleteBinding deletes the binding if the cache still knows it.
-func (r *Reconciler) deleteBinding(ctx context.Context, namespace, name string) error {
-	_, err := kernel.Delete(ctx, r.Client, nil, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name}})
-	return err
+// reconcileBindings applies the membership's RoleBinding in the account
+// namespace and in every site namespace of the account when it should grant
+// its role, and deletes its other bindings (all of them otherwise).
+func (r *Reconciler) reconcileBindings(ctx context.Context, s *scope) error {
+	m := s.membership
+	want := map[string]*rbacv1ac.RoleBindingApplyConfiguration{}
+	if s.bound() {
+		nss := &corev1.NamespaceList{}
+		if err := r.List(ctx, nss, client.MatchingLabels{hostingv1alpha1.AccountLabel: s.account.Name}); err != nil {
+			return fmt.Errorf("listing the namespaces of account %s: %w", s.account.Name, err)
+		}
+		suspended := s.account.Spec.Suspension != nil
+		want[m.Namespace] = tenancy.BuildMemberBinding(m, s.account.Name, suspended)
+		for _, t := range siteTargets(r.Config, s.account.Name, nss.Items) {
+			want[t.Namespace] = tenancy.BuildSiteMemberBinding(m, t, suspended)
+		}
+	}
+	var errs []error
+	for _, ns := range slices.Sorted(maps.Keys(want)) {
+		if err := rbacbind.Apply(ctx, r.Client, want[ns]); err != nil {
+			errs = append(errs, fmt.Errorf("binding membership %s/%s in %s: %w", m.Namespace, m.Name, ns, err))
+			continue
+		}
+		if ns != m.Namespace {
+			s.sites++
+		}
+		s.boundTo = tenancy.RoleRefOf(want[ns])
+	}
+	if err := r.removeBindings(ctx, m.Namespace, m.Name, want); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// removeBindings deletes the bindings of the membership name of the account
+// namespace namespace, in every namespace but those of keep: the bindings
+// labelled with the membership and an account whose namespace that is, and
+// (bindings made before they were labelled) the one of that name in the
+// account namespace.
+func (r *Reconciler) removeBindings(ctx context.Context, namespace, name string, keep map[string]*rbacv1ac.RoleBindingApplyConfiguration) error {
+	list := &rbacv1.RoleBindingList{}
+	if err := r.List(ctx, list, client.MatchingLabels{hostingv1alpha1.MembershipLabel: tenancy.MembershipLabelValue(name)}); err != nil {
+		return fmt.Errorf("listing the bindings of membership %s/%s: %w", namespace, name, err)
+	}
+	bindingName := platform.MembershipBindingName(name)
+	var errs []error
+	for _, rb := range bindingsOf(r.Config, namespace, name, list.Items) {
+		if _, ok := keep[rb.Namespace]; ok {
+			continue
+		}
+		if _, err := kernel.Delete(ctx, r.Client, nil, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: rb.Namespace, Name: rb.Name}}); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if _, ok := keep[namespace]; !ok {
+		if _, err := kernel.Delete(ctx, r.Client, nil, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: bindingName}}); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // SetupWithManager registers the controller: Memberships, their
-// RoleBindings, the other Memberships of the namespace (duplicates), the
-// Account (suspension), and the clock (expiry in tests).
+// RoleBindings (by the membership label), the other Memberships of the
+// namespace (duplicates), the Account (suspension), the account's
+// namespaces (a new site is bound at once), and the clock (expiry in tests).
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	b := ctrl.NewControllerManagedBy(mgr).
 		For(&hostingv1alpha1.Membership{}).
-		Owns(&rbacv1.RoleBinding{}).
+		Watches(&rbacv1.RoleBinding{}, handler.EnqueueRequestsFromMapFunc(r.membershipOfBinding),
+			builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
+				return o.GetLabels()[hostingv1alpha1.MembershipLabel] != ""
+			}))).
 		Watches(&hostingv1alpha1.Membership{}, handler.EnqueueRequestsFromMapFunc(r.membershipsOfNamespace),
 			builder.WithPredicates(subjectOrLifecycleChanged())).
 		Watches(&hostingv1alpha1.Account{}, handler.EnqueueRequestsFromMapFunc(r.membershipsOfAccount)).
+		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(r.membershipsOfSite),
+			builder.WithPredicates(labelsOrLifecycleChanged())).
 		Named("membership")
 	if src := clock.WakeSource(r.Clock, mgr.GetClient(), func() client.ObjectList { return &hostingv1alpha1.MembershipList{} }); src != nil {
 		b = b.WatchesRawSource(src)
 	}
 	return b.Complete(r)
+}
+
+// membershipOfBinding maps a membership's RoleBinding to its Membership: the
+// one of the binding's account whose label value it carries, else (the
+// membership is gone) a request under the label value, whose reconcile
+// removes the bindings left behind.
+func (r *Reconciler) membershipOfBinding(ctx context.Context, o client.Object) []reconcile.Request {
+	value, account := o.GetLabels()[hostingv1alpha1.MembershipLabel], o.GetLabels()[hostingv1alpha1.AccountLabel]
+	if value == "" || account == "" {
+		return nil
+	}
+	namespace := r.Config.AccountNamespace(account)
+	list := &hostingv1alpha1.MembershipList{}
+	if err := r.List(ctx, list, client.InNamespace(namespace)); err != nil {
+		return nil
+	}
+	for _, m := range list.Items {
+		if tenancy.MembershipLabelValue(m.Name) == value {
+			return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: namespace, Name: m.Name}}}
+		}
+	}
+	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: namespace, Name: value}}}
+}
+
+// membershipsOfSite maps an account's namespace to the account's memberships.
+func (r *Reconciler) membershipsOfSite(ctx context.Context, o client.Object) []reconcile.Request {
+	account := platform.AccountOfNamespace(o.GetLabels())
+	if account == "" {
+		return nil
+	}
+	return r.listRequests(ctx, r.Config.AccountNamespace(account))
 }
 
 func (r *Reconciler) membershipsOfNamespace(ctx context.Context, o client.Object) []reconcile.Request {

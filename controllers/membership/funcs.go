@@ -2,14 +2,56 @@ package membership
 
 import (
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	hostingv1alpha1 "github.com/landlord-dev/landlord/api/v1alpha1"
 	"github.com/landlord-dev/landlord/internal/kernel"
+	"github.com/landlord-dev/landlord/internal/platform"
+	"github.com/landlord-dev/landlord/internal/tenancy"
 )
+
+// siteTargets are account's site namespaces among nss, sorted by name:
+// labelled with the account and a subscription, named as that site's
+// namespace (a namespace labelled by hand cannot pose as another account's
+// site), and not terminating.
+func siteTargets(cfg platform.Config, account string, nss []corev1.Namespace) []tenancy.Target {
+	var out []tenancy.Target
+	for i := range nss {
+		ns := &nss[i]
+		a, sub := platform.SiteOfNamespace(ns.Labels)
+		if a != account || cfg.SiteNamespace(a, sub) != ns.Name ||
+			!ns.DeletionTimestamp.IsZero() || ns.Status.Phase == corev1.NamespaceTerminating {
+			continue
+		}
+		out = append(out, tenancy.SiteTarget(a, sub, cfg))
+	}
+	slices.SortFunc(out, func(a, b tenancy.Target) int { return strings.Compare(a.Namespace, b.Namespace) })
+	return out
+}
+
+// bindingsOf are the RoleBindings among rbs that belong to the membership
+// name of the account namespace namespace: labelled with its membership
+// label value and an account whose namespace that is.
+func bindingsOf(cfg platform.Config, namespace, name string, rbs []rbacv1.RoleBinding) []rbacv1.RoleBinding {
+	var out []rbacv1.RoleBinding
+	for _, rb := range rbs {
+		account := rb.Labels[hostingv1alpha1.AccountLabel]
+		if account == "" || cfg.AccountNamespace(account) != namespace ||
+			rb.Labels[hostingv1alpha1.MembershipLabel] != tenancy.MembershipLabelValue(name) {
+			continue
+		}
+		out = append(out, rb)
+	}
+	return out
+}
 
 // expired: spec.expiresAt has passed at now.
 func expired(m *hostingv1alpha1.Membership, now time.Time) bool {
@@ -87,10 +129,11 @@ func readiness(s *scope) (ready bool, reason, msg string) {
 			subj, s.duplicateOf.Name, s.duplicateOf.Spec.Role)
 	case s.account.Spec.Suspension != nil:
 		return false, hostingv1alpha1.ReasonAccountSuspended, fmt.Sprintf(
-			"account %s is suspended (%s): %s is bound to the read-only role %s until it is lifted",
-			s.account.Name, s.account.Spec.Suspension.Reason, subj, s.boundTo)
+			"account %s is suspended (%s): %s is bound to the read-only role %s, in the account namespace and %s, until it is lifted",
+			s.account.Name, s.account.Spec.Suspension.Reason, subj, s.boundTo, siteCount(s.sites))
 	default:
-		return true, hostingv1alpha1.ReasonReconciled, fmt.Sprintf("%s has the role %s (ClusterRole %s)", subj, m.Spec.Role, s.boundTo)
+		return true, hostingv1alpha1.ReasonReconciled, fmt.Sprintf("%s has the role %s (ClusterRole %s) in the account namespace and %s",
+			subj, m.Spec.Role, s.boundTo, siteCount(s.sites))
 	}
 }
 
@@ -100,6 +143,26 @@ func subjectOrLifecycleChanged() predicate.Predicate {
 	return predicate.Funcs{
 		UpdateFunc: func(e event.UpdateEvent) bool {
 			return e.ObjectOld.GetGeneration() != e.ObjectNew.GetGeneration() ||
+				!e.ObjectOld.GetDeletionTimestamp().Equal(e.ObjectNew.GetDeletionTimestamp())
+		},
+		GenericFunc: func(event.GenericEvent) bool { return false },
+	}
+}
+
+func siteCount(n int) string {
+	if n == 1 {
+		return "1 site namespace"
+	}
+	return fmt.Sprintf("%d site namespaces", n)
+}
+
+// labelsOrLifecycleChanged passes the events of a namespace that can make it
+// a site namespace or stop it being one: creation, deletion, label changes
+// and the start of its deletion.
+func labelsOrLifecycleChanged() predicate.Predicate {
+	return predicate.Funcs{
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			return !maps.Equal(e.ObjectOld.GetLabels(), e.ObjectNew.GetLabels()) ||
 				!e.ObjectOld.GetDeletionTimestamp().Equal(e.ObjectNew.GetDeletionTimestamp())
 		},
 		GenericFunc: func(event.GenericEvent) bool { return false },

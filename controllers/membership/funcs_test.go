@@ -1,13 +1,18 @@
 package membership
 
 import (
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
 	v1 "github.com/landlord-dev/landlord/api/v1alpha1"
+	"github.com/landlord-dev/landlord/internal/platform"
 )
 
 var t0 = time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -111,3 +116,75 @@ func TestReadiness(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func TestSiteTargets(t *testing.T) {
+	cfg := platform.Default()
+	ns := func(name string, labels map[string]string, mut ...func(*corev1.Namespace)) corev1.Namespace {
+		n := corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels}}
+		for _, f := range mut {
+			f(&n)
+		}
+		return n
+	}
+	site := func(account, sub string) map[string]string {
+		return map[string]string{v1.AccountLabel: account, v1.SubscriptionLabel: sub}
+	}
+	now := metav1.NewTime(t0)
+	all := []corev1.Namespace{
+		ns("acct-acme--shop", site("acme", "shop")),
+		ns("acct-acme--blog", site("acme", "blog")),
+		ns("acct-acme", map[string]string{v1.AccountLabel: "acme"}),                                         // the account namespace
+		ns("acct-other--blog", site("other", "blog")),                                                       // another account's site
+		ns("acct-acme--wiki", site("acme", "other-name")),                                                   // name is not the site's
+		ns("impostor", site("acme", "impostor")),                                                            // labelled by hand
+		ns("acct-acme--old", site("acme", "old"), func(n *corev1.Namespace) { n.DeletionTimestamp = &now }), // terminating
+		ns("acct-acme--gone", site("acme", "gone"), func(n *corev1.Namespace) { n.Status.Phase = corev1.NamespaceTerminating }),
+		ns("acct-acme--nosub", map[string]string{v1.AccountLabel: "acme"}), // no subscription label
+	}
+	var got []string
+	for _, target := range siteTargets(cfg, "acme", all) {
+		got = append(got, target.Namespace+"/"+target.Labels[v1.SubscriptionLabel])
+	}
+	if want := []string{"acct-acme--blog/blog", "acct-acme--shop/shop"}; !slices.Equal(got, want) {
+		t.Errorf("site namespaces %v, want %v", got, want)
+	}
+	if got := siteTargets(cfg, "nobody", all); len(got) != 0 {
+		t.Errorf("an account without sites has %v", got)
+	}
+}
+
+func TestBindingsOf(t *testing.T) {
+	cfg := platform.Default()
+	rb := func(ns, account, value string) rbacv1.RoleBinding {
+		return rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "landlord-member-bob",
+			Labels: map[string]string{v1.AccountLabel: account, v1.MembershipLabel: value}}}
+	}
+	all := []rbacv1.RoleBinding{
+		rb("acct-acme", "acme", "bob"),
+		rb("acct-acme--shop", "acme", "bob"),
+		rb("acct-other--shop", "other", "bob"), // the other account's membership bob
+		rb("acct-acme--shop", "acme", "kim"),
+		rb("acct-acme--blog", "", "bob"),
+	}
+	var got []string
+	for _, b := range bindingsOf(cfg, "acct-acme", "bob", all) {
+		got = append(got, b.Namespace)
+	}
+	if want := []string{"acct-acme", "acct-acme--shop"}; !slices.Equal(got, want) {
+		t.Errorf("bindings in %v, want %v", got, want)
+	}
+}
+
+func TestReadinessCountsSites(t *testing.T) {
+	m := mb("bob", "bob@example.com", time.Hour)
+	s := &scope{membership: &m, account: &v1.Account{}, boundTo: "landlord-tenant-viewer", sites: 2}
+	s.account.Name = "acme"
+	if ok, _, msg := readiness(s); !ok || !strings.Contains(msg, "in the account namespace and 2 site namespaces") {
+		t.Errorf("ready=%v %q", ok, msg)
+	}
+	s.sites = 1
+	s.account.Spec.Suspension = &v1.Suspension{Reason: v1.SuspensionNonPayment}
+	if _, _, msg := readiness(s); !strings.Contains(msg, "in the account namespace and 1 site namespace,") {
+		t.Errorf("%q", msg)
+	}
+}

@@ -138,17 +138,22 @@ var forbiddenThings = []forbiddenThing{
 }
 
 // Every tenant role, through the real API server as that tenant, is refused
-// every forbidden thing: by RBAC where its role lacks the verb, else by
+// every forbidden thing, in the account namespace and in every site
+// namespace of the account: by RBAC where its role lacks the verb, else by
 // admission (Landlord's policies or Pod Security) with a message that says
 // what is wrong. The provider is held only to what protects it from mistakes
-// (lifecycle facts, deletion protection). A ClusterIP Service is accepted for
-// a Developer, so the matrix would notice a policy that refuses everything.
+// (lifecycle facts, deletion protection; Subscriptions live in the account
+// namespace only), and, in the account namespace, to its no-workload quota.
+// A ClusterIP Service is accepted for a Developer in a site namespace, so the
+// matrix would notice a policy that refuses everything.
 func TestGuardRailMatrix(t *testing.T) {
 	acct, ns := newAccount(t, "rails")
+	namespaces := []string{ns, newSubscription(t, acct, ns, "shop"), newSubscription(t, acct, ns, "blog")}
 	for _, role := range allRoles {
 		m := membership(ns, roleUser(acct, role), role)
 		create(t, m)
 		waitCondition(t, m, metav1.ConditionTrue, v1.ReasonReconciled)
+		waitBound(t, m, tenancyRole(role), namespaces...)
 	}
 	sub := &v1.Subscription{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: protectedSub},
 		Spec: v1.SubscriptionSpec{Plan: "basic", Site: v1.SiteSpec{Template: "static"}}}
@@ -161,54 +166,67 @@ func TestGuardRailMatrix(t *testing.T) {
 	})
 	developer := env.As(roleUser(acct, v1.RoleDeveloper))
 	testenv.Eventually(t, timeout, func() error {
-		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "default"}, &corev1.ServiceAccount{}); err != nil {
-			return err // pods need it
-		}
-		if err := forbiddenThings[0].do(developer, ns); err == nil {
-			return fmt.Errorf("the guard rails are not enforced yet")
+		for _, n := range namespaces {
+			if err := env.Client.Get(ctx, client.ObjectKey{Namespace: n, Name: "default"}, &corev1.ServiceAccount{}); err != nil {
+				return err // pods need it
+			}
+			if err := forbiddenThings[0].do(developer, n); err == nil {
+				return fmt.Errorf("the guard rails are not enforced yet in %s", n)
+			}
 		}
 		return nil
 	})
 
-	for _, role := range allRoles {
-		t.Run(string(role), func(t *testing.T) {
-			user := roleUser(acct, role)
-			c := env.As(user)
-			for _, f := range forbiddenThings {
-				err := f.do(c, ns)
-				want := f.admission
-				if !allowed(t, user, ns, f.rbac) {
-					want = fmt.Sprintf("cannot %s resource %q", f.rbac.verb, f.rbac.resource)
-				} else if want == "" {
-					t.Errorf("%s: RBAC lets %s do it, and nothing else stops it", f.name, role)
-					continue
+	for _, n := range namespaces {
+		for _, role := range allRoles {
+			t.Run(n+"/"+string(role), func(t *testing.T) {
+				user := roleUser(acct, role)
+				c := env.As(user)
+				for _, f := range forbiddenThings {
+					err := f.do(c, n)
+					want := f.admission
+					if !allowed(t, user, n, f.rbac) {
+						want = fmt.Sprintf("cannot %s resource %q", f.rbac.verb, f.rbac.resource)
+					} else if want == "" {
+						t.Errorf("%s: RBAC lets %s do it, and nothing else stops it", f.name, role)
+						continue
+					}
+					if !(apierrors.IsForbidden(err) || apierrors.IsInvalid(err)) || !strings.Contains(err.Error(), want) {
+						t.Errorf("%s %s: want Forbidden/Invalid saying %q, got %v", role, f.name, want, err)
+					}
 				}
-				if !(apierrors.IsForbidden(err) || apierrors.IsInvalid(err)) || !strings.Contains(err.Error(), want) {
-					t.Errorf("%s %s: want Forbidden/Invalid saying %q, got %v", role, f.name, want, err)
+			})
+		}
+
+		t.Run(n+"/provider", func(t *testing.T) {
+			for _, f := range forbiddenThings {
+				err := f.do(env.Client, n)
+				switch {
+				case f.provider == "may" && n == ns:
+					// The guard rails do not hold the provider here either; the
+					// account namespace's quota (0: nothing runs there) may.
+					if err != nil && !strings.Contains(err.Error(), "exceeded quota") {
+						t.Errorf("provider %s in the account namespace: want no guard rail's refusal, got %v", f.name, err)
+					}
+				case f.provider == "may":
+					// The provider may give a customer a NodePort or a host port by hand.
+					if err != nil {
+						t.Errorf("provider %s: %v", f.name, err)
+					}
+				case f.provider == "refused" && n == ns:
+					if !apierrors.IsForbidden(err) && !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), f.admission) {
+						t.Errorf("provider %s: want a refusal saying %q, got %v", f.name, f.admission, err)
+					}
 				}
 			}
 		})
-	}
 
-	t.Run("provider", func(t *testing.T) {
-		for _, f := range forbiddenThings {
-			err := f.do(env.Client, ns)
-			switch f.provider {
-			case "may":
-				// The provider may give a customer a NodePort or a host port by hand.
-				if err != nil {
-					t.Errorf("provider %s: %v", f.name, err)
-				}
-			case "refused":
-				if !apierrors.IsForbidden(err) && !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), f.admission) {
-					t.Errorf("provider %s: want a refusal saying %q, got %v", f.name, f.admission, err)
-				}
-			}
+		if n == ns {
+			continue // nothing runs in the account namespace (see above)
 		}
-	})
-
-	if err := developer.Create(ctx, svc(ns, nil), client.DryRunAll); err != nil {
-		t.Errorf("a Developer's ClusterIP Service is refused: %v", err)
+		if err := developer.Create(ctx, svc(n, nil), client.DryRunAll); err != nil {
+			t.Errorf("%s: a Developer's ClusterIP Service is refused: %v", n, err)
+		}
 	}
 	// What a refusal looks like to a person (for the README).
 	t.Logf("example: %v", forbiddenThings[0].do(developer, ns))

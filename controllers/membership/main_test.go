@@ -26,7 +26,8 @@ var (
 const timeout = 30 * time.Second
 
 func TestMain(m *testing.M) {
-	testenv.Main(m, &env, testenv.Options{Manager: &cfg, Controllers: []string{manager.AccountController, manager.MembershipController}})
+	testenv.Main(m, &env, testenv.Options{Manager: &cfg,
+		Controllers: []string{manager.AccountController, manager.MembershipController, manager.SubscriptionController}})
 }
 
 // newAccount creates an account owned by the user "owner@<name>.example",

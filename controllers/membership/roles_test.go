@@ -7,10 +7,12 @@ import (
 
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/landlord-dev/landlord/api/v1alpha1"
+	"github.com/landlord-dev/landlord/internal/tenancy"
 	"github.com/landlord-dev/landlord/internal/testenv"
 )
 
@@ -125,24 +127,29 @@ func roleUser(account string, role v1.MembershipRole) string {
 	return strings.ToLower(string(role)) + "@" + account + ".example"
 }
 
-// Each role can do exactly what its row of the table allows, and while the
-// account is suspended every role can only read Landlord's kinds.
+// Each role can do exactly what its row of the table allows, in the account
+// namespace and in every site namespace of the account alike, and while the
+// account is suspended every role can only read Landlord's kinds, everywhere.
 func TestRoleTable(t *testing.T) {
 	acct, ns := newAccount(t, "roles")
+	namespaces := []string{ns, newSubscription(t, acct, ns, "shop"), newSubscription(t, acct, ns, "blog")}
 	for _, role := range allRoles {
 		m := membership(ns, roleUser(acct, role), role)
 		create(t, m)
 		waitCondition(t, m, metav1.ConditionTrue, v1.ReasonReconciled)
+		waitBound(t, m, tenancyRole(role), namespaces...)
 	}
 	check := func(t *testing.T, suspended bool) {
-		for _, role := range allRoles {
-			for _, a := range roleTable {
-				want := strings.Contains(" "+a.allowed+" ", " "+string(role)+" ")
-				if suspended {
-					want = want && a.readOnly
-				}
-				if got := allowed(t, roleUser(acct, role), ns, a); got != want {
-					t.Errorf("suspended=%v %s %s %s/%s: allowed=%v, want %v", suspended, role, a.verb, a.group, a.resource, got, want)
+		for _, n := range namespaces {
+			for _, role := range allRoles {
+				for _, a := range roleTable {
+					want := strings.Contains(" "+a.allowed+" ", " "+string(role)+" ")
+					if suspended {
+						want = want && a.readOnly
+					}
+					if got := allowed(t, roleUser(acct, role), n, a); got != want {
+						t.Errorf("%s: suspended=%v %s %s %s/%s: allowed=%v, want %v", n, suspended, role, a.verb, a.group, a.resource, got, want)
+					}
 				}
 			}
 		}
@@ -150,14 +157,24 @@ func TestRoleTable(t *testing.T) {
 	t.Run("active", func(t *testing.T) { check(t, false) })
 
 	// Real requests agree with the reviews.
-	for _, role := range allRoles {
-		c := env.As(roleUser(acct, role))
-		err := c.List(ctx, &corev1.SecretList{}, client.InNamespace(ns))
-		if want := role == v1.RoleOwner || role == v1.RoleAdmin || role == v1.RoleDeveloper; (err == nil) != want {
-			t.Errorf("%s listing secrets: err=%v, want allowed=%v", role, err, want)
+	for _, n := range namespaces {
+		for _, role := range allRoles {
+			c := env.As(roleUser(acct, role))
+			err := c.List(ctx, &corev1.SecretList{}, client.InNamespace(n))
+			if want := role == v1.RoleOwner || role == v1.RoleAdmin || role == v1.RoleDeveloper; (err == nil) != want {
+				t.Errorf("%s: %s listing secrets: err=%v, want allowed=%v", n, role, err, want)
+			}
+			if err := c.List(ctx, &v1.CustomDomainList{}, client.InNamespace(n)); err != nil {
+				t.Errorf("%s: %s listing custom domains: %v", n, role, err)
+			}
 		}
-		if err := c.List(ctx, &v1.SubscriptionList{}, client.InNamespace(ns)); err != nil {
-			t.Errorf("%s listing subscriptions: %v", role, err)
+		if err := env.As(roleUser(acct, v1.RoleViewer)).Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: n, Name: "x"}},
+			client.DryRunAll); !apierrors.IsForbidden(err) {
+			t.Errorf("%s: a Viewer creates a ConfigMap (err=%v)", n, err)
+		}
+		if err := env.As(roleUser(acct, v1.RoleEditor)).Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: n, Name: "x"}},
+			client.DryRunAll); err != nil {
+			t.Errorf("%s: an Editor cannot create a ConfigMap: %v", n, err)
 		}
 	}
 
@@ -166,12 +183,17 @@ func TestRoleTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	testenv.Eventually(t, timeout, func() error {
-		for _, role := range allRoles {
-			if allowed(t, roleUser(acct, role), ns, access{verb: "list", resource: "configmaps"}) {
-				return fmt.Errorf("%s can still list configmaps", role)
+		for _, n := range namespaces {
+			for _, role := range allRoles {
+				if allowed(t, roleUser(acct, role), n, access{verb: "list", resource: "configmaps"}) {
+					return fmt.Errorf("%s can still list configmaps in %s", role, n)
+				}
 			}
 		}
 		return nil
 	})
 	t.Run("suspended", func(t *testing.T) { check(t, true) })
 }
+
+// tenancyRole is the ClusterRole a role's binding names while the account is active.
+func tenancyRole(role v1.MembershipRole) string { return tenancy.ClusterRoleName(role) }

@@ -7,6 +7,9 @@ package tenancy
 
 import (
 	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"maps"
 	"net/netip"
 	"slices"
 	"strings"
@@ -298,18 +301,59 @@ func BuildOwnerBindingIn(acct *hostingv1alpha1.Account, t Target) *rbacv1ac.Role
 	return rb
 }
 
-// BuildMemberBinding is the RoleBinding of a Membership of account, owned by
-// the Membership so that deleting it removes exactly this binding.
+// MembershipLabelValue is the value of the membership label on a
+// Membership's RoleBindings: its name, or, for names longer than a label
+// value may be (63 characters), the name shortened with a hash, so that
+// distinct memberships never share a value.
+func MembershipLabelValue(membership string) string {
+	if len(membership) <= 63 {
+		return membership
+	}
+	sum := sha256.Sum256([]byte(membership))
+	// Label values must end with an alphanumeric character: the hex digest does.
+	return membership[:63-17] + "-" + hex.EncodeToString(sum[:8])
+}
+
+// MemberBindingLabels are the labels of a Membership's RoleBinding in t: t's
+// (the account's, and the subscription's in a site namespace), and the
+// membership's (with the account, they identify the bindings of one
+// Membership across namespaces).
+func MemberBindingLabels(t Target, membership string) map[string]string {
+	l := maps.Clone(t.Labels)
+	if l == nil {
+		l = map[string]string{}
+	}
+	l[hostingv1alpha1.MembershipLabel] = MembershipLabelValue(membership)
+	return l
+}
+
+// BuildMemberBinding is the RoleBinding of a Membership of account in the
+// account namespace, owned by the Membership so that deleting it removes
+// exactly this binding.
 func BuildMemberBinding(m *hostingv1alpha1.Membership, account string, suspended bool) *rbacv1ac.RoleBindingApplyConfiguration {
-	return rbacv1ac.RoleBinding(platform.MembershipBindingName(m.Name), m.Namespace).
-		WithLabels(platform.AccountLabels(account)).
+	t := Target{Namespace: m.Namespace, Labels: platform.AccountLabels(account)}
+	return memberBinding(m, t, suspended).
 		WithOwnerReferences(metav1ac.OwnerReference().
 			WithAPIVersion(hostingv1alpha1.GroupVersion.String()).
 			WithKind("Membership").
 			WithName(m.Name).
 			WithUID(m.UID).
 			WithController(true).
-			WithBlockOwnerDeletion(true)).
+			WithBlockOwnerDeletion(true))
+}
+
+// BuildSiteMemberBinding is the RoleBinding of a Membership in a site
+// namespace (SiteTarget). It has no owner reference (the Membership lives in
+// another namespace, and the garbage collector deletes the dependents of a
+// cross-namespace owner): the membership label identifies it, and the
+// Membership's finalizer removes it.
+func BuildSiteMemberBinding(m *hostingv1alpha1.Membership, t Target, suspended bool) *rbacv1ac.RoleBindingApplyConfiguration {
+	return memberBinding(m, t, suspended)
+}
+
+func memberBinding(m *hostingv1alpha1.Membership, t Target, suspended bool) *rbacv1ac.RoleBindingApplyConfiguration {
+	return rbacv1ac.RoleBinding(platform.MembershipBindingName(m.Name), t.Namespace).
+		WithLabels(MemberBindingLabels(t, m.Name)).
 		WithRoleRef(clusterRoleRef(BoundClusterRole(m.Spec.Role, suspended))).
 		WithSubjects(RBACSubject(m.Spec.Subject))
 }

@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	v1 "github.com/landlord-dev/landlord/api/v1alpha1"
 	"github.com/landlord-dev/landlord/internal/platform"
@@ -174,11 +175,65 @@ func TestBuildMemberBinding(t *testing.T) {
 		if *rb.Name != "landlord-member-bob" || *rb.Namespace != "acct-acme" {
 			t.Errorf("placed at %s/%s", *rb.Namespace, *rb.Name)
 		}
-		if rb.Labels[v1.AccountLabel] != "acme" || rb.Labels[v1.ManagedByLabel] != "landlord" {
+		if rb.Labels[v1.AccountLabel] != "acme" || rb.Labels[v1.ManagedByLabel] != "landlord" || rb.Labels[v1.MembershipLabel] != "bob" {
 			t.Errorf("labels %v", rb.Labels)
 		}
 		if o := rb.OwnerReferences[0]; *o.Kind != "Membership" || *o.UID != "m-uid" {
 			t.Errorf("owner %+v", o)
+		}
+	}
+}
+
+// A site namespace's binding of a membership: same name, role and subject,
+// found by its labels, and no (cross-namespace) owner reference.
+func TestBuildSiteMemberBinding(t *testing.T) {
+	m := &v1.Membership{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "acct-acme", Name: "bob", UID: "m-uid"},
+		Spec:       v1.MembershipSpec{Subject: v1.Subject{Kind: v1.SubjectUser, Name: "bob@example.com"}, Role: v1.RoleEditor},
+	}
+	for _, tc := range []struct {
+		suspended bool
+		want      string
+	}{{false, "landlord-tenant-editor"}, {true, "landlord-tenant-suspended"}} {
+		rb := BuildSiteMemberBinding(m, SiteTarget("acme", "blog", platform.Default()), tc.suspended)
+		if RoleRefOf(rb) != tc.want {
+			t.Errorf("suspended=%v: role %s, want %s", tc.suspended, RoleRefOf(rb), tc.want)
+		}
+		if *rb.Name != "landlord-member-bob" || *rb.Namespace != "acct-acme--blog" {
+			t.Errorf("placed at %s/%s", *rb.Namespace, *rb.Name)
+		}
+		want := map[string]string{v1.AccountLabel: "acme", v1.SubscriptionLabel: "blog", v1.ManagedByLabel: "landlord", v1.MembershipLabel: "bob"}
+		if len(rb.Labels) != len(want) {
+			t.Errorf("labels %v, want %v", rb.Labels, want)
+		}
+		for k, v := range want {
+			if rb.Labels[k] != v {
+				t.Errorf("label %s=%q, want %q", k, rb.Labels[k], v)
+			}
+		}
+		if len(rb.OwnerReferences) != 0 {
+			t.Errorf("owner references %+v", rb.OwnerReferences)
+		}
+		if s := rb.Subjects[0]; *s.Kind != "User" || *s.Name != "bob@example.com" {
+			t.Errorf("subject %+v", s)
+		}
+	}
+}
+
+// The membership label value is the name when it fits a label value, else a
+// bounded, distinct, valid label value.
+func TestMembershipLabelValue(t *testing.T) {
+	if MembershipLabelValue("bob.smith") != "bob.smith" {
+		t.Error("short names must stay readable")
+	}
+	a, b := strings.Repeat("a", 253), strings.Repeat("a", 252)+"b"
+	va, vb := MembershipLabelValue(a), MembershipLabelValue(b)
+	if va == vb {
+		t.Fatal("distinct memberships share a label value")
+	}
+	for _, v := range []string{va, vb, MembershipLabelValue(strings.Repeat("x.", 40) + "y")} {
+		if errs := validation.IsValidLabelValue(v); len(errs) != 0 {
+			t.Errorf("%q: %v", v, errs)
 		}
 	}
 }

@@ -101,7 +101,7 @@ func TestSiteWaitsForTheGatewayAPI(t *testing.T) {
 	}
 	testenv.Eventually(t, wait, readyIs(sub, metav1.ConditionTrue, v1.ReasonReconciled, ""))
 	route := &gatewayv1.HTTPRoute{}
-	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: sub.Namespace, Name: platform.SiteName(sub.Name)}, route); err != nil {
+	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: cfg.SiteNamespace(acct.Name, sub.Name), Name: platform.SiteName(sub.Name)}, route); err != nil {
 		t.Fatalf("the site's route: %v", err)
 	}
 }

@@ -24,7 +24,7 @@ func TestPausedSubscriptionGetsNoWrites(t *testing.T) {
 	acct := newAccount(t, "paused")
 	sub := newSubscription(t, acct, "site")
 	dep := &appsv1.Deployment{}
-	depKey := client.ObjectKey{Namespace: sub.Namespace, Name: platform.SiteName(sub.Name)}
+	depKey := client.ObjectKey{Namespace: cfg.SiteNamespace(acct.Name, sub.Name), Name: platform.SiteName(sub.Name)}
 	testenv.Eventually(t, wait, func() error { return env.Client.Get(ctx, depKey, dep) })
 	want := *dep.Spec.Replicas
 

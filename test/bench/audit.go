@@ -15,12 +15,16 @@ import (
 // server's audit log records its writes, and only those.
 const managerUser = "landlord-manager"
 
+// creatorUser creates the Accounts of -mode tenancy (the portal), audited
+// too: both sides count the Account's create.
+const creatorUser = "landlord-bench-creator"
+
 const auditPolicy = `apiVersion: audit.k8s.io/v1
 kind: Policy
 omitStages: ["RequestReceived"]
 rules:
 - level: Metadata
-  users: ["` + managerUser + `"]
+  users: ["` + managerUser + `", "` + creatorUser + `"]
   verbs: ["create", "update", "patch", "delete", "deletecollection"]
 - level: None
 `

@@ -57,7 +57,7 @@ func runBaseline(ctx context.Context, cl *cluster, n, writers int) (baselineResu
 	one := func(ctx context.Context, i int) error {
 		t := newTenant(cfg, "raw", i)
 		c := cl.c
-		for _, o := range []client.Object{t.account, t.subscription, t.domain} {
+		for _, o := range []client.Object{t.account, t.membership, t.subscription, t.domain} {
 			controllerutil.AddFinalizer(o, v1.Finalizer)
 		}
 		if err := do(ctx, func() error { return c.Create(ctx, t.account) }); err != nil {

@@ -40,6 +40,12 @@ type cluster struct {
 }
 
 func startCluster(ctx context.Context, dir string) (*cluster, error) {
+	return startClusterWith(ctx, dir, true)
+}
+
+// startClusterWith starts a control plane; without pods it runs no
+// scheduler, kwok or volume provisioner (-mode tenancy and apicost).
+func startClusterWith(ctx context.Context, dir string, pods bool) (*cluster, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
@@ -58,8 +64,8 @@ func startCluster(ctx context.Context, dir string) (*cluster, error) {
 	}
 	cp, err := controlplane.Start(ctx, controlplane.Options{
 		CRDPaths:          append([]string{filepath.Join(root, "config", "crd", "bases")}, gw...),
-		Kwok:              true,
-		VolumeProvisioner: true,
+		Kwok:              pods,
+		VolumeProvisioner: pods,
 		StateDir:          filepath.Join(dir, "state"),
 		APIServerArgs:     audit.apiServerArgs(),
 		Log:               logf,

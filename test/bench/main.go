@@ -30,6 +30,13 @@ type options struct {
 	managerArgs []string
 	workDir     string
 	skipRaw     bool
+	mode        string
+	rounds      int
+	// compareManager: -mode tenancy runs a second Landlord side with it.
+	compareManager string
+	// compareArgs are the second side's extra manager flags (default: managerArgs).
+	compareArgs []string
+	compareSet  bool
 }
 
 // results is what bin/bench/results.json holds.
@@ -60,6 +67,11 @@ type results struct {
 	BurstWrites            int            `json:"burst_writes"`
 	ManagerArgs            []string       `json:"manager_args,omitempty"`
 	Date                   string         `json:"date"`
+	// Mode is the -mode of the run; empty for the full benchmark, whose
+	// figures are the fields above.
+	Mode    string          `json:"mode,omitempty"`
+	Tenancy *tenancyResults `json:"tenancy,omitempty"`
+	APICost *apiCostResults `json:"api_cost,omitempty"`
 }
 
 func main() {
@@ -73,8 +85,22 @@ func main() {
 	flag.StringVar(&extra, "manager-args", "", "Extra manager flags, space-separated.")
 	flag.StringVar(&o.workDir, "work", "", "Directory for control-plane state and logs (default: a temporary one, removed on success).")
 	flag.BoolVar(&o.skipRaw, "skip-baseline", false, "Measure Landlord only (no efficiency).")
+	flag.StringVar(&o.mode, "mode", "", "What to measure: empty for the full benchmark; tenancy for Accounts only, Landlord beside the floor (16 creators unless -writers); apicost for the API server's CPU per request kind (-n of each, 16 clients unless -writers).")
+	flag.IntVar(&o.rounds, "rounds", 3, "-mode apicost: rounds of every request kind; each kind's figure is the median.")
+	flag.StringVar(&o.compareManager, "compare-manager", "", "-mode tenancy: also run this manager binary as a third side (e.g. built from another commit).")
+	var compareExtra string
+	flag.StringVar(&compareExtra, "compare-manager-args", "", "-mode tenancy: the third side's extra manager flags, space-separated (default: -manager-args); with it, -compare-manager defaults to -manager.")
 	flag.Parse()
+	writersSet := false
+	flag.Visit(func(f *flag.Flag) { writersSet = writersSet || f.Name == "writers" })
+	if (o.mode == "tenancy" || o.mode == "apicost") && !writersSet {
+		o.writers = 16
+	}
 	o.managerArgs = strings.Fields(extra)
+	o.compareArgs = o.managerArgs
+	if compareExtra != "" {
+		o.compareArgs, o.compareSet = strings.Fields(compareExtra), true
+	}
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -92,12 +118,15 @@ func run(o options) error {
 		}
 		o.workDir = d
 	}
-	logf("bench: %d tenants, %d writers; state and logs in %s", o.n, o.writers, o.workDir)
+	logf("bench: mode %q, %d tenants, %d writers; state and logs in %s", o.mode, o.n, o.writers, o.workDir)
 	if o.manager == "" {
 		o.manager = filepath.Join(".bench-bin", "manager")
 		if err := buildManager(o.manager); err != nil {
 			return err
 		}
+	}
+	if o.compareSet && o.compareManager == "" {
+		o.compareManager = o.manager
 	}
 	minimal, kinds, err := minimalWrites(platform.Default())
 	if err != nil {
@@ -105,8 +134,49 @@ func run(o options) error {
 	}
 	res := results{Tenants: o.n, Writers: o.writers, MinimalWritesPerTenant: minimal, ManagerArgs: o.managerArgs,
 		MinimalWrites: append(kinds, fmt.Sprintf("%d status writes", statusWrites), fmt.Sprintf("%d finalizer writes", finalizerWrites)),
-		IdleWindowS:   o.idle.Seconds(), Date: time.Now().UTC().Format(time.RFC3339)}
+		IdleWindowS:   o.idle.Seconds(), Date: time.Now().UTC().Format(time.RFC3339), Mode: o.mode}
 
+	switch o.mode {
+	case "":
+		if err := runFull(ctx, o, &res); err != nil {
+			return err
+		}
+		printTable(res)
+	case "tenancy":
+		res.IdleWindowS, res.MinimalWritesPerTenant, res.MinimalWrites = 0, 0, nil
+		if err := runTenancy(ctx, o, &res); err != nil {
+			return err
+		}
+		printTenancy(res)
+	case "apicost":
+		res.IdleWindowS, res.MinimalWritesPerTenant, res.MinimalWrites = 0, 0, nil
+		if err := runAPICost(ctx, o, &res); err != nil {
+			return err
+		}
+		printAPICost(res)
+	default:
+		return fmt.Errorf("unknown -mode %q (want empty, tenancy or apicost)", o.mode)
+	}
+	if err := os.MkdirAll(filepath.Dir(o.out), 0o755); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(o.out, append(b, '\n'), 0o644); err != nil {
+		return err
+	}
+	logf("bench: results in %s", o.out)
+	if !keep {
+		_ = os.RemoveAll(o.workDir)
+	}
+	return nil
+}
+
+// runFull is the full benchmark: the baseline, then Landlord with idle,
+// restart and the expiry burst.
+func runFull(ctx context.Context, o options, res *results) error {
 	if !o.skipRaw {
 		logf("baseline: starting a control plane")
 		cl, err := startCluster(ctx, filepath.Join(o.workDir, "baseline"))
@@ -150,22 +220,6 @@ func run(o options) error {
 	res.RestartWrites, res.RestartWritesBy = ll.restartWrites, ll.restartBy
 	res.RSSMiB, res.HeapMiB = ll.rssMiB, ll.heapMiB
 	res.BurstSuspendedS, res.BurstScaledS, res.BurstWrites = ll.burstSuspended, ll.burstScaled, ll.burstWrites
-
-	printTable(res)
-	if err := os.MkdirAll(filepath.Dir(o.out), 0o755); err != nil {
-		return err
-	}
-	b, err := json.MarshalIndent(res, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(o.out, append(b, '\n'), 0o644); err != nil {
-		return err
-	}
-	logf("bench: results in %s", o.out)
-	if !keep {
-		_ = os.RemoveAll(o.workDir)
-	}
 	return nil
 }
 
@@ -176,8 +230,10 @@ func buildManager(out string) error {
 	return cmd.Run()
 }
 
+func newTable() *tabwriter.Writer { return tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0) }
+
 func printTable(r results) {
-	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	w := newTable()
 	row := func(name, value, target string) { fmt.Fprintf(w, "%s\t%s\t%s\n", name, value, target) }
 	fmt.Fprintln(w, "measure\tvalue\ttarget")
 	row("tenants", itoa(r.Tenants), "")

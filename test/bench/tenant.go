@@ -116,6 +116,7 @@ func children(cfg platform.Config, t *tenant, plan *v1.Plan, tmpl *v1.SiteTempla
 		ac("LimitRange (site)", tenancy.BuildLimitRange(siteTarget)),
 		typed("ResourceQuota (site)", site.Quota(st)),
 		ac("RoleBinding (site owner)", tenancy.BuildOwnerBindingIn(acct, siteTarget)),
+		ac("RoleBinding (site member)", tenancy.BuildSiteMemberBinding(t.membership, siteTarget, false)),
 		typed("ReferenceGrant", site.SuspendedPlumbing(cfg, siteNS, acct.Name, t.subscription.Name)),
 		typed("PersistentVolumeClaim", site.Volume(st, nil)),
 		typed("Deployment", site.Deployment(st)),
@@ -132,9 +133,9 @@ func children(cfg platform.Config, t *tenant, plan *v1.Plan, tmpl *v1.SiteTempla
 // converged tenant reports.
 const statusWrites = 4
 
-// finalizerWrites: Account, Subscription and CustomDomain carry Landlord's
+// finalizerWrites: Account, Membership, Subscription and CustomDomain carry Landlord's
 // finalizer, added by a write of their own (Landlord does not create them).
-const finalizerWrites = 3
+const finalizerWrites = 4
 
 // minimalWrites is the least a controller must write per tenant: each child
 // once, each status once, each finalizer once.
@@ -161,15 +162,7 @@ func convergedStatuses(cfg platform.Config, t *tenant, plan *v1.Plan, now time.T
 		return metav1.Condition{Type: typ, Status: s, Reason: reason, Message: msg, ObservedGeneration: gen, LastTransitionTime: metav1.NewTime(now)}
 	}
 	a := t.account
-	a.Status = v1.AccountStatus{
-		Namespace: cfg.AccountNamespace(a.Name), Phase: v1.AccountActive,
-		Subscriptions: v1.SubscriptionCounts{Active: 1}, Members: 1, ObservedGeneration: a.Generation,
-		Conditions: []metav1.Condition{
-			cond(v1.ConditionNamespaceReady, true, v1.ReasonReconciled, "namespace "+cfg.AccountNamespace(a.Name)+" with its NetworkPolicy, LimitRange and Pod Security labels is in place", a.Generation),
-			cond(v1.ConditionSuspended, false, v1.ReasonNotSuspended, "the account is not suspended", a.Generation),
-			cond(v1.ConditionReady, true, v1.ReasonReconciled, "the namespace, its guard rails and the owner's access are in place", a.Generation),
-		},
-	}
+	a.Status = convergedAccountStatus(cfg, a, v1.SubscriptionCounts{Active: 1}, 1, now)
 	m := t.membership
 	m.Status = v1.MembershipStatus{Phase: v1.MembershipActive, ObservedGeneration: m.Generation, Conditions: []metav1.Condition{
 		cond(v1.ConditionReady, true, v1.ReasonReconciled, "User "+m.Spec.Subject.Name+" has the role Developer (ClusterRole landlord-tenant-developer)", m.Generation),
@@ -208,6 +201,27 @@ func convergedStatuses(cfg platform.Config, t *tenant, plan *v1.Plan, now time.T
 			cond(v1.ConditionRouted, true, v1.ReasonReconciled, host+" is routed to the site "+siteName, g),
 			cond(v1.ConditionCertificateReady, false, "CertManagerMissing", "TLS is not available", g),
 			cond(v1.ConditionReady, true, v1.ReasonReconciled, host+" is routed to the site "+siteName, g),
+		},
+	}
+}
+
+// convergedAccountStatus is the status of a provisioned Account with the
+// given counts (controllers/account/status.go).
+func convergedAccountStatus(cfg platform.Config, a *v1.Account, subs v1.SubscriptionCounts, members int32, now time.Time) v1.AccountStatus {
+	cond := func(typ string, ok bool, reason, msg string) metav1.Condition {
+		s := metav1.ConditionFalse
+		if ok {
+			s = metav1.ConditionTrue
+		}
+		return metav1.Condition{Type: typ, Status: s, Reason: reason, Message: msg, ObservedGeneration: a.Generation, LastTransitionTime: metav1.NewTime(now)}
+	}
+	return v1.AccountStatus{
+		Namespace: cfg.AccountNamespace(a.Name), Phase: v1.AccountActive,
+		Subscriptions: subs, Members: members, ObservedGeneration: a.Generation,
+		Conditions: []metav1.Condition{
+			cond(v1.ConditionNamespaceReady, true, v1.ReasonReconciled, "namespace "+cfg.AccountNamespace(a.Name)+" with its NetworkPolicy, LimitRange and Pod Security labels is in place"),
+			cond(v1.ConditionSuspended, false, v1.ReasonNotSuspended, "the account is not suspended"),
+			cond(v1.ConditionReady, true, v1.ReasonReconciled, "the namespace, its guard rails and the owner's access are in place"),
 		},
 	}
 }
