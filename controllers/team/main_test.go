@@ -227,9 +227,19 @@ func seatHolders(t *testing.T, f *fixture, site string) []string {
 // made through impersonation.
 func can(t *testing.T, user, verb, group, resource, sub, ns, name string) bool {
 	t.Helper()
+	return canNamed(t, env.As(user), verb, group, resource, sub, ns, name)
+}
+
+func canWith(t *testing.T, c client.Client, verb, group, resource, sub, ns string) bool {
+	t.Helper()
+	return canNamed(t, c, verb, group, resource, sub, ns, "")
+}
+
+func canNamed(t *testing.T, c client.Client, verb, group, resource, sub, ns, name string) bool {
+	t.Helper()
 	r := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{
 		ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: ns, Verb: verb, Group: group, Resource: resource, Subresource: sub, Name: name}}}
-	must(t, env.As(user).Create(ctx, r))
+	must(t, c.Create(ctx, r))
 	return r.Status.Allowed
 }
 
