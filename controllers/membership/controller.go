@@ -174,7 +174,16 @@ func (r *Reconciler) resolveDuplicate(ctx context.Context, s *scope) error {
 	if err := r.List(ctx, all, client.InNamespace(s.membership.Namespace)); err != nil {
 		return fmt.Errorf("listing memberships in %s: %w", s.membership.Namespace, err)
 	}
-	s.duplicateOf = duplicateOf(s.membership, all.Items, r.Clock.Now())
+	// A Support membership that grants nothing (another group, too long)
+	// does not make a valid one a duplicate.
+	now := r.Clock.Now()
+	live := all.Items[:0]
+	for _, o := range all.Items {
+		if reason, _ := supportRefusal(&o, r.Config, now); reason == "" {
+			live = append(live, o)
+		}
+	}
+	s.duplicateOf = duplicateOf(s.membership, live, now)
 	return nil
 }
 

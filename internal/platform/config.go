@@ -178,7 +178,7 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	})
 	fs.DurationVar(&c.DomainClaimTTL, "domain-claim-ttl", c.DomainClaimTTL, "How long an unverified domain claim holds its hostname; after it, another account's waiting domain takes it.")
 	fs.StringVar(&c.SupportGroup, "support-group", c.SupportGroup, "The provider's support group: a Support Membership (the customer's consent) binds it, read, logs and exec, on the account's sites.")
-	fs.DurationVar(&c.SupportMaxDuration, "support-max-duration", c.SupportMaxDuration, "Longest support access: a Support Membership whose expiresAt is further than this from now grants nothing.")
+	fs.DurationVar(&c.SupportMaxDuration, "support-max-duration", c.SupportMaxDuration, "Longest support access: a Support Membership whose expiresAt is further than this from now grants nothing while it is (support access in force never has more than this left).")
 	fs.DurationVar(&c.TerminationFloor, "termination-floor", c.TerminationFloor, "Least time a site is observed suspended or cancelled before it is terminated, whatever its deadlines say (0: none).")
 }
 
