@@ -146,6 +146,13 @@ type Limits struct {
 	// defaults; add-ons add to them.
 	// +optional
 	Objects *ObjectLimits `json:"objects,omitempty"`
+
+	// seats is how many distinct people the account's Teams may give access
+	// to the site (account-wide Memberships do not count). Default 5.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=10000
+	Seats *int32 `json:"seats,omitempty"`
 }
 
 // ObjectLimits are counts of objects a site namespace may hold (the

@@ -71,6 +71,12 @@ const (
 	ReasonExpired = "Expired"
 	// ReasonDuplicateSubject: another Membership of this account names the same subject.
 	ReasonDuplicateSubject = "DuplicateSubject"
+	// ReasonNotSupportGroup: a Support membership names another subject
+	// than the provider's support group (--support-group); it grants nothing.
+	ReasonNotSupportGroup = "NotSupportGroup"
+	// ReasonSupportTooLong: a Support membership's expiresAt is further from
+	// now than --support-max-duration; it grants nothing.
+	ReasonSupportTooLong = "SupportTooLong"
 )
 
 // Subscription reasons.

@@ -5,7 +5,7 @@ import (
 )
 
 // MembershipRole is what a member may do in the account.
-// +kubebuilder:validation:Enum=Owner;Admin;Developer;Editor;Billing;Viewer
+// +kubebuilder:validation:Enum=Owner;Admin;Developer;Editor;Billing;Viewer;Support
 type MembershipRole string
 
 // Roles, from most to least privileged. Each is a ClusterRole
@@ -17,20 +17,28 @@ const (
 	RoleEditor    MembershipRole = "Editor"
 	RoleBilling   MembershipRole = "Billing"
 	RoleViewer    MembershipRole = "Viewer"
+	// RoleSupport is the provider's consented support access: read, logs and
+	// exec on the account's sites, for a bounded time. Its subject must be the
+	// provider's support group (the manager's --support-group) and it needs
+	// expiresAt, within --support-max-duration of now.
+	RoleSupport MembershipRole = "Support"
 )
 
 // MembershipSpec gives one subject one role in the account of the namespace.
+// +kubebuilder:validation:XValidation:rule="self.role != 'Support' || has(self.expiresAt)",message="a Support membership needs expiresAt: support access is granted for a bounded time"
+// +kubebuilder:validation:XValidation:rule="self.role != 'Support' || self.subject.kind == 'Group'",message="a Support membership's subject is the provider's support group (kind Group)"
 type MembershipSpec struct {
 	// subject is the member. It cannot be changed; create a new Membership instead.
 	// +required
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="subject is immutable; delete this Membership and create a new one"
 	Subject Subject `json:"subject"`
 
-	// role is Owner, Admin, Developer, Editor, Billing or Viewer.
+	// role is Owner, Admin, Developer, Editor, Billing, Viewer or Support.
 	// +required
 	Role MembershipRole `json:"role"`
 
-	// expiresAt, when set, ends the membership at that time (outside collaborators).
+	// expiresAt, when set, ends the membership at that time (outside
+	// collaborators); required for Support.
 	// +optional
 	ExpiresAt *metav1.Time `json:"expiresAt,omitempty"`
 }

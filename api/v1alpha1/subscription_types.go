@@ -157,6 +157,11 @@ type Usage struct {
 	// customDomains is the number of custom domains mapped to the site.
 	// +optional
 	CustomDomains int32 `json:"customDomains,omitempty"`
+
+	// seats is how many distinct people have access to the site through the
+	// account's Teams (the seat objects held), for billing.
+	// +optional
+	Seats int32 `json:"seats,omitempty"`
 }
 
 // SubscriptionStatus is what Landlord computed and observed.

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -46,7 +47,7 @@ import (
 // +kubebuilder:rbac:groups=hosting.landlord.dev,resources=accounts,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=rolebindings,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles,verbs=bind,resourceNames=landlord-tenant-owner;landlord-tenant-admin;landlord-tenant-developer;landlord-tenant-editor;landlord-tenant-billing;landlord-tenant-viewer;landlord-tenant-suspended
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles,verbs=bind,resourceNames=landlord-tenant-owner;landlord-tenant-admin;landlord-tenant-developer;landlord-tenant-editor;landlord-tenant-billing;landlord-tenant-viewer;landlord-tenant-support;landlord-tenant-suspended
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconciler reconciles Memberships.
@@ -72,6 +73,8 @@ type scope struct {
 	sites int
 	// gone: the membership is being deleted; no status is written.
 	gone bool
+	// refused says why a Support membership grants nothing (reason, message).
+	refused, refusedMsg string
 }
 
 // Reconcile binds one Membership's subject to its role in the account
@@ -99,7 +102,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 			retErr = errors.Join(retErr, err)
 			return
 		}
-		r.recordTransitions(p.Before().(*hostingv1alpha1.Membership), m)
+		r.recordTransitions(p.Before().(*hostingv1alpha1.Membership), m, s.account)
 	}()
 	if kernel.Paused(m) {
 		return ctrl.Result{}, nil
@@ -120,6 +123,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	}
 	now := r.Clock.Now()
 	s.expired = expired(m, now)
+	s.refused, s.refusedMsg = supportRefusal(m, r.Config, now)
 	if err := r.reconcileBindings(ctx, s); err != nil {
 		return ctrl.Result{}, err
 	}
@@ -170,13 +174,22 @@ func (r *Reconciler) resolveDuplicate(ctx context.Context, s *scope) error {
 	if err := r.List(ctx, all, client.InNamespace(s.membership.Namespace)); err != nil {
 		return fmt.Errorf("listing memberships in %s: %w", s.membership.Namespace, err)
 	}
-	s.duplicateOf = duplicateOf(s.membership, all.Items, r.Clock.Now())
+	// A Support membership that grants nothing (another group, too long)
+	// does not make a valid one a duplicate.
+	now := r.Clock.Now()
+	live := all.Items[:0]
+	for _, o := range all.Items {
+		if reason, _ := supportRefusal(&o, r.Config, now); reason == "" {
+			live = append(live, o)
+		}
+	}
+	s.duplicateOf = duplicateOf(s.membership, live, now)
 	return nil
 }
 
 // bound: the membership should grant its role.
 func (s *scope) bound() bool {
-	return s.account != nil && s.account.DeletionTimestamp.IsZero() && !s.expired && s.duplicateOf == nil
+	return s.account != nil && s.account.DeletionTimestamp.IsZero() && !s.expired && s.duplicateOf == nil && s.refused == ""
 }
 
 // reconcileBindings applies the membership's RoleBinding in the account
@@ -315,15 +328,34 @@ func (r *Reconciler) listRequests(ctx context.Context, namespace string) []recon
 	return reqs
 }
 
-// recordTransitions emits an Event when the Ready reason changes.
-func (r *Reconciler) recordTransitions(before, after *hostingv1alpha1.Membership) {
+// recordTransitions emits an Event when the Ready reason changes; for a
+// Support membership, the grant and the end of support access are also
+// Events on the Account (the customer's consent, visible where the account is).
+func (r *Reconciler) recordTransitions(before, after *hostingv1alpha1.Membership, acct *hostingv1alpha1.Account) {
+	if after.Spec.Role == hostingv1alpha1.RoleSupport && acct != nil {
+		old := meta.FindStatusCondition(before.Status.Conditions, hostingv1alpha1.ConditionReady)
+		cur := meta.FindStatusCondition(after.Status.Conditions, hostingv1alpha1.ConditionReady)
+		if cur != nil && (old == nil || old.Reason != cur.Reason) {
+			switch cur.Reason {
+			case hostingv1alpha1.ReasonReconciled:
+				r.Recorder.Eventf(acct, after, corev1.EventTypeNormal, "SupportAccessGranted", "Grant",
+					"support access for %s %s (read, logs, exec on the sites) until %s, consented by Membership %s/%s",
+					after.Spec.Subject.Kind, after.Spec.Subject.Name, after.Spec.ExpiresAt.UTC().Format(time.RFC3339), after.Namespace, after.Name)
+			case hostingv1alpha1.ReasonExpired:
+				r.Recorder.Eventf(acct, after, corev1.EventTypeNormal, "SupportAccessExpired", "Revoke",
+					"support access for %s %s ended at %s (Membership %s/%s)",
+					after.Spec.Subject.Kind, after.Spec.Subject.Name, after.Spec.ExpiresAt.UTC().Format(time.RFC3339), after.Namespace, after.Name)
+			}
+		}
+	}
 	old := meta.FindStatusCondition(before.Status.Conditions, hostingv1alpha1.ConditionReady)
 	cur := meta.FindStatusCondition(after.Status.Conditions, hostingv1alpha1.ConditionReady)
 	if cur == nil || (old != nil && old.Reason == cur.Reason) {
 		return
 	}
 	typ := corev1.EventTypeNormal
-	if cur.Reason == hostingv1alpha1.ReasonNoAccount || cur.Reason == hostingv1alpha1.ReasonDuplicateSubject {
+	if cur.Reason == hostingv1alpha1.ReasonNoAccount || cur.Reason == hostingv1alpha1.ReasonDuplicateSubject ||
+		cur.Reason == hostingv1alpha1.ReasonNotSupportGroup || cur.Reason == hostingv1alpha1.ReasonSupportTooLong {
 		typ = corev1.EventTypeWarning
 	}
 	r.Recorder.Eventf(after, nil, typ, cur.Reason, "Bind", "%s", cur.Message)

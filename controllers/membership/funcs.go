@@ -123,6 +123,8 @@ func readiness(s *scope) (ready bool, reason, msg string) {
 	case s.expired:
 		return false, hostingv1alpha1.ReasonExpired, fmt.Sprintf(
 			"the membership expired at %s; %s's access was removed", m.Spec.ExpiresAt.UTC().Format(time.RFC3339), subj)
+	case s.refused != "":
+		return false, s.refused, s.refusedMsg
 	case s.duplicateOf != nil:
 		return false, hostingv1alpha1.ReasonDuplicateSubject, fmt.Sprintf(
 			"%s is already a member through the older membership %s (role %s); delete one of them, this one grants nothing",
@@ -167,4 +169,28 @@ func labelsOrLifecycleChanged() predicate.Predicate {
 		},
 		GenericFunc: func(event.GenericEvent) bool { return false },
 	}
+}
+
+// supportRefusal says why a Support membership grants nothing at now (its
+// subject is not the provider's support group, or its expiresAt is further
+// than cfg.SupportMaxDuration), or "" for any other membership and a valid
+// one. Admission (CEL) already requires expiresAt and a Group subject; the
+// group's name and the bound are flags, which CEL cannot read.
+func supportRefusal(m *hostingv1alpha1.Membership, cfg platform.Config, now time.Time) (reason, msg string) {
+	if m.Spec.Role != hostingv1alpha1.RoleSupport {
+		return "", ""
+	}
+	if m.Spec.Subject.Kind != hostingv1alpha1.SubjectGroup || m.Spec.Subject.Name != cfg.SupportGroup {
+		return hostingv1alpha1.ReasonNotSupportGroup, fmt.Sprintf(
+			"a Support membership gives access to the provider's support group only: its subject must be Group %s; no access was granted", cfg.SupportGroup)
+	}
+	if m.Spec.ExpiresAt == nil {
+		return hostingv1alpha1.ReasonSupportTooLong, "a Support membership needs expiresAt; no access was granted"
+	}
+	if m.Spec.ExpiresAt.Sub(now) > cfg.SupportMaxDuration {
+		return hostingv1alpha1.ReasonSupportTooLong, fmt.Sprintf(
+			"support access may last at most %s from now, and expiresAt %s is later: no access was granted; set an earlier expiresAt",
+			cfg.SupportMaxDuration, m.Spec.ExpiresAt.UTC().Format(time.RFC3339))
+	}
+	return "", ""
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -128,6 +129,8 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		// quota refused may grow.
 		Watches(&corev1.ResourceQuota{}, toSite, builder.WithPredicates(namedPredicate(platform.QuotaName), quotaHardChanged())).
 		Watches(&v1.CustomDomain{}, handler.EnqueueRequestsFromMapFunc(r.siteOfNamespace)).
+		// A Team's seats (Leases in the account namespace) make usage.seats.
+		Watches(&coordinationv1.Lease{}, handler.EnqueueRequestsFromMapFunc(seatOf)).
 		WatchesRawSource(requeue.Source())
 	if r.Config.RouteKind == platform.RouteIngress {
 		b = b.Watches(&networkingv1.Ingress{}, toSite)
@@ -153,6 +156,15 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		requeue.Fire()
 	})
 	return nil
+}
+
+// seatOf maps a seat to its Subscription.
+func seatOf(_ context.Context, o client.Object) []reconcile.Request {
+	sub := o.GetLabels()[v1.SeatLabel]
+	if sub == "" {
+		return nil
+	}
+	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: sub}}}
 }
 
 // Reconcile runs get → one deferred status patch → paused? → deletion, or

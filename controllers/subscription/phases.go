@@ -9,6 +9,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -444,6 +445,18 @@ func (r *Reconciler) observe(ctx context.Context, s *scope) (ctrl.Result, error)
 		}
 	}
 	s.sub.Status.Usage.CustomDomains = inUse
+	// Seats: the distinct holders of the site's seats (controllers/team).
+	var seats coordinationv1.LeaseList
+	if err := r.Client.List(ctx, &seats, client.InNamespace(s.sub.Namespace), client.MatchingLabels{v1.SeatLabel: s.sub.Name}); err != nil {
+		return ctrl.Result{}, fmt.Errorf("listing the seats: %w", err)
+	}
+	holders := map[string]bool{}
+	for _, l := range seats.Items {
+		if l.Spec.HolderIdentity != nil && l.DeletionTimestamp.IsZero() {
+			holders[*l.Spec.HolderIdentity] = true
+		}
+	}
+	s.sub.Status.Usage.Seats = int32(len(holders))
 	setStatus(s)
 	return untilNext(s.now, s.life.Next), nil
 }

@@ -10,8 +10,10 @@ package portal
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -54,6 +56,42 @@ func (p Portal) Invite(ctx context.Context, account, name, user string, role v1.
 		return nil, fmt.Errorf("inviting %s to %s: %w", user, account, err)
 	}
 	return m, nil
+}
+
+// InviteToSite gives user a site-level role in one site of the account only
+// (a freelancer, an agency): it adds user to the account's Team
+// "<site>-<role>" (creating it), whose members get the role in that site and
+// get on its Subscription, nothing else of the account. expiresAt (zero:
+// never) ends the access by itself. Landlord reports in the Team's
+// status.members whether the user is bound or waits for a seat
+// (SeatLimitReached).
+func (p Portal) InviteToSite(ctx context.Context, account, site, user string, role v1.TeamRole, expiresAt time.Time) (*v1.Team, error) {
+	member := v1.TeamMember{Subject: v1.Subject{Kind: v1.SubjectUser, Name: user}}
+	if !expiresAt.IsZero() {
+		member.ExpiresAt = &metav1.Time{Time: expiresAt}
+	}
+	t := &v1.Team{ObjectMeta: metav1.ObjectMeta{Namespace: p.namespace(account), Name: site + "-" + strings.ToLower(string(role))}}
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if err := p.Client.Get(ctx, client.ObjectKeyFromObject(t), t); err != nil {
+			if !apierrors.IsNotFound(err) {
+				return err
+			}
+			t.Spec = v1.TeamSpec{Role: role, Sites: []string{site}, Members: []v1.TeamMember{member}}
+			return p.Client.Create(ctx, t)
+		}
+		for i, m := range t.Spec.Members {
+			if m.Subject == member.Subject {
+				t.Spec.Members[i] = member
+				return p.Client.Update(ctx, t)
+			}
+		}
+		t.Spec.Members = append(t.Spec.Members, member)
+		return p.Client.Update(ctx, t)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("inviting %s to site %s of %s: %w", user, site, account, err)
+	}
+	return t, nil
 }
 
 // Subscribe sells a site on a plan, paid through the given date.

@@ -95,6 +95,8 @@ func statusOf(obj Object) any {
 		return o.Status
 	case *v1.CustomDomain:
 		return o.Status
+	case *v1.Team:
+		return o.Status
 	}
 	panic(fmt.Sprintf("kernel: %T has no known status", obj))
 }
@@ -208,5 +210,7 @@ func restoreStatus(obj, kept client.Object) {
 		o.Status = kept.(*v1.Subscription).Status
 	case *v1.CustomDomain:
 		o.Status = kept.(*v1.CustomDomain).Status
+	case *v1.Team:
+		o.Status = kept.(*v1.Team).Status
 	}
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/landlord-dev/landlord/controllers/customdomain"
 	"github.com/landlord-dev/landlord/controllers/membership"
 	"github.com/landlord-dev/landlord/controllers/subscription"
+	"github.com/landlord-dev/landlord/controllers/team"
 	"github.com/landlord-dev/landlord/internal/clock"
 	"github.com/landlord-dev/landlord/internal/metrics"
 	"github.com/landlord-dev/landlord/internal/platform"
@@ -69,6 +70,8 @@ func Options(scheme *runtime.Scheme, cfg platform.Config) ctrl.Options {
 				&networkingv1.NetworkPolicy{}:   managed,
 				&networkingv1.Ingress{}:         managed,
 				&rbacv1.RoleBinding{}:           managed,
+				// Teams' Roles (get on their Subscriptions).
+				&rbacv1.Role{}: managed,
 				// Custom-domain slots (controllers/customdomain/gate.go).
 				&coordinationv1.Lease{}: managed,
 			},
@@ -94,6 +97,7 @@ const (
 	MembershipController   = "membership"
 	SubscriptionController = "subscription"
 	CustomDomainController = "customdomain"
+	TeamController         = "team"
 )
 
 // SetupControllers registers Landlord's controllers with mgr: all of them, or
@@ -139,6 +143,17 @@ func SetupControllers(mgr ctrl.Manager, cfg platform.Config, clk clock.Clock, on
 			Recorder: mgr.GetEventRecorder("landlord-membership"),
 		}).SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("setting up the membership controller: %w", err)
+		}
+	}
+	if enabled(TeamController) {
+		if err := (&team.Reconciler{
+			Client:    mgr.GetClient(),
+			APIReader: mgr.GetAPIReader(),
+			Config:    cfg,
+			Clock:     clk,
+			Recorder:  mgr.GetEventRecorder("landlord-team"),
+		}).SetupWithManager(mgr); err != nil {
+			return fmt.Errorf("setting up the team controller: %w", err)
 		}
 	}
 	if enabled(SubscriptionController) {

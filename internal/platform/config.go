@@ -81,6 +81,12 @@ type Config struct {
 	// TerminationFloor is the least time a site is observed suspended or
 	// cancelled before it is terminated, whatever its deadlines say.
 	TerminationFloor time.Duration
+	// SupportGroup is the provider's support group: the only subject a
+	// Support Membership may name.
+	SupportGroup string
+	// SupportMaxDuration bounds a Support Membership: its expiresAt may be at
+	// most this far from now, else it grants nothing.
+	SupportMaxDuration time.Duration
 }
 
 // Default is the configuration used when no flag is given.
@@ -105,6 +111,8 @@ func Default() Config {
 		TenantEgress:         TenantEgressOpen,
 		DomainClaimTTL:       72 * time.Hour,
 		TerminationFloor:     24 * time.Hour,
+		SupportGroup:         "landlord:support",
+		SupportMaxDuration:   72 * time.Hour,
 	}
 }
 
@@ -169,6 +177,8 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 		return nil
 	})
 	fs.DurationVar(&c.DomainClaimTTL, "domain-claim-ttl", c.DomainClaimTTL, "How long an unverified domain claim holds its hostname; after it, another account's waiting domain takes it.")
+	fs.StringVar(&c.SupportGroup, "support-group", c.SupportGroup, "The provider's support group: a Support Membership (the customer's consent) binds it, read, logs and exec, on the account's sites.")
+	fs.DurationVar(&c.SupportMaxDuration, "support-max-duration", c.SupportMaxDuration, "Longest support access: a Support Membership whose expiresAt is further than this from now grants nothing while it is (support access in force never has more than this left).")
 	fs.DurationVar(&c.TerminationFloor, "termination-floor", c.TerminationFloor, "Least time a site is observed suspended or cancelled before it is terminated, whatever its deadlines say (0: none).")
 }
 

@@ -34,6 +34,10 @@ const (
 	DefaultPersistentVolumeClaims int32 = 2
 )
 
+// DefaultSeats is a site's seats when the plan says nothing: how many people
+// the account's Teams may give access to the site.
+const DefaultSeats int32 = 5
+
 // AddOnNotOfferedError says spec.addOns names an add-on the plan does not offer.
 type AddOnNotOfferedError struct{ Plan, AddOn string }
 
@@ -71,6 +75,9 @@ func EffectiveLimits(plan *v1.Plan, addOns []v1.AddOnRef) (v1.Limits, error) {
 			addCount(l.Objects.ConfigMaps, o.ConfigMaps, n)
 			addCount(l.Objects.PersistentVolumeClaims, o.PersistentVolumeClaims, n)
 		}
+		if d := offered.Limits.Seats; d != nil {
+			*l.Seats += *d * int32(n)
+		}
 	}
 	return l, nil
 }
@@ -102,6 +109,9 @@ func WithDefaults(l v1.Limits) v1.Limits {
 	o.Secrets = cmp.Or(o.Secrets, ptr.To(DefaultSecrets))
 	o.ConfigMaps = cmp.Or(o.ConfigMaps, ptr.To(DefaultConfigMaps))
 	o.PersistentVolumeClaims = cmp.Or(o.PersistentVolumeClaims, ptr.To(DefaultPersistentVolumeClaims))
+	if out.Seats == nil {
+		out.Seats = ptr.To(DefaultSeats)
+	}
 	return out
 }
 

@@ -53,7 +53,7 @@ func BoundClusterRole(role hostingv1alpha1.MembershipRole, suspended bool) strin
 func AllClusterRoles() []string {
 	roles := []hostingv1alpha1.MembershipRole{
 		hostingv1alpha1.RoleOwner, hostingv1alpha1.RoleAdmin, hostingv1alpha1.RoleDeveloper,
-		hostingv1alpha1.RoleEditor, hostingv1alpha1.RoleBilling, hostingv1alpha1.RoleViewer,
+		hostingv1alpha1.RoleEditor, hostingv1alpha1.RoleBilling, hostingv1alpha1.RoleViewer, hostingv1alpha1.RoleSupport,
 	}
 	out := make([]string, 0, len(roles)+1)
 	for _, r := range roles {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -95,5 +96,60 @@ func ensureCatalogue(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+	}
+}
+
+// The portal invites a freelancer to one site of a customer with two: the
+// freelancer works in that site's namespace until the invitation expires,
+// gets that Subscription, and sees nothing of the other site or of the
+// account's members.
+func TestPortalInvitesFreelancerToOneSite(t *testing.T) {
+	ctx := context.Background()
+	ensureCatalogue(t)
+	p := portal.Portal{Client: env.Client, NamespacePrefix: cfg.NamespacePrefix}
+	if _, err := p.CreateCustomer(ctx, "hooli", "Hooli", "gavin@hooli.example"); err != nil {
+		t.Fatal(err)
+	}
+	paid := clk.Now().Add(30 * 24 * time.Hour).Truncate(time.Second)
+	for _, site := range []string{"www", "shop"} {
+		testenv.Eventually(t, time.Minute, func() error {
+			_, err := p.Subscribe(ctx, "hooli", site, "business", "static", paid)
+			if apierrors.IsAlreadyExists(err) {
+				return nil
+			}
+			return err
+		})
+	}
+	const who = "richard@freelance.example"
+	team, err := p.InviteToSite(ctx, "hooli", "shop", who, v1.TeamRoleDeveloper, clk.Now().Add(14*24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 2*time.Minute, func() error {
+		got := &v1.Team{}
+		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(team), got); err != nil {
+			return err
+		}
+		if len(got.Status.Members) != 1 || got.Status.Members[0].State != v1.TeamMemberBound {
+			return fmt.Errorf("team status %+v", got.Status)
+		}
+		return nil
+	})
+	as := env.As(who)
+	ns := cfg.AccountNamespace("hooli")
+	if err := as.Get(ctx, client.ObjectKey{Namespace: ns, Name: "shop"}, &v1.Subscription{}); err != nil {
+		t.Errorf("the freelancer cannot get the site's Subscription: %v", err)
+	}
+	for what, err := range map[string]error{
+		"the other site's Subscription": as.Get(ctx, client.ObjectKey{Namespace: ns, Name: "www"}, &v1.Subscription{}),
+		"the account's Memberships":     as.List(ctx, &v1.MembershipList{}, client.InNamespace(ns)),
+		"the other site's domains":      as.List(ctx, &v1.CustomDomainList{}, client.InNamespace(cfg.SiteNamespace("hooli", "www"))),
+	} {
+		if !apierrors.IsForbidden(err) {
+			t.Errorf("%s: want Forbidden, got %v", what, err)
+		}
+	}
+	if err := as.List(ctx, &v1.CustomDomainList{}, client.InNamespace(cfg.SiteNamespace("hooli", "shop"))); err != nil {
+		t.Errorf("the freelancer cannot list the site's domains: %v", err)
 	}
 }
