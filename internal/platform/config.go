@@ -78,6 +78,9 @@ type Config struct {
 	// DomainClaimTTL is how long an unverified DomainClaim holds its hostname
 	// against another CustomDomain waiting for it.
 	DomainClaimTTL time.Duration
+	// DefaultHTTPS: sites' default hostnames are served over HTTPS by the
+	// platform Gateway's wildcard listener, so status.site.url is https://.
+	DefaultHTTPS bool
 	// TerminationFloor is the least time a site is observed suspended or
 	// cancelled before it is terminated, whatever its deadlines say.
 	TerminationFloor time.Duration
@@ -105,6 +108,7 @@ func Default() Config {
 		TenantEgress:         TenantEgressOpen,
 		DomainClaimTTL:       72 * time.Hour,
 		TerminationFloor:     24 * time.Hour,
+		DefaultHTTPS:         true,
 	}
 }
 
@@ -169,6 +173,7 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 		return nil
 	})
 	fs.DurationVar(&c.DomainClaimTTL, "domain-claim-ttl", c.DomainClaimTTL, "How long an unverified domain claim holds its hostname; after it, another account's waiting domain takes it.")
+	fs.BoolVar(&c.DefaultHTTPS, "default-https", c.DefaultHTTPS, "Sites' default hostnames are served over HTTPS (the platform Gateway has an HTTPS listener with a wildcard certificate for the base domain): status.site.url is https://. false: http://.")
 	fs.DurationVar(&c.TerminationFloor, "termination-floor", c.TerminationFloor, "Least time a site is observed suspended or cancelled before it is terminated, whatever its deadlines say (0: none).")
 }
 
