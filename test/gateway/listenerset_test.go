@@ -10,6 +10,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -83,6 +84,13 @@ func TestCustomDomainTLSThroughListenerSet(t *testing.T) {
 	requireListenerSet(t, ns, customdomain.HTTPListenerName(shop), customdomain.HTTPSListenerName(shop))
 
 	// Terminated (the subscription deleted): no ListenerSet is left.
+	testenv.Eventually(t, time.Minute, func() error {
+		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(sub), sub); err != nil {
+			return err
+		}
+		sub.Spec.DeletionProtection = ptr.To(false)
+		return env.Client.Update(ctx, sub)
+	})
 	if err := env.Client.Delete(ctx, sub); err != nil {
 		t.Fatal(err)
 	}
@@ -102,10 +110,10 @@ func TestContestedHostnameHasOneListener(t *testing.T) {
 	b, subB := newSite(t, testenv.Name("second"))
 	nsA, nsB := siteNamespace(t, subA), siteNamespace(t, subB)
 	hostname := "contested." + a.Name + ".example"
-	// Both accounts' tokens are published (each proves control).
-	dns.SetTXT(customdomain.RecordName(hostname), customdomain.Token(string(a.UID), hostname), customdomain.Token(string(b.UID), hostname))
 	first := newDomain(t, a, nsA, "contested", hostname, true)
 	second := newDomain(t, b, nsB, "contested", hostname, true)
+	// Both accounts' tokens are published (each proves control).
+	dns.SetTXT(customdomain.RecordName(hostname), customdomain.Token(string(a.UID), hostname), customdomain.Token(string(b.UID), hostname))
 
 	holder := ""
 	deadline := time.Now().Add(15 * time.Second)
@@ -167,8 +175,8 @@ func siteNamespace(t *testing.T, sub *v1.Subscription) string {
 	return cur.Status.Site.Namespace
 }
 
-// newDomain publishes the account's token for hostname and creates the
-// CustomDomain name in the site namespace ns.
+// newDomain publishes the account's token for hostname (replacing the
+// record) and creates the CustomDomain name in the site namespace ns.
 func newDomain(t *testing.T, acct *v1.Account, ns, name, hostname string, primary bool) *v1.CustomDomain {
 	t.Helper()
 	dns.SetTXT(customdomain.RecordName(hostname), customdomain.Token(string(acct.UID), hostname))
