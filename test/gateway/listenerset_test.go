@@ -383,3 +383,28 @@ func requireNoRouteOn(t *testing.T, ns string, sections ...string) {
 		}
 	}
 }
+
+// Why a custom domain needs listeners of its own: the platform Gateway's
+// listeners are for the base domain's wildcard only, so a route for another
+// hostname attached to the Gateway itself matches none of them.
+func TestCustomHostnameOnTheGatewayMatchesNoListener(t *testing.T) {
+	ctx := context.Background()
+	_, sub := newSite(t, testenv.Name("nolistener"))
+	ns := siteNamespace(t, sub)
+	route := &gatewayv1.HTTPRoute{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "custom-on-gateway"},
+		Spec: gatewayv1.HTTPRouteSpec{
+			CommonRouteSpec: gatewayv1.CommonRouteSpec{ParentRefs: []gatewayv1.ParentReference{{
+				Namespace: ptr.To(gatewayv1.Namespace(cfg.GatewayNamespace)), Name: gatewayv1.ObjectName(cfg.GatewayName),
+			}}},
+			Hostnames: []gatewayv1.Hostname{"shop.nolistener.example"},
+			Rules: []gatewayv1.HTTPRouteRule{{BackendRefs: []gatewayv1.HTTPBackendRef{{BackendRef: gatewayv1.BackendRef{
+				BackendObjectReference: gatewayv1.BackendObjectReference{Name: gatewayv1.ObjectName(platform.SiteName(sub.Name)), Port: ptr.To(gatewayv1.PortNumber(80))},
+			}}}}},
+		},
+	}
+	if err := env.Client.Create(ctx, route); err != nil {
+		t.Fatal(err)
+	}
+	requireRouteRejected(t, routeByKey(client.ObjectKeyFromObject(route)), platformGateway(), gatewayv1.RouteReasonNoMatchingListenerHostname)
+}
