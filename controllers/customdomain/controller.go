@@ -75,6 +75,7 @@ func (r *Reconciler) routeReader() client.Reader {
 // +kubebuilder:rbac:groups=hosting.landlord.dev,resources=accounts;subscriptions;plans,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
 // +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=httproutes,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=listenersets,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=cert-manager.io,resources=certificates,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
@@ -140,8 +141,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 		r.reconcileClaim,
 		r.reconcileVerification,
 		r.reconcileGate,
-		r.reconcileRoute,
 		r.reconcileCertificate,
+		r.reconcileRoute,
 	)
 	if err != nil {
 		s.obs.err = err // the other conditions stay as they were
@@ -165,7 +166,7 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) error {
 	if !controllerutil.ContainsFinalizer(s.cd, hostingv1alpha1.Finalizer) {
 		return nil
 	}
-	if err := r.deleteRoute(ctx, s.cd); err != nil {
+	if err := r.unroute(ctx, s.cd); err != nil {
 		return err
 	}
 	if err := r.releaseSlots(ctx, r.APIReader, s.cd); err != nil {
@@ -497,13 +498,23 @@ func (r *Reconciler) reconcileGate(ctx context.Context, s *scope) (ctrl.Result, 
 	return ctrl.Result{}, err
 }
 
-// reconcileRoute applies the domain's route when it is claimed, verified (or
-// lapsed within the grace), admitted by the plan gate and its site exists;
-// otherwise the route must not exist.
+// routable reports whether the domain is to be routed: claimed, verified
+// (or lapsed within the grace), admitted by the plan gate, its site there.
+func (s *scope) routable() bool {
+	o := &s.obs
+	return o.claim == claimHeld && o.dns.routable() && !o.siteWaiting && o.admitted
+}
+
+// reconcileRoute applies the domain's route when it is routable, otherwise
+// the route must not exist. With Gateway API routing the domain's listeners
+// in the site's ListenerSet follow in the same reconcile: HTTP always, HTTPS
+// once the certificate is ready (HTTP then redirects to HTTPS except ACME
+// challenges). Listeners are added before the routes that use them and
+// removed after.
 func (r *Reconciler) reconcileRoute(ctx context.Context, s *scope) (ctrl.Result, error) {
 	o := &s.obs
-	if !(o.claim == claimHeld && o.dns.routable() && !o.siteWaiting && o.admitted) {
-		if err := r.deleteRoute(ctx, s.cd); err != nil {
+	if !s.routable() {
+		if err := r.unroute(ctx, s.cd); err != nil {
 			return ctrl.Result{}, err
 		}
 		return ctrl.Result{}, r.releaseSlots(ctx, r.Client, s.cd)
@@ -519,11 +530,45 @@ func (r *Reconciler) reconcileRoute(ctx context.Context, s *scope) (ctrl.Result,
 		o.routesMissing = true
 		return ctrl.Result{}, nil
 	}
+	if !r.listenerSetsServed() {
+		if _, err := kernel.Apply(ctx, r.Client, r.routeReader(), BuildRoute(r.Config, s.cd, in)); err != nil {
+			return ctrl.Result{}, err
+		}
+		o.routed, o.redirectTo = true, in.RedirectTo
+		return ctrl.Result{}, nil
+	}
+	in.Listeners = true
+	in.TLSReady = o.cert == certReady
+	listeners := BuildListeners(s.cd, o.host, in.TLSReady)
+	if err := r.syncListeners(ctx, s, listeners, true); err != nil {
+		return ctrl.Result{}, err
+	}
 	if _, err := kernel.Apply(ctx, r.Client, r.routeReader(), BuildRoute(r.Config, s.cd, in)); err != nil {
+		return ctrl.Result{}, err
+	}
+	if redirect := BuildRedirectRoute(r.Config, s.cd, in); redirect != nil {
+		if _, err := kernel.Apply(ctx, r.Client, r.routeReader(), redirect); err != nil {
+			return ctrl.Result{}, err
+		}
+	} else if err := r.deleteRedirectRoute(ctx, s.cd); err != nil {
+		return ctrl.Result{}, err
+	}
+	if err := r.syncListeners(ctx, s, listeners, false); err != nil {
 		return ctrl.Result{}, err
 	}
 	o.routed, o.redirectTo = true, in.RedirectTo
 	return ctrl.Result{}, nil
+}
+
+// unroute deletes the domain's routes, then its listeners.
+func (r *Reconciler) unroute(ctx context.Context, cd *hostingv1alpha1.CustomDomain) error {
+	if err := r.deleteRoute(ctx, cd); err != nil {
+		return err
+	}
+	if err := r.deleteRedirectRoute(ctx, cd); err != nil {
+		return err
+	}
+	return r.removeListeners(ctx, cd)
 }
 
 func (r *Reconciler) deleteRoute(ctx context.Context, cd *hostingv1alpha1.CustomDomain) error {
@@ -534,8 +579,17 @@ func (r *Reconciler) deleteRoute(ctx context.Context, cd *hostingv1alpha1.Custom
 	return err
 }
 
-// reconcileCertificate requests a certificate for a routed hostname with TLS
-// Auto when cert-manager's API is installed, and reads its readiness.
+func (r *Reconciler) deleteRedirectRoute(ctx context.Context, cd *hostingv1alpha1.CustomDomain) error {
+	if r.Config.RouteKind == platform.RouteIngress || !r.routesServed() {
+		return nil // only Gateway API routing has one
+	}
+	_, err := kernel.Delete(ctx, r.Client, r.routeReader(), emptyRedirectRoute(cd))
+	return err
+}
+
+// reconcileCertificate requests a certificate for a routable hostname with
+// TLS Auto when cert-manager's API is installed, and reads its readiness
+// (which decides the domain's HTTPS listener and redirect).
 func (r *Reconciler) reconcileCertificate(ctx context.Context, s *scope) (ctrl.Result, error) {
 	o := &s.obs
 	switch {
@@ -544,10 +598,10 @@ func (r *Reconciler) reconcileCertificate(ctx context.Context, s *scope) (ctrl.R
 	case !r.certManagerServed():
 		o.cert = certUnavailable
 		return ctrl.Result{}, nil
-	case !o.routed:
+	case !s.routable() || !r.routesServed():
 		o.cert = certNone
 	}
-	if o.cert != certNone || !o.routed {
+	if o.cert != certNone || !s.routable() || !r.routesServed() {
 		return ctrl.Result{}, r.deleteCertificate(ctx, s.cd)
 	}
 	live, err := kernel.Apply(ctx, r.Client, r.Optional, BuildCertificate(r.Config, s.cd, o.host, s.account.Name, o.sub.Name))

@@ -107,6 +107,21 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 			}
 			requeue.Fire()
 		})
+		// The site's ListenerSet holds every domain's listeners: a change
+		// to it (a hand edit, a delete) wakes the domains of its namespace.
+		r.APIs.OnServed(ListenerSetGVK, func() {
+			src := source.Kind[client.Object](r.Optional, &gatewayv1.ListenerSet{},
+				handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
+					if o.GetName() != ListenerSetName {
+						return nil
+					}
+					return r.domainsIn(ctx, o.GetNamespace(), nil)
+				}))
+			if err := ctl.Watch(src); err != nil {
+				mgr.GetLogger().Error(err, "watching ListenerSets")
+			}
+			requeue.Fire()
+		})
 	}
 	r.APIs.OnServed(CertificateGVK, func() {
 		cert := &unstructured.Unstructured{}

@@ -115,7 +115,7 @@ func TestLifecycleActiveToTerminated(t *testing.T) {
 				if err := condition(cur, v1.ConditionReady, metav1.ConditionTrue, v1.ReasonReconciled); err != nil {
 					return err
 				}
-				if want := "http://" + cfg.DefaultHostname(sub.Name, account); cur.Status.Site.URL != want || !cur.Status.Site.Ready || cur.Status.Site.Template != tmpl {
+				if want := "https://" + cfg.DefaultHostname(sub.Name, account); cur.Status.Site.URL != want || !cur.Status.Site.Ready || cur.Status.Site.Template != tmpl {
 					return fmt.Errorf("site status %+v", cur.Status.Site)
 				}
 				if cur.Status.TerminateAt == nil || !cur.Status.TerminateAt.Time.Equal(t0.Add(5*day)) {

@@ -393,7 +393,7 @@ func install(ctx context.Context, cfg *rest.Config) error {
 	if err != nil {
 		return err
 	}
-	if _, err := envtest.InstallCRDs(cfg, envtest.CRDInstallOptions{Paths: paths, ErrorIfPathMissing: true}); err != nil {
+	if _, err := envtest.InstallCRDs(cfg, envtest.CRDInstallOptions{Paths: paths, ErrorIfPathMissing: true, MaxTime: 3 * time.Minute}); err != nil {
 		return fmt.Errorf("installing Envoy Gateway's and the Gateway API CRDs: %w", err)
 	}
 	cs, err := kubernetes.NewForConfig(cfg)

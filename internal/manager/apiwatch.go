@@ -12,12 +12,13 @@ import (
 )
 
 // APIKinds are the optional kinds the manager with cfg writes: the Gateway
-// API's HTTPRoute and ReferenceGrant when routing with it, and cert-manager's
-// Certificate.
+// API's HTTPRoute, ReferenceGrant and ListenerSet (custom domains'
+// listeners, standard channel since v1.5) when routing with it, and
+// cert-manager's Certificate.
 func APIKinds(cfg platform.Config) []schema.GroupVersionKind {
 	var kinds []schema.GroupVersionKind
 	if cfg.RouteKind != platform.RouteIngress {
-		kinds = append(kinds, apiwatch.HTTPRoute, apiwatch.ReferenceGrant)
+		kinds = append(kinds, apiwatch.HTTPRoute, apiwatch.ReferenceGrant, apiwatch.ListenerSet)
 	}
 	return append(kinds, apiwatch.Certificate)
 }

@@ -170,7 +170,7 @@ func SetupControllers(mgr ctrl.Manager, cfg platform.Config, clk clock.Clock, on
 }
 
 // NewOptionalCache is the cache of the kinds that may be installed after
-// Landlord starts (HTTPRoute, ReferenceGrant, Certificate): only the objects
+// Landlord starts (HTTPRoute, ReferenceGrant, ListenerSet, Certificate): only the objects
 // Landlord labels, without managedFields; an informer starts on first use,
 // which the controllers make only once the kind is served.
 func NewOptionalCache(mgr ctrl.Manager) (cache.Cache, error) {

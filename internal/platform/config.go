@@ -78,6 +78,9 @@ type Config struct {
 	// DomainClaimTTL is how long an unverified DomainClaim holds its hostname
 	// against another CustomDomain waiting for it.
 	DomainClaimTTL time.Duration
+	// DefaultHTTPS: sites' default hostnames are served over HTTPS by the
+	// platform Gateway's wildcard listener, so status.site.url is https://.
+	DefaultHTTPS bool
 	// TerminationFloor is the least time a site is observed suspended or
 	// cancelled before it is terminated, whatever its deadlines say.
 	TerminationFloor time.Duration
@@ -113,6 +116,7 @@ func Default() Config {
 		TerminationFloor:     24 * time.Hour,
 		SupportGroup:         "landlord:support",
 		SupportMaxDuration:   72 * time.Hour,
+		DefaultHTTPS:         true,
 	}
 }
 
@@ -179,6 +183,7 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.DomainClaimTTL, "domain-claim-ttl", c.DomainClaimTTL, "How long an unverified domain claim holds its hostname; after it, another account's waiting domain takes it.")
 	fs.StringVar(&c.SupportGroup, "support-group", c.SupportGroup, "The provider's support group: a Support Membership (the customer's consent) binds it, read, logs and exec, on the account's sites.")
 	fs.DurationVar(&c.SupportMaxDuration, "support-max-duration", c.SupportMaxDuration, "Longest support access: a Support Membership whose expiresAt is further than this from now grants nothing while it is (support access in force never has more than this left).")
+	fs.BoolVar(&c.DefaultHTTPS, "default-https", c.DefaultHTTPS, "Sites' default hostnames are served over HTTPS (the platform Gateway has an HTTPS listener with a wildcard certificate for the base domain): status.site.url is https://. false: http://.")
 	fs.DurationVar(&c.TerminationFloor, "termination-floor", c.TerminationFloor, "Least time a site is observed suspended or cancelled before it is terminated, whatever its deadlines say (0: none).")
 }
 

@@ -47,7 +47,22 @@ type Route struct {
 	// TLSSecretName, with Ingress routing, names the Secret holding the
 	// hostnames' certificate (spec.tls). HTTPRoutes leave TLS to the Gateway.
 	TLSSecretName string
+	// ListenerSet and Sections, when set, attach the HTTPRoute to those
+	// listeners of the ListenerSet of that name in the route's namespace
+	// instead of to the platform Gateway (a custom domain's listeners).
+	ListenerSet string
+	Sections    []string
+	// HTTPSRedirect makes the HTTPRoute redirect every request to https://
+	// (301), except paths under KeepPathPrefix, which still go to Backend.
+	HTTPSRedirect  bool
+	KeepPathPrefix string
 }
+
+// ACMEChallengePrefix is the path of ACME HTTP-01 challenges, which must stay
+// reachable over plain HTTP while everything else is redirected to HTTPS
+// (cert-manager's solver route matches its token's exact path, which takes
+// precedence over this prefix).
+const ACMEChallengePrefix = "/.well-known/acme-challenge/"
 
 // SiteBackend is a site's own Service.
 func SiteBackend(subscription string) Backend {
@@ -72,43 +87,78 @@ func Build(cfg platform.Config, r Route) client.Object {
 	return HTTPRoute(cfg, r)
 }
 
-// HTTPRoute builds a Gateway API HTTPRoute attached to the configured Gateway.
+// HTTPRoute builds a Gateway API HTTPRoute attached to the configured
+// Gateway, or to the named listeners of a ListenerSet.
 func HTTPRoute(cfg platform.Config, r Route) *gatewayv1.HTTPRoute {
-	rule := gatewayv1.HTTPRouteRule{}
-	if r.RedirectTo != "" {
-		rule.Filters = []gatewayv1.HTTPRouteFilter{{
+	var rules []gatewayv1.HTTPRouteRule
+	switch {
+	case r.HTTPSRedirect:
+		if r.KeepPathPrefix != "" {
+			rules = append(rules, gatewayv1.HTTPRouteRule{
+				Matches: []gatewayv1.HTTPRouteMatch{{Path: &gatewayv1.HTTPPathMatch{
+					Type: ptr.To(gatewayv1.PathMatchPathPrefix), Value: ptr.To(r.KeepPathPrefix),
+				}}},
+				BackendRefs: []gatewayv1.HTTPBackendRef{backendRef(r)},
+			})
+		}
+		rules = append(rules, gatewayv1.HTTPRouteRule{Filters: []gatewayv1.HTTPRouteFilter{{
+			Type: gatewayv1.HTTPRouteFilterRequestRedirect,
+			RequestRedirect: &gatewayv1.HTTPRequestRedirectFilter{
+				Scheme:     ptr.To("https"),
+				StatusCode: ptr.To(301),
+			},
+		}}})
+	case r.RedirectTo != "":
+		rules = append(rules, gatewayv1.HTTPRouteRule{Filters: []gatewayv1.HTTPRouteFilter{{
 			Type: gatewayv1.HTTPRouteFilterRequestRedirect,
 			RequestRedirect: &gatewayv1.HTTPRequestRedirectFilter{
 				Hostname:   ptr.To(gatewayv1.PreciseHostname(r.RedirectTo)),
 				StatusCode: ptr.To(301),
 			},
-		}}
-	} else {
-		ref := gatewayv1.HTTPBackendRef{BackendRef: gatewayv1.BackendRef{BackendObjectReference: gatewayv1.BackendObjectReference{
-			Name: gatewayv1.ObjectName(r.Backend.Service),
-			Port: ptr.To(gatewayv1.PortNumber(r.Backend.Port)),
-		}}}
-		if r.Backend.Namespace != "" && r.Backend.Namespace != r.Namespace {
-			ref.Namespace = ptr.To(gatewayv1.Namespace(r.Backend.Namespace))
-		}
-		rule.BackendRefs = []gatewayv1.HTTPBackendRef{ref}
+		}}})
+	default:
+		rules = append(rules, gatewayv1.HTTPRouteRule{BackendRefs: []gatewayv1.HTTPBackendRef{backendRef(r)}})
 	}
 	hostnames := make([]gatewayv1.Hostname, 0, len(r.Hostnames))
 	for _, h := range r.Hostnames {
 		hostnames = append(hostnames, gatewayv1.Hostname(h))
 	}
+	parents := []gatewayv1.ParentReference{{
+		Namespace: ptr.To(gatewayv1.Namespace(cfg.GatewayNamespace)),
+		Name:      gatewayv1.ObjectName(cfg.GatewayName),
+	}}
+	if r.ListenerSet != "" {
+		parents = nil
+		for _, section := range r.Sections {
+			parents = append(parents, gatewayv1.ParentReference{
+				Group:       ptr.To(gatewayv1.Group(gatewayv1.GroupName)),
+				Kind:        ptr.To(gatewayv1.Kind("ListenerSet")),
+				Name:        gatewayv1.ObjectName(r.ListenerSet),
+				SectionName: ptr.To(gatewayv1.SectionName(section)),
+			})
+		}
+	}
 	return &gatewayv1.HTTPRoute{
 		TypeMeta:   metav1.TypeMeta{APIVersion: gatewayv1.GroupVersion.String(), Kind: "HTTPRoute"},
 		ObjectMeta: metav1.ObjectMeta{Name: r.Name, Namespace: r.Namespace, Labels: r.Labels},
 		Spec: gatewayv1.HTTPRouteSpec{
-			CommonRouteSpec: gatewayv1.CommonRouteSpec{ParentRefs: []gatewayv1.ParentReference{{
-				Namespace: ptr.To(gatewayv1.Namespace(cfg.GatewayNamespace)),
-				Name:      gatewayv1.ObjectName(cfg.GatewayName),
-			}}},
-			Hostnames: hostnames,
-			Rules:     []gatewayv1.HTTPRouteRule{rule},
+			CommonRouteSpec: gatewayv1.CommonRouteSpec{ParentRefs: parents},
+			Hostnames:       hostnames,
+			Rules:           rules,
 		},
 	}
+}
+
+// backendRef is the route's backend as an HTTPRoute backend reference.
+func backendRef(r Route) gatewayv1.HTTPBackendRef {
+	ref := gatewayv1.HTTPBackendRef{BackendRef: gatewayv1.BackendRef{BackendObjectReference: gatewayv1.BackendObjectReference{
+		Name: gatewayv1.ObjectName(r.Backend.Service),
+		Port: ptr.To(gatewayv1.PortNumber(r.Backend.Port)),
+	}}}
+	if r.Backend.Namespace != "" && r.Backend.Namespace != r.Namespace {
+		ref.Namespace = ptr.To(gatewayv1.Namespace(r.Backend.Namespace))
+	}
+	return ref
 }
 
 // Ingress builds an Ingress with one rule per hostname. Redirects use the

@@ -205,8 +205,11 @@ func Route(s Site) client.Object {
 	})
 }
 
-// URL is the site's default address.
+// URL is the site's default address: https:// with --default-https.
 func URL(cfg platform.Config, subscription, account string) string {
+	if cfg.DefaultHTTPS {
+		return "https://" + cfg.DefaultHostname(subscription, account)
+	}
 	return "http://" + cfg.DefaultHostname(subscription, account)
 }
 

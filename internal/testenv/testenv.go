@@ -110,7 +110,7 @@ func GatewayAPICRDs() ([]string, error) {
 		return nil, err
 	}
 	var files []string
-	for _, kind := range []string{"gatewayclasses", "gateways", "httproutes", "referencegrants"} {
+	for _, kind := range []string{"gatewayclasses", "gateways", "httproutes", "referencegrants", "listenersets"} {
 		files = append(files, filepath.Join(dir, "config", "crd", "standard", "gateway.networking.k8s.io_"+kind+".yaml"))
 	}
 	return files, nil

@@ -83,7 +83,8 @@ func newSite(t *testing.T, name string) (*v1.Account, *v1.Subscription) {
 	t.Helper()
 	ctx := context.Background()
 	plan := &v1.Plan{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: v1.PlanSpec{DisplayName: "Gateway", Limits: v1.Limits{
-		Storage: ptr.To(resource.MustParse("1Gi")), CPU: ptr.To(resource.MustParse("500m")), Memory: ptr.To(resource.MustParse("256Mi"))}}}
+		Storage: ptr.To(resource.MustParse("1Gi")), CPU: ptr.To(resource.MustParse("500m")), Memory: ptr.To(resource.MustParse("256Mi")),
+		CustomDomains: ptr.To(int32(5))}}}
 	tmpl := &v1.SiteTemplate{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: v1.SiteTemplateSpec{
 		DisplayName: "Static", Image: "nginxinc/nginx-unprivileged:1.27-alpine", Port: 8080, DataPath: "/data"}}
 	acct := &v1.Account{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: v1.AccountSpec{

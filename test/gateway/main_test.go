@@ -34,6 +34,7 @@ import (
 
 	"github.com/landlord-dev/landlord/internal/clock"
 	"github.com/landlord-dev/landlord/internal/controlplane"
+	"github.com/landlord-dev/landlord/internal/dnstest"
 	"github.com/landlord-dev/landlord/internal/gatewayimpl"
 	"github.com/landlord-dev/landlord/internal/platform"
 	"github.com/landlord-dev/landlord/internal/testenv"
@@ -43,6 +44,8 @@ var (
 	env *testenv.Env
 	cfg platform.Config
 	clk *clock.Fake
+	// dns serves the TXT records that verify custom domains.
+	dns *dnstest.Server
 )
 
 // The wildcard certificate Secret config/gateway's HTTPS listener refers to.
@@ -65,7 +68,15 @@ func run(m *testing.M) int {
 	}
 	ctx := context.Background()
 	var err error
-	if env, err = testenv.Start(ctx, testenv.Options{Kwok: true, VolumeProvisioner: true}); err != nil {
+	// cert-manager's Certificate CRD: its controller is not run here (it
+	// cannot be built from the module proxy); the tests play its part.
+	cm, err := testenv.ModuleDir("github.com/cert-manager/cert-manager@v1.21.2")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	certCRD := filepath.Join(cm, "deploy", "crds", "cert-manager.io_certificates.yaml")
+	if env, err = testenv.Start(ctx, testenv.Options{Kwok: true, VolumeProvisioner: true, ExtraCRDPaths: []string{certCRD}}); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
@@ -101,7 +112,13 @@ func run(m *testing.M) int {
 		return 1
 	}
 
+	if dns, err = dnstest.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer func() { _ = dns.Close() }()
 	cfg = platform.Default()
+	cfg.DNSServer = dns.Addr()
 	clk = clock.NewFake(time.Now().UTC().Truncate(time.Second))
 	mgr, err := env.StartManagerWith(testenv.ManagerOptions{Config: cfg, Clock: clk})
 	if err != nil {
