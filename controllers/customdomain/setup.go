@@ -108,7 +108,8 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 			requeue.Fire()
 		})
 		// The site's ListenerSet holds every domain's listeners: a change
-		// to it (a hand edit, a delete) wakes the domains of its namespace.
+		// to its spec (a hand edit) or its deletion wakes the domains of
+		// its namespace.
 		r.APIs.OnServed(ListenerSetGVK, func() {
 			src := source.Kind[client.Object](r.Optional, &gatewayv1.ListenerSet{},
 				handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
@@ -116,7 +117,10 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 						return nil
 					}
 					return r.domainsIn(ctx, o.GetNamespace(), nil)
-				}))
+				}),
+				// Not the implementation's status updates: only spec
+				// changes, creates and deletes matter to the domains.
+				predicate.GenerationChangedPredicate{})
 			if err := ctl.Watch(src); err != nil {
 				mgr.GetLogger().Error(err, "watching ListenerSets")
 			}
