@@ -23,7 +23,9 @@ import (
 // still stops it from writing a Role with rights it lacks.
 func TestManagerRoleMayWriteTeamRBAC(t *testing.T) {
 	must(t, env.ApplyFile(ctx, filepath.Join(env.Root, "config", "rbac", "manager", "role.yaml")))
-	const who = "landlord-manager-team-test"
+	// As Landlord's in-cluster identity: the landlord-objects admission
+	// policy lets only Landlord write objects labelled as Landlord's.
+	const who = platform.ManagerServiceAccountUser
 	crb := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: testenv.Name("team-manager")},
 		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "landlord-manager"},
 		Subjects: []rbacv1.Subject{{Kind: "User", APIGroup: rbacv1.GroupName, Name: who}}}
