@@ -94,6 +94,14 @@ var roleTable = []access{
 	{"update", "networking.k8s.io", "networkpolicies", "Owner Admin Developer", false},
 	{"delete", "networking.k8s.io", "networkpolicies", "Owner Admin Developer", false},
 	{"deletecollection", "networking.k8s.io", "networkpolicies", "Owner Admin Developer", false},
+	// Hostnames reach a site only through Landlord: no tenant writes
+	// ListenerSets (custom-domain listeners), Gateways or routes.
+	{"create", "gateway.networking.k8s.io", "listenersets", "", false},
+	{"update", "gateway.networking.k8s.io", "listenersets", "", false},
+	{"delete", "gateway.networking.k8s.io", "listenersets", "", false},
+	{"create", "gateway.networking.k8s.io", "gateways", "", false},
+	{"create", "gateway.networking.k8s.io", "httproutes", "", false},
+	{"create", "networking.k8s.io", "ingresses", "", false},
 	{"list", "rbac.authorization.k8s.io", "rolebindings", "Owner Admin", false},
 	{"create", "rbac.authorization.k8s.io", "rolebindings", "", false},
 	{"update", "rbac.authorization.k8s.io", "rolebindings", "", false},
