@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -45,8 +46,20 @@ func TestOnlyTheProviderPauses(t *testing.T) {
 			t.Errorf("%s: want the paused policy's refusal, got %v", what, err)
 		}
 	}
+	// The policy may take a moment to be enforced after the environment
+	// starts (and the owner's new binding to be authorised).
+	testenv.Eventually(t, 30*time.Second, func() error {
+		if err := tenant.Create(ctx, domain("probe", paused), client.DryRunAll); err == nil {
+			return fmt.Errorf("the paused policy is not enforced yet")
+		}
+		return nil
+	})
 	refused("the owner creates a paused domain", tenant.Create(ctx, domain("a", paused)))
 	refused("the owner creates a paused membership", tenant.Create(ctx, member))
+	team := &v1.Team{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "t"},
+		Spec: v1.TeamSpec{Role: v1.TeamRoleViewer, Members: []v1.TeamMember{{Subject: v1.Subject{Kind: v1.SubjectUser, Name: "y@example.com"}}}}}
+	must(t, tenant.Create(ctx, team))
+	refused("the owner pauses a team (its expiring members would keep their access)", pause(tenant, team, `"true"`))
 
 	d := domain("b", nil)
 	must(t, tenant.Create(ctx, d)) // the same without the annotation is accepted
