@@ -503,7 +503,10 @@ func startManager(t *testing.T, bin, kubeconfig, dnsAddr string) *manager {
 		"--dns-server", dnsAddr,
 		"--metrics-bind-address", m.metrics,
 		"--health-probe-bind-address", freeAddr(t),
-		"--suspended-page-bind-address", "0")
+		"--suspended-page-bind-address", "0",
+		// The tenants' dates are fixed: a terminated site must not wait the
+		// default 24 h of observed suspension (both managers have the flag).
+		"--termination-floor", "0s")
 	m.cmd.Stdout, m.cmd.Stderr = log, log
 	m.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := m.cmd.Start(); err != nil {
