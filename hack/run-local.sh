@@ -89,7 +89,7 @@ Landlord is running. In another terminal:
   export KUBECONFIG=$KUBECONFIG
   bin/kubectl get landlord -A                    # every Landlord object
   bin/kubectl get subscriptions -A               # phases, paid-through dates, URLs
-  bin/kubectl get customdomain -n acct-acme www-acme -o yaml   # DNS instructions
+  bin/kubectl get customdomain -n acct-acme--www www-acme -o yaml   # DNS instructions
   bin/kubectl get gateway,httproute -A -o wide  # as Envoy Gateway reports them
   curl -s http://$METRICS_ADDR/metrics | grep ^landlord_
 

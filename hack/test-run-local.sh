@@ -73,7 +73,7 @@ wait_phase subscription acct-acme www Active
 wait_phase subscription acct-acme docs Trialing
 wait_phase subscription acct-globex shop Suspended
 wait_phase membership acct-acme bob-admin Active
-wait_phase customdomain acct-acme www-acme Active
+wait_phase customdomain acct-acme--www www-acme Active   # CustomDomains live in the site namespace
 $KUBECTL wait subscription/www -n acct-acme --for=condition=Ready --timeout=120s >/dev/null || fail "subscription www is not Ready"
 url=$($KUBECTL get subscription/www -n acct-acme -o jsonpath='{.status.site.url}')
 [[ -n $url ]] || fail "subscription www has no URL"
