@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -110,12 +112,20 @@ func runMemory(ctx context.Context, o options, res *results) error {
 	mr.WritesPerTenant = int(written / int64(o.n))
 	logf("memory: %d tenants written in %.1fs (%d writes)", o.n, mr.PopulateS, written)
 
-	if err := measureMemorySide(ctx, cl, o, o.manager, o.managerArgs, kubeconfig, dns, &mr.Landlord); err != nil {
+	args, profile := o.managerArgs, ""
+	if o.heapProfile {
+		addr, err := freeAddr()
+		if err != nil {
+			return err
+		}
+		args, profile = append(append([]string{}, args...), "--pprof-bind-address="+addr), addr
+	}
+	if err := measureMemorySide(ctx, cl, o, o.manager, args, kubeconfig, dns, profile, &mr.Landlord); err != nil {
 		return err
 	}
 	if o.compareManager != "" {
 		mr.Compare, mr.CompareManager, mr.CompareArgs = &memorySide{}, o.compareManager, o.compareArgs
-		if err := measureMemorySide(ctx, cl, o, o.compareManager, o.compareArgs, kubeconfig, dns, mr.Compare); err != nil {
+		if err := measureMemorySide(ctx, cl, o, o.compareManager, o.compareArgs, kubeconfig, dns, "", mr.Compare); err != nil {
 			return err
 		}
 	}
@@ -252,7 +262,7 @@ func landlordApply(ctx context.Context, c client.Client, w write) error {
 // waits until it has reconciled every tenant object and then been quiet
 // (nothing queued, no reconcile, no audited write) for 10 s, reads its
 // memory, and stops it.
-func measureMemorySide(ctx context.Context, cl *cluster, o options, bin string, args []string, kubeconfig string, dns *dnstest.Server, side *memorySide) error {
+func measureMemorySide(ctx context.Context, cl *cluster, o options, bin string, args []string, kubeconfig string, dns *dnstest.Server, pprof string, side *memorySide) error {
 	const quiet = 10 * time.Second
 	side.Manager, side.QuietS = bin, quiet.Seconds()
 	if err := auditQuiet(ctx, cl.audit, 3*time.Second, 5*time.Minute); err != nil {
@@ -309,9 +319,34 @@ func measureMemorySide(ctx context.Context, cl *cluster, o options, bin string, 
 	side.RSSPer1000MiB, side.HeapPer1000MiB = side.RSSMiB*per, side.HeapInuseMiB*per
 	w1, by1 := cl.audit.writes()
 	side.Writes, side.WritesBy = w1-w0, diff(by1, by0)
+	if pprof != "" {
+		if err := saveHeapProfile(pprof, filepath.Join(o.workDir, "heap.pb.gz")); err != nil {
+			logf("memory: no heap profile: %v", err)
+		}
+	}
 	logf("memory: %s synced in %.1fs: RSS %.0f MiB (peak %.0f), heap in use %.0f MiB, %d writes %s",
 		filepath.Base(bin), side.SyncedS, side.RSSMiB, side.HWMMiB, side.HeapInuseMiB, side.Writes, describe(side.WritesBy))
 	return nil
+}
+
+// saveHeapProfile writes the manager's heap profile (after a GC) to path:
+// `go tool pprof -sample_index=inuse_space` shows what the cache holds.
+func saveHeapProfile(addr, path string) error {
+	resp, err := http.Get("http://" + addr + "/debug/pprof/heap?gc=1")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET /debug/pprof/heap: %s", resp.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(f, resp.Body)
+	return err
 }
 
 // procStatusMiB is a field of /proc/<pid>/status given in kB (VmRSS, VmHWM), in MiB.
