@@ -3,6 +3,7 @@ package manager
 import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
@@ -21,11 +22,13 @@ var stripManagedFields = cache.TransformStripManagedFields()
 // (the applier checks each desired field against it, and the tenant objects'
 // controllers read theirs) and the status fields read: Deployment replica
 // counts and observedGeneration, claim phase, namespace phase, quota
-// status.hard (a raised limit being enforced wakes the site). Dropped:
+// status.hard while it differs from spec.hard (a raised limit being enforced
+// wakes the site). Dropped:
 //   - managedFields;
 //   - kubectl's last-applied-configuration annotation;
 //   - ResourceQuota status.used (the quota controller rewrites it with every
-//     pod, claim or Service in the namespace);
+//     pod, claim or Service in the namespace), and status.hard once it is
+//     spec.hard (the quota objects were the largest in the cache);
 //   - Deployment, PersistentVolumeClaim and Namespace status conditions;
 //   - HTTPRoute and ListenerSet status (the Gateway implementation's report
 //     per parent and per listener).
@@ -42,6 +45,12 @@ func CacheTransform(obj any) (any, error) {
 	switch o := obj.(type) {
 	case *corev1.ResourceQuota:
 		o.Status.Used = nil
+		// status.hard matters only while it differs from spec.hard (a limit
+		// not yet enforced): the site's watch compares it between events,
+		// and a quota that catches up still changes it (to none).
+		if equality.Semantic.DeepEqual(o.Status.Hard, o.Spec.Hard) {
+			o.Status.Hard = nil
+		}
 	case *appsv1.Deployment:
 		o.Status.Conditions = nil
 	case *corev1.PersistentVolumeClaim:

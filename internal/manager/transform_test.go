@@ -56,8 +56,20 @@ func TestCacheTransform(t *testing.T) {
 			t.Errorf("%T: the applied hash or a label was dropped: %v %v", o, o.GetAnnotations(), o.GetLabels())
 		}
 	}
-	if rq.Status.Used != nil || len(rq.Status.Hard) != 1 || len(rq.Spec.Hard) != 1 {
-		t.Errorf("ResourceQuota: want status.used dropped, spec.hard and status.hard kept: %+v", rq)
+	if rq.Status.Used != nil || rq.Status.Hard != nil || len(rq.Spec.Hard) != 1 {
+		t.Errorf("ResourceQuota: want status.used and status.hard (as spec.hard) dropped, spec.hard kept: %+v", rq)
+	}
+	// A limit not yet enforced: status.hard stays, and differs from the
+	// enforced quota's (none), so the site's watch sees it catch up.
+	two := resource.MustParse("2")
+	lagging := &corev1.ResourceQuota{ObjectMeta: meta(),
+		Spec:   corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{corev1.ResourcePods: two}},
+		Status: corev1.ResourceQuotaStatus{Hard: corev1.ResourceList{corev1.ResourcePods: q}}}
+	if _, err := CacheTransform(lagging); err != nil {
+		t.Fatal(err)
+	}
+	if len(lagging.Status.Hard) != 1 {
+		t.Errorf("ResourceQuota: status.hard unlike spec.hard dropped: %+v", lagging.Status)
 	}
 	if dep.Status.Conditions != nil || dep.Status.ObservedGeneration != 2 || dep.Status.UpdatedReplicas != 1 ||
 		dep.Status.AvailableReplicas != 1 || dep.Spec.Replicas == nil {

@@ -37,7 +37,7 @@ type options struct {
 	// compareArgs are the second side's extra manager flags (default: managerArgs).
 	compareArgs []string
 	compareSet  bool
-	// heapProfile: -mode memory saves the first manager's heap profile.
+	// heapProfile: -mode memory saves each manager's heap profile.
 	heapProfile bool
 }
 
@@ -91,7 +91,7 @@ func main() {
 	flag.StringVar(&o.mode, "mode", "", "What to measure: empty for the full benchmark; tenancy for Accounts only, Landlord beside the floor (16 creators unless -writers); apicost for the API server's CPU per request kind (-n of each, 16 clients unless -writers); memory for the manager's memory and writes once synced with -n converged tenants already in the API server.")
 	flag.IntVar(&o.rounds, "rounds", 3, "-mode apicost: rounds of every request kind; each kind's figure is the median.")
 	flag.StringVar(&o.compareManager, "compare-manager", "", "-mode tenancy: also run this manager binary as a third side (e.g. built from another commit); -mode memory: also measure it, against the same API server, after the first.")
-	flag.BoolVar(&o.heapProfile, "heap-profile", false, "-mode memory: run the first manager with --pprof-bind-address and save its heap profile, once synced, as heap.pb.gz in the -work directory (use with -work).")
+	flag.BoolVar(&o.heapProfile, "heap-profile", false, "-mode memory: run each manager with --pprof-bind-address (it must have the flag); once synced, save its heap profile as heap-<binary>.pb.gz in the -work directory and report the heap live after the profile's GC.")
 	var compareExtra string
 	flag.StringVar(&compareExtra, "compare-manager-args", "", "-mode tenancy and memory: the other side's extra manager flags, space-separated (default: -manager-args); with it, -compare-manager defaults to -manager.")
 	flag.Parse()

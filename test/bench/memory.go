@@ -58,16 +58,21 @@ type memorySide struct {
 	Reconciles  float64 `json:"reconciles"`
 	// Memory at the end of the quiet window: VmRSS, VmHWM (peak), the Go
 	// heap in use (go_memstats_heap_inuse_bytes) then and its peak sampled
-	// every 500 ms, and the live heap (go_memstats_heap_alloc_bytes).
-	RSSMiB         float64        `json:"rss_mib"`
-	HWMMiB         float64        `json:"hwm_mib"`
-	HeapInuseMiB   float64        `json:"heap_inuse_mib"`
-	HeapInusePeak  float64        `json:"heap_inuse_peak_mib"`
-	HeapAllocMiB   float64        `json:"heap_alloc_mib"`
-	RSSPer1000MiB  float64        `json:"rss_per_1000_tenants_mib"`
-	HeapPer1000MiB float64        `json:"heap_inuse_per_1000_tenants_mib"`
-	Writes         int            `json:"writes"`
-	WritesBy       map[string]int `json:"writes_by,omitempty"`
+	// every 500 ms, and the heap allocated (go_memstats_heap_alloc_bytes:
+	// live objects and garbage not yet collected).
+	RSSMiB         float64 `json:"rss_mib"`
+	HWMMiB         float64 `json:"hwm_mib"`
+	HeapInuseMiB   float64 `json:"heap_inuse_mib"`
+	HeapInusePeak  float64 `json:"heap_inuse_peak_mib"`
+	HeapAllocMiB   float64 `json:"heap_alloc_mib"`
+	RSSPer1000MiB  float64 `json:"rss_per_1000_tenants_mib"`
+	HeapPer1000MiB float64 `json:"heap_inuse_per_1000_tenants_mib"`
+	// With -heap-profile: the heap allocated right after a forced GC (the
+	// profile's), i.e. what the manager keeps live.
+	LiveHeapMiB        float64        `json:"live_heap_after_gc_mib,omitempty"`
+	LiveHeapPer1000MiB float64        `json:"live_heap_per_1000_tenants_mib,omitempty"`
+	Writes             int            `json:"writes"`
+	WritesBy           map[string]int `json:"writes_by,omitempty"`
 }
 
 // memoryControllers: quota admission refuses a PersistentVolumeClaim until
@@ -112,20 +117,30 @@ func runMemory(ctx context.Context, o options, res *results) error {
 	mr.WritesPerTenant = int(written / int64(o.n))
 	logf("memory: %d tenants written in %.1fs (%d writes)", o.n, mr.PopulateS, written)
 
-	args, profile := o.managerArgs, ""
-	if o.heapProfile {
+	// withProfile adds --pprof-bind-address to a side's flags (-heap-profile).
+	withProfile := func(args []string) ([]string, string, error) {
+		if !o.heapProfile {
+			return args, "", nil
+		}
 		addr, err := freeAddr()
 		if err != nil {
-			return err
+			return nil, "", err
 		}
-		args, profile = append(append([]string{}, args...), "--pprof-bind-address="+addr), addr
+		return append(append([]string{}, args...), "--pprof-bind-address="+addr), addr, nil
+	}
+	args, profile, err := withProfile(o.managerArgs)
+	if err != nil {
+		return err
 	}
 	if err := measureMemorySide(ctx, cl, o, o.manager, args, kubeconfig, dns, profile, &mr.Landlord); err != nil {
 		return err
 	}
 	if o.compareManager != "" {
 		mr.Compare, mr.CompareManager, mr.CompareArgs = &memorySide{}, o.compareManager, o.compareArgs
-		if err := measureMemorySide(ctx, cl, o, o.compareManager, o.compareArgs, kubeconfig, dns, "", mr.Compare); err != nil {
+		if args, profile, err = withProfile(o.compareArgs); err != nil {
+			return err
+		}
+		if err := measureMemorySide(ctx, cl, o, o.compareManager, args, kubeconfig, dns, profile, mr.Compare); err != nil {
 			return err
 		}
 	}
@@ -320,8 +335,12 @@ func measureMemorySide(ctx context.Context, cl *cluster, o options, bin string, 
 	w1, by1 := cl.audit.writes()
 	side.Writes, side.WritesBy = w1-w0, diff(by1, by0)
 	if pprof != "" {
-		if err := saveHeapProfile(pprof, filepath.Join(o.workDir, "heap.pb.gz")); err != nil {
+		// The profile's GC first: then the heap allocated is what is live.
+		if err := saveHeapProfile(pprof, filepath.Join(o.workDir, "heap-"+filepath.Base(bin)+".pb.gz")); err != nil {
 			logf("memory: no heap profile: %v", err)
+		} else if mt, err := mgr.metricsText(); err == nil {
+			side.LiveHeapMiB = mt["go_memstats_heap_alloc_bytes"] / (1 << 20)
+			side.LiveHeapPer1000MiB = side.LiveHeapMiB * per
 		}
 	}
 	logf("memory: %s synced in %.1fs: RSS %.0f MiB (peak %.0f), heap in use %.0f MiB, %d writes %s",
@@ -394,6 +413,10 @@ func printMemory(r results) {
 	row("Go heap in use, peak (MiB)", "%.1f", func(s memorySide) float64 { return s.HeapInusePeak })
 	row("Go heap allocated (MiB)", "%.1f", func(s memorySide) float64 { return s.HeapAllocMiB })
 	row("VmRSS per 1,000 tenants (MiB)", "%.1f", func(s memorySide) float64 { return s.RSSPer1000MiB })
+	if m.Landlord.LiveHeapMiB > 0 {
+		row("live heap after a GC (MiB)", "%.1f", func(s memorySide) float64 { return s.LiveHeapMiB })
+		row("live heap per 1,000 tenants (MiB)", "%.1f", func(s memorySide) float64 { return s.LiveHeapPer1000MiB })
+	}
 	row("writes", "%.0f", func(s memorySide) float64 { return float64(s.Writes) })
 	_ = w.Flush()
 	for _, s := range sides {
