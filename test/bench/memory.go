@@ -162,8 +162,10 @@ func populateTenant(ctx context.Context, c client.Client, dns *dnstest.Server, i
 				return nil
 			}
 			// Quota admission refuses the claim until the quota controller
-			// has computed the new quota's usage.
-			if !apierrors.IsForbidden(err) && !apierrors.IsConflict(err) {
+			// has computed the new quota's usage, and times out under load
+			// (an internal error).
+			if !apierrors.IsForbidden(err) && !apierrors.IsConflict(err) && !apierrors.IsInternalError(err) &&
+				!apierrors.IsServerTimeout(err) && !apierrors.IsTimeout(err) && !apierrors.IsTooManyRequests(err) {
 				return fmt.Errorf("%s: %w", what, err)
 			}
 			select {
