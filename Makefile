@@ -19,6 +19,8 @@ ARGS ?=
 BENCH_N ?= 200
 BENCH_TENANTS ?= $(BENCH_N)
 # Empty: the full benchmark. tenancy: Accounts only, Landlord beside the floor.
+# apicost: the API server's CPU per request kind. memory: the manager's memory
+# and writes once synced with BENCH_TENANTS converged tenants.
 BENCH_MODE ?=
 BENCH_ARGS ?=
 TEST_PKGS ?= ./...
@@ -103,7 +105,7 @@ test-local: ## Prove the README's `make run-local` from a fresh clone of HEAD (e
 	hack/test-run-local.sh
 
 .PHONY: bench
-bench: control-plane $(KWOK) ## Benchmark Landlord against the raw API server (BENCH_TENANTS or BENCH_N tenants; BENCH_MODE=tenancy; BENCH_ARGS e.g. -idle 60s).
+bench: control-plane $(KWOK) ## Benchmark Landlord against the raw API server (BENCH_TENANTS or BENCH_N tenants; BENCH_MODE=tenancy, apicost or memory; BENCH_ARGS e.g. -idle 60s).
 	go build -o .bench-bin/manager ./cmd/manager
 	go run ./test/bench -mode '$(BENCH_MODE)' -n $(BENCH_TENANTS) -manager .bench-bin/manager -out $(BIN)/bench/results.json $(BENCH_ARGS)
 

@@ -43,6 +43,7 @@ func run() error {
 	var (
 		metricsAddr, probeAddr string
 		suspendedPageAddr      string
+		pprofAddr              string
 		leaderElect            bool
 		leaderElectNamespace   string
 		qps                    float64
@@ -54,6 +55,7 @@ func run() error {
 	flag.StringVar(&metricsAddr, "metrics-bind-address", ":8080", "Address of the Prometheus metrics endpoint; 0 disables it.")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz endpoints.")
 	flag.StringVar(&suspendedPageAddr, "suspended-page-bind-address", ":8082", "Address of the page suspended sites show (fronted by --suspended-service); 0 disables it.")
+	flag.StringVar(&pprofAddr, "pprof-bind-address", "0", "Address of Go's /debug/pprof endpoints (heap profiles of the cache); 0 disables them.")
 	flag.BoolVar(&leaderElect, "leader-elect", false, "Elect a leader, so that only one replica reconciles at a time.")
 	flag.StringVar(&leaderElectNamespace, "leader-election-namespace", "", "Namespace of the leader-election Lease (default: the operator namespace when in a cluster).")
 	// Reads come from the cache; these bound writes (~30 per tenant while
@@ -96,6 +98,7 @@ func run() error {
 	mgrOpts := manager.Options(scheme, cfg)
 	mgrOpts.Metrics = metricsserver.Options{BindAddress: metricsAddr}
 	mgrOpts.HealthProbeBindAddress = probeAddr
+	mgrOpts.PprofBindAddress = pprofAddr
 	mgrOpts.Controller.MaxConcurrentReconciles = workers
 	mgrOpts.LeaderElection = leaderElect
 	mgrOpts.LeaderElectionID = "landlord.hosting.landlord.dev"

@@ -52,6 +52,10 @@ type Options struct {
 	Log io.Writer
 	// APIServerArgs are extra kube-apiserver flags (name without "--" → value).
 	APIServerArgs map[string]string
+	// Controllers, when set, replaces kube-controller-manager's --controllers
+	// (the benchmark's memory mode writes Deployment and volume status itself,
+	// so no controller may rewrite them).
+	Controllers string
 }
 
 // ControlPlane is a running control plane.
@@ -169,6 +173,9 @@ func Start(ctx context.Context, opts Options) (_ *ControlPlane, err error) {
 	if opts.VolumeProvisioner {
 		controllers += ",persistentvolume-binder,persistentvolume-expander"
 		kcmArgs = append(kcmArgs, "--enable-hostpath-provisioner=true")
+	}
+	if opts.Controllers != "" {
+		controllers = opts.Controllers
 	}
 	if err := cp.spawn(opts, "kube-controller-manager", append(kcmArgs,
 		"--kubeconfig="+cp.KubeconfigPath,

@@ -1,5 +1,6 @@
 // Package manager assembles Landlord's controller manager: the cache (only
-// what Landlord labels, without managedFields) and the controllers. The
+// what Landlord labels, only the fields it reads: CacheTransform) and the
+// controllers. The
 // manager binary and the integration tests share it, so tests run what ships.
 package manager
 
@@ -49,14 +50,15 @@ var AccountNamespaceSelector = func() labels.Selector {
 const DefaultWorkers = 4
 
 // Options are the manager options every Landlord manager uses: a cache that
-// holds only Landlord-labelled built-in objects, and never managedFields.
+// holds only Landlord-labelled built-in objects, and of them only what
+// Landlord reads (CacheTransform).
 func Options(scheme *runtime.Scheme, cfg platform.Config) ctrl.Options {
 	managed := cache.ByObject{Label: ManagedSelector}
 	opts := ctrl.Options{
 		Scheme:     scheme,
 		Controller: config.Controller{MaxConcurrentReconciles: DefaultWorkers},
 		Cache: cache.Options{
-			DefaultTransform: cache.TransformStripManagedFields(),
+			DefaultTransform: CacheTransform,
 			ByObject: map[client.Object]cache.ByObject{
 				// Every account namespace carries the account label; selecting on it
 				// (not on managed-by) also shows a namespace being labelled for
@@ -171,14 +173,14 @@ func SetupControllers(mgr ctrl.Manager, cfg platform.Config, clk clock.Clock, on
 
 // NewOptionalCache is the cache of the kinds that may be installed after
 // Landlord starts (HTTPRoute, ReferenceGrant, ListenerSet, Certificate): only the objects
-// Landlord labels, without managedFields; an informer starts on first use,
+// Landlord labels, transformed by CacheTransform; an informer starts on first use,
 // which the controllers make only once the kind is served.
 func NewOptionalCache(mgr ctrl.Manager) (cache.Cache, error) {
 	c, err := cache.New(mgr.GetConfig(), cache.Options{
 		Scheme:               mgr.GetScheme(),
 		Mapper:               mgr.GetRESTMapper(),
 		DefaultLabelSelector: ManagedSelector,
-		DefaultTransform:     cache.TransformStripManagedFields(),
+		DefaultTransform:     CacheTransform,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating the cache of optional APIs: %w", err)

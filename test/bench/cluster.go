@@ -46,6 +46,12 @@ func startCluster(ctx context.Context, dir string) (*cluster, error) {
 // startClusterWith starts a control plane; without pods it runs no
 // scheduler, kwok or volume provisioner (-mode tenancy and apicost).
 func startClusterWith(ctx context.Context, dir string, pods bool) (*cluster, error) {
+	return startClusterControllers(ctx, dir, pods, "")
+}
+
+// startClusterControllers is startClusterWith with kube-controller-manager
+// running only the given controllers (empty: the default list).
+func startClusterControllers(ctx context.Context, dir string, pods bool, controllers string) (*cluster, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
@@ -68,6 +74,7 @@ func startClusterWith(ctx context.Context, dir string, pods bool) (*cluster, err
 		VolumeProvisioner: pods,
 		StateDir:          filepath.Join(dir, "state"),
 		APIServerArgs:     audit.apiServerArgs(),
+		Controllers:       controllers,
 		Log:               logf,
 	})
 	if err != nil {

@@ -37,6 +37,8 @@ type options struct {
 	// compareArgs are the second side's extra manager flags (default: managerArgs).
 	compareArgs []string
 	compareSet  bool
+	// heapProfile: -mode memory saves each manager's heap profile.
+	heapProfile bool
 }
 
 // results is what bin/bench/results.json holds.
@@ -72,6 +74,7 @@ type results struct {
 	Mode    string          `json:"mode,omitempty"`
 	Tenancy *tenancyResults `json:"tenancy,omitempty"`
 	APICost *apiCostResults `json:"api_cost,omitempty"`
+	Memory  *memoryResults  `json:"memory,omitempty"`
 }
 
 func main() {
@@ -85,11 +88,12 @@ func main() {
 	flag.StringVar(&extra, "manager-args", "", "Extra manager flags, space-separated.")
 	flag.StringVar(&o.workDir, "work", "", "Directory for control-plane state and logs (default: a temporary one, removed on success).")
 	flag.BoolVar(&o.skipRaw, "skip-baseline", false, "Measure Landlord only (no efficiency).")
-	flag.StringVar(&o.mode, "mode", "", "What to measure: empty for the full benchmark; tenancy for Accounts only, Landlord beside the floor (16 creators unless -writers); apicost for the API server's CPU per request kind (-n of each, 16 clients unless -writers).")
+	flag.StringVar(&o.mode, "mode", "", "What to measure: empty for the full benchmark; tenancy for Accounts only, Landlord beside the floor (16 creators unless -writers); apicost for the API server's CPU per request kind (-n of each, 16 clients unless -writers); memory for the manager's memory and writes once synced with -n converged tenants already in the API server.")
 	flag.IntVar(&o.rounds, "rounds", 3, "-mode apicost: rounds of every request kind; each kind's figure is the median.")
-	flag.StringVar(&o.compareManager, "compare-manager", "", "-mode tenancy: also run this manager binary as a third side (e.g. built from another commit).")
+	flag.StringVar(&o.compareManager, "compare-manager", "", "-mode tenancy: also run this manager binary as a third side (e.g. built from another commit); -mode memory: also measure it, against the same API server, after the first.")
+	flag.BoolVar(&o.heapProfile, "heap-profile", false, "-mode memory: run each manager with --pprof-bind-address (it must have the flag); once synced, save its heap profile as heap-<binary>.pb.gz in the -work directory and report the heap live after the profile's GC.")
 	var compareExtra string
-	flag.StringVar(&compareExtra, "compare-manager-args", "", "-mode tenancy: the third side's extra manager flags, space-separated (default: -manager-args); with it, -compare-manager defaults to -manager.")
+	flag.StringVar(&compareExtra, "compare-manager-args", "", "-mode tenancy and memory: the other side's extra manager flags, space-separated (default: -manager-args); with it, -compare-manager defaults to -manager.")
 	flag.Parse()
 	writersSet := false
 	flag.Visit(func(f *flag.Flag) { writersSet = writersSet || f.Name == "writers" })
@@ -154,8 +158,14 @@ func run(o options) error {
 			return err
 		}
 		printAPICost(res)
+	case "memory":
+		res.IdleWindowS, res.MinimalWritesPerTenant, res.MinimalWrites = 0, 0, nil
+		if err := runMemory(ctx, o, &res); err != nil {
+			return err
+		}
+		printMemory(res)
 	default:
-		return fmt.Errorf("unknown -mode %q (want empty, tenancy or apicost)", o.mode)
+		return fmt.Errorf("unknown -mode %q (want empty, tenancy, apicost or memory)", o.mode)
 	}
 	if err := os.MkdirAll(filepath.Dir(o.out), 0o755); err != nil {
 		return err

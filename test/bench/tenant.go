@@ -74,6 +74,8 @@ func (t *tenant) host() string { return t.domain.Spec.Hostname }
 type write struct {
 	what string
 	do   func(ctx context.Context, c client.Client) error
+	// obj is what is applied (the builder's output), nil for a create.
+	obj any
 }
 
 // children are the objects Landlord creates for a converged tenant, built
@@ -93,7 +95,7 @@ func children(cfg platform.Config, t *tenant, plan *v1.Plan, tmpl *v1.SiteTempla
 	ac := func(what string, obj runtime.ApplyConfiguration) write {
 		return write{what, func(ctx context.Context, c client.Client) error {
 			return c.Apply(ctx, obj, client.FieldOwner(platform.FieldManager), client.ForceOwnership)
-		}}
+		}, obj}
 	}
 	typed := func(what string, obj client.Object) write {
 		return write{what, func(ctx context.Context, c client.Client) error {
@@ -102,7 +104,7 @@ func children(cfg platform.Config, t *tenant, plan *v1.Plan, tmpl *v1.SiteTempla
 				return err
 			}
 			return c.Patch(ctx, u, client.Apply, client.FieldOwner(platform.FieldManager), client.ForceOwnership)
-		}}
+		}, obj}
 	}
 	return []write{
 		// The two namespaces first: the tenant's own objects go into them.
@@ -124,8 +126,8 @@ func children(cfg platform.Config, t *tenant, plan *v1.Plan, tmpl *v1.SiteTempla
 		typed("HTTPRoute (site)", site.Route(st)),
 		{"DomainClaim", func(ctx context.Context, c client.Client) error {
 			return c.Create(ctx, customdomain.BuildClaim(host, acct, t.domain))
-		}},
-		typed("HTTPRoute (domain)", customdomain.BuildRoute(cfg, t.domain, customdomain.RouteInput{Host: host, Account: acct.Name, Subscription: t.subscription.Name})),
+		}, nil},
+		typed("HTTPRoute (domain)", customdomain.BuildRoute(cfg, t.domain, customdomain.RouteInput{Host: host, Account: acct.Name, Subscription: t.subscription.Name, Listeners: true})),
 	}, nil
 }
 
@@ -165,7 +167,7 @@ func convergedStatuses(cfg platform.Config, t *tenant, plan *v1.Plan, now time.T
 	a.Status = convergedAccountStatus(cfg, a, v1.SubscriptionCounts{Active: 1}, 1, now)
 	m := t.membership
 	m.Status = v1.MembershipStatus{Phase: v1.MembershipActive, ObservedGeneration: m.Generation, Conditions: []metav1.Condition{
-		cond(v1.ConditionReady, true, v1.ReasonReconciled, "User "+m.Spec.Subject.Name+" has the role Developer (ClusterRole landlord-tenant-developer)", m.Generation),
+		cond(v1.ConditionReady, true, v1.ReasonReconciled, "User "+m.Spec.Subject.Name+" has the role Developer (ClusterRole landlord-tenant-developer) in the account namespace and 1 site namespace", m.Generation),
 	}}
 	s := t.subscription
 	limits, _ := site.EffectiveLimits(plan, nil)
@@ -175,7 +177,7 @@ func convergedStatuses(cfg platform.Config, t *tenant, plan *v1.Plan, now time.T
 	g := s.Generation
 	s.Status = v1.SubscriptionStatus{
 		Phase: v1.PhaseActive, PhaseSince: ptrTo(metav1.NewTime(now)), RenewalDueAt: &renewal, SuspendAt: &suspend, TerminateAt: &terminate,
-		EffectiveLimits: limits, Site: v1.SiteStatus{URL: site.URL(cfg, s.Name, a.Name), Template: templateName, Ready: true},
+		EffectiveLimits: limits, Site: v1.SiteStatus{Namespace: cfg.SiteNamespace(a.Name, s.Name), URL: site.URL(cfg, s.Name, a.Name), Template: templateName, Ready: true},
 		Usage: v1.Usage{CustomDomains: 1}, ObservedGeneration: g,
 		Conditions: []metav1.Condition{
 			cond(v1.ConditionSuspended, false, v1.ReasonNotSuspended, "", g),
@@ -183,6 +185,7 @@ func convergedStatuses(cfg platform.Config, t *tenant, plan *v1.Plan, now time.T
 			cond(v1.ConditionOverQuota, false, v1.ReasonWithinLimits, "", g),
 			cond(v1.ConditionLimitsApplied, true, v1.ReasonReconciled, "", g),
 			cond(v1.ConditionSiteReady, true, v1.ReasonReconciled, "", g),
+			cond(v1.ConditionRouted, true, v1.ReasonReconciled, "", g),
 			cond(v1.ConditionReady, true, v1.ReasonReconciled, "", g),
 		},
 	}
@@ -199,7 +202,7 @@ func convergedStatuses(cfg platform.Config, t *tenant, plan *v1.Plan, now time.T
 			cond(v1.ConditionClaimed, true, v1.ReasonReconciled, "this domain holds the claim on "+host, g),
 			cond(v1.ConditionVerified, true, v1.ReasonReconciled, "the TXT record "+customdomain.RecordName(host)+" holds this account's token", g),
 			cond(v1.ConditionRouted, true, v1.ReasonReconciled, host+" is routed to the site "+siteName, g),
-			cond(v1.ConditionCertificateReady, false, "CertManagerMissing", "TLS is not available", g),
+			cond(v1.ConditionCertificateReady, false, v1.ReasonCertManagerMissing, "TLS is not available: the cert-manager API (cert-manager.io/v1 Certificate) is not installed in the cluster", g),
 			cond(v1.ConditionReady, true, v1.ReasonReconciled, host+" is routed to the site "+siteName, g),
 		},
 	}
@@ -219,7 +222,7 @@ func convergedAccountStatus(cfg platform.Config, a *v1.Account, subs v1.Subscrip
 		Namespace: cfg.AccountNamespace(a.Name), Phase: v1.AccountActive,
 		Subscriptions: subs, Members: members, ObservedGeneration: a.Generation,
 		Conditions: []metav1.Condition{
-			cond(v1.ConditionNamespaceReady, true, v1.ReasonReconciled, "namespace "+cfg.AccountNamespace(a.Name)+" with its NetworkPolicy, LimitRange and Pod Security labels is in place"),
+			cond(v1.ConditionNamespaceReady, true, v1.ReasonReconciled, "namespace "+cfg.AccountNamespace(a.Name)+" with its NetworkPolicy, ResourceQuota and Pod Security labels is in place"),
 			cond(v1.ConditionSuspended, false, v1.ReasonNotSuspended, "the account is not suspended"),
 			cond(v1.ConditionReady, true, v1.ReasonReconciled, "the namespace, its guard rails and the owner's access are in place"),
 		},

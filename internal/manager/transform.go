@@ -1,0 +1,73 @@
+package manager
+
+import (
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+)
+
+// lastApplied is kubectl's copy of what it last applied: as large as the
+// object's spec, and never read by Landlord.
+const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
+
+var stripManagedFields = cache.TransformStripManagedFields()
+
+// CacheTransform is the transform of every object the manager caches: it
+// keeps what Landlord reads or compares and drops what it never does, so
+// that the cache's memory grows with what is compared, not with what other
+// controllers write. Kept: metadata (labels, annotations, owner references:
+// the applier compares them with the applied-hash annotation), every spec
+// (the applier checks each desired field against it, and the tenant objects'
+// controllers read theirs) and the status fields read: Deployment replica
+// counts and observedGeneration, claim phase, namespace phase, quota
+// status.hard while it differs from spec.hard (a raised limit being enforced
+// wakes the site). Dropped:
+//   - managedFields;
+//   - kubectl's last-applied-configuration annotation;
+//   - ResourceQuota status.used (the quota controller rewrites it with every
+//     pod, claim or Service in the namespace), and status.hard once it is
+//     spec.hard (the quota objects were the largest in the cache);
+//   - Deployment, PersistentVolumeClaim and Namespace status conditions;
+//   - HTTPRoute and ListenerSet status (the Gateway implementation's report
+//     per parent and per listener).
+//
+// Landlord never writes a cached object back whole (no Update: children are
+// applied, its own objects patched against their cached copy), so a dropped
+// field is never erased in the API server. Objects of Landlord's own kinds
+// keep their status: the status patch compares against it.
+func CacheTransform(obj any) (any, error) {
+	obj, err := stripManagedFields(obj)
+	if err != nil {
+		return obj, err
+	}
+	switch o := obj.(type) {
+	case *corev1.ResourceQuota:
+		o.Status.Used = nil
+		// status.hard matters only while it differs from spec.hard (a limit
+		// not yet enforced): the site's watch compares it between events,
+		// and a quota that catches up still changes it (to none).
+		if equality.Semantic.DeepEqual(o.Status.Hard, o.Spec.Hard) {
+			o.Status.Hard = nil
+		}
+	case *appsv1.Deployment:
+		o.Status.Conditions = nil
+	case *corev1.PersistentVolumeClaim:
+		o.Status.Conditions = nil
+	case *corev1.Namespace:
+		o.Status.Conditions = nil
+	case *gatewayv1.HTTPRoute:
+		o.Status = gatewayv1.HTTPRouteStatus{}
+	case *gatewayv1.ListenerSet:
+		o.Status = gatewayv1.ListenerSetStatus{}
+	}
+	if m, ok := obj.(interface {
+		GetAnnotations() map[string]string
+	}); ok {
+		if a := m.GetAnnotations(); a != nil {
+			delete(a, lastApplied)
+		}
+	}
+	return obj, nil
+}
