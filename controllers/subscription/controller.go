@@ -174,6 +174,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	if err := r.Client.Get(ctx, req.NamespacedName, sub); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
+	if kernel.Behind(sub) {
+		return kernel.CatchUp(), nil // the cache has not seen Landlord's last write yet
+	}
 	ctx = ctrl.LoggerInto(ctx, ctrl.LoggerFrom(ctx).WithValues("subscription", klog.KObj(sub)))
 
 	p := kernel.NewPatcher(r.Client, sub)

@@ -140,9 +140,11 @@ func (r *Reconciler) recordFacts(ctx context.Context, s *scope) (ctrl.Result, er
 	if forget {
 		delete(s.sub.Annotations, lifecycle.SuspendedAtAnnotation)
 	}
+	rv := s.sub.ResourceVersion
 	if err := r.Client.Patch(ctx, s.sub, patch); err != nil {
 		return ctrl.Result{}, fmt.Errorf("recording %v (forgetting the suspension: %v): %w", add, forget, err)
 	}
+	kernel.Wrote(s.sub, rv)
 	s.sub.Status = *status
 	return ctrl.Result{}, nil
 }
