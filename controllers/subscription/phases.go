@@ -214,24 +214,34 @@ func (r *Reconciler) applyGuardRails(ctx context.Context, s *scope) (ctrl.Result
 		return ctrl.Result{}, nil
 	}
 	t := tenancy.SiteTarget(s.accountName, s.sub.Name, r.Config)
-	if _, err := kernel.Apply(ctx, r.Client, nil, tenancy.BuildNetworkPolicyIn(t, r.Config)); err != nil {
-		return ctrl.Result{}, fmt.Errorf("applying the NetworkPolicy of %s: %w", s.siteNS, err)
-	}
-	if _, err := kernel.Apply(ctx, r.Client, nil, tenancy.BuildLimitRange(t)); err != nil {
-		return ctrl.Result{}, fmt.Errorf("applying the LimitRange of %s: %w", s.siteNS, err)
-	}
-	if err := r.applyQuota(ctx, s); err != nil {
-		return ctrl.Result{}, err
-	}
-	if err := rbacbind.Apply(ctx, r.Client, tenancy.BuildOwnerBindingIn(s.account, t)); err != nil {
-		return ctrl.Result{}, fmt.Errorf("binding the owner in %s: %w", s.siteNS, err)
+	// Independent objects: applied at once (kernel.Concurrently).
+	steps := []func(context.Context) error{
+		func(ctx context.Context) error {
+			if _, err := kernel.Apply(ctx, r.Client, nil, tenancy.BuildNetworkPolicyIn(t, r.Config)); err != nil {
+				return fmt.Errorf("applying the NetworkPolicy of %s: %w", s.siteNS, err)
+			}
+			return nil
+		},
+		func(ctx context.Context) error {
+			if _, err := kernel.Apply(ctx, r.Client, nil, tenancy.BuildLimitRange(t)); err != nil {
+				return fmt.Errorf("applying the LimitRange of %s: %w", s.siteNS, err)
+			}
+			return nil
+		},
+		func(ctx context.Context) error { return r.applyQuota(ctx, s) },
+		func(ctx context.Context) error {
+			if err := rbacbind.Apply(ctx, r.Client, tenancy.BuildOwnerBindingIn(s.account, t)); err != nil {
+				return fmt.Errorf("binding the owner in %s: %w", s.siteNS, err)
+			}
+			return nil
+		},
 	}
 	if r.routesServed() {
-		if err := r.apply(ctx, site.SuspendedPlumbing(r.Config, s.siteNS, s.accountName, s.sub.Name)); err != nil {
-			return ctrl.Result{}, err
-		}
+		steps = append(steps, func(ctx context.Context) error {
+			return r.apply(ctx, site.SuspendedPlumbing(r.Config, s.siteNS, s.accountName, s.sub.Name))
+		})
 	}
-	return ctrl.Result{}, nil
+	return ctrl.Result{}, kernel.Concurrently(ctx, steps...)
 }
 
 // applyQuota applies the site's ResourceQuota: its effective limits, compute
@@ -281,31 +291,34 @@ func (r *Reconciler) reconcileSite(ctx context.Context, s *scope) (ctrl.Result, 
 			vol.Spec.Resources.Requests[corev1.ResourceStorage] = *site.RequestOf(s.volume)
 		}
 	}
+	var volErr error
+	// Independent objects: applied at once (kernel.Concurrently); a
+	// suspension's scale-down and route change cost one round trip.
+	steps := []func(context.Context) error{
+		func(ctx context.Context) error { volErr = r.apply(ctx, vol); return nil },
+		func(ctx context.Context) error { return r.apply(ctx, site.Deployment(st)) },
+		func(ctx context.Context) error { return r.apply(ctx, site.Service(st)) },
+	}
+	if r.routesServed() {
+		steps = append(steps, func(ctx context.Context) error { return r.apply(ctx, site.Route(st)) })
+	} else {
+		s.routesMissing = true
+	}
+	if err := kernel.Concurrently(ctx, steps...); err != nil {
+		return ctrl.Result{}, err
+	}
 	var res ctrl.Result
-	if err := r.apply(ctx, vol); err != nil {
-		if !apierrors.IsForbidden(err) {
-			return ctrl.Result{}, err
+	if volErr != nil {
+		if !apierrors.IsForbidden(volErr) {
+			return ctrl.Result{}, volErr
 		}
 		// Quota admission refuses the claim until the quota controller has
 		// caught up with the quota just raised: retry soon, backing off while
 		// it keeps refusing, and do not hold the rest of the site back.
-		s.resizePending = fmt.Sprintf("waiting for the namespace quota: %v", err)
+		s.resizePending = fmt.Sprintf("waiting for the namespace quota: %v", volErr)
 		res.RequeueAfter = r.quotaBackoff.When(s.sub.UID)
 	} else {
 		r.quotaBackoff.Forget(s.sub.UID)
-	}
-	if err := r.apply(ctx, site.Deployment(st)); err != nil {
-		return ctrl.Result{}, err
-	}
-	if err := r.apply(ctx, site.Service(st)); err != nil {
-		return ctrl.Result{}, err
-	}
-	if !r.routesServed() {
-		s.routesMissing = true
-		return res, nil
-	}
-	if err := r.apply(ctx, site.Route(st)); err != nil {
-		return ctrl.Result{}, err
 	}
 	return res, nil
 }
