@@ -14,6 +14,8 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -291,12 +293,21 @@ func (r *Reconciler) reconcileSite(ctx context.Context, s *scope) (ctrl.Result, 
 			vol.Spec.Resources.Requests[corev1.ResourceStorage] = *site.RequestOf(s.volume)
 		}
 	}
+	if s.deployment != nil {
+		s.deploymentRead = s.deployment.ResourceVersion
+	}
 	var volErr error
 	// Independent objects: applied at once (kernel.Concurrently); a
 	// suspension's scale-down and route change cost one round trip.
 	steps := []func(context.Context) error{
 		func(ctx context.Context) error { volErr = r.apply(ctx, vol); return nil },
-		func(ctx context.Context) error { return r.apply(ctx, site.Deployment(st)) },
+		func(ctx context.Context) error {
+			live, err := kernel.Apply(ctx, r.Client, r.readerFor(&appsv1.Deployment{}), site.Deployment(st))
+			if err == nil {
+				s.appliedDeployment, err = asDeployment(live)
+			}
+			return err
+		},
 		func(ctx context.Context) error { return r.apply(ctx, site.Service(st)) },
 	}
 	if r.routesServed() {
@@ -446,6 +457,11 @@ func (r *Reconciler) observe(ctx context.Context, s *scope) (ctrl.Result, error)
 		if err := r.readSite(ctx, s); err != nil {
 			return ctrl.Result{}, err
 		}
+		// The Deployment this reconcile applied, while the cache does not
+		// show it yet: the status reports it now, not in a second write.
+		if d := s.appliedDeployment; d != nil && (s.deployment == nil || s.deployment.ResourceVersion == s.deploymentRead) {
+			s.deployment = d
+		}
 	}
 	var domains v1.CustomDomainList
 	if s.siteNSReady {
@@ -474,4 +490,20 @@ func (r *Reconciler) observe(ctx context.Context, s *scope) (ctrl.Result, error)
 	s.sub.Status.Usage.Seats = int32(len(holders))
 	setStatus(s)
 	return untilNext(s.now, s.life.Next), nil
+}
+
+// asDeployment is the Deployment kernel.Apply returned: typed when read
+// from the cache, unstructured as the API server answered an apply.
+func asDeployment(o client.Object) (*appsv1.Deployment, error) {
+	switch d := o.(type) {
+	case *appsv1.Deployment:
+		return d, nil
+	case *unstructured.Unstructured:
+		out := &appsv1.Deployment{}
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(d.Object, out); err != nil {
+			return nil, fmt.Errorf("reading the applied Deployment: %w", err)
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("kernel.Apply returned %T for a Deployment", o)
 }

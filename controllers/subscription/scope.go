@@ -43,6 +43,10 @@ type scope struct {
 	life lifecycle.Result
 
 	deployment *appsv1.Deployment
+	// appliedDeployment is the Deployment as this reconcile's apply left it,
+	// and deploymentRead the resourceVersion the cache showed before it.
+	appliedDeployment *appsv1.Deployment
+	deploymentRead    string
 	volume     *corev1.PersistentVolumeClaim
 	// resizePending says why the volume is not (yet) as the limits want it.
 	resizePending string
