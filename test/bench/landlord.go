@@ -243,7 +243,7 @@ func (r *landlordRun) readyTenants(ctx context.Context) (int, error) {
 // PastDue now and become Suspended at the same instant; it measures the time
 // from the deadline until all are Suspended and until all sites run no pod.
 func (r *landlordRun) burst(ctx context.Context, res *landlordResult) error {
-	lead := 20*time.Second + time.Duration(r.n)*20*time.Millisecond
+	lead := 45*time.Second + time.Duration(r.n)*40*time.Millisecond
 	deadline := time.Now().Add(lead).Truncate(time.Second)
 	paid := metav1.NewTime(deadline.Add(-benchPlan().Spec.GracePeriod.Duration))
 	logf("burst: moving %d subscriptions' deadline to %s", r.n, deadline.Format(time.TimeOnly))

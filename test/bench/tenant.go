@@ -125,7 +125,13 @@ func children(cfg platform.Config, t *tenant, plan *v1.Plan, tmpl *v1.SiteTempla
 		{"DomainClaim", func(ctx context.Context, c client.Client) error {
 			return c.Create(ctx, customdomain.BuildClaim(host, acct, t.domain))
 		}},
-		typed("HTTPRoute (domain)", customdomain.BuildRoute(cfg, t.domain, customdomain.RouteInput{Host: host, Account: acct.Name, Subscription: t.subscription.Name})),
+		// The plan gate's slot the domain holds, and the site's ListenerSet
+		// with the domain's HTTP listener (Gateway API routing).
+		{"Lease (custom-domain slot)", func(ctx context.Context, c client.Client) error {
+			return c.Create(ctx, customdomain.BuildSlot(t.domain, acct.Name, t.subscription.Name, 0))
+		}},
+		typed("ListenerSet", customdomain.BuildListenerSet(cfg, siteNS, acct.Name, t.subscription.Name, customdomain.BuildListeners(t.domain, host, false))),
+		typed("HTTPRoute (domain)", customdomain.BuildRoute(cfg, t.domain, customdomain.RouteInput{Host: host, Account: acct.Name, Subscription: t.subscription.Name, Listeners: true})),
 	}, nil
 }
 
