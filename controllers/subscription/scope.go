@@ -54,6 +54,9 @@ type scope struct {
 	// routesMissing: the Gateway API is not served, so no route was written.
 	routesMissing bool
 
+	// facts, while set, waits for the facts recordFacts is writing.
+	facts func() error
+
 	// stop ends the phases early; statusComputed says the whole status was
 	// computed.
 	stop, statusComputed, gone bool
