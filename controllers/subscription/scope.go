@@ -47,7 +47,7 @@ type scope struct {
 	// and deploymentRead the resourceVersion the cache showed before it.
 	appliedDeployment *appsv1.Deployment
 	deploymentRead    string
-	volume     *corev1.PersistentVolumeClaim
+	volume            *corev1.PersistentVolumeClaim
 	// resizePending says why the volume is not (yet) as the limits want it.
 	resizePending string
 
