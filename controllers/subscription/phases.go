@@ -347,11 +347,11 @@ func (r *Reconciler) reconcileSite(ctx context.Context, s *scope) (ctrl.Result, 
 	if s.deployment != nil {
 		s.deploymentRead = s.deployment.ResourceVersion
 	}
-	var volErr error
-	// Independent objects: applied at once (kernel.Concurrently); a
-	// suspension's scale-down and route change cost one round trip.
+	// The volume first (a new site's workload finds its claim); then the
+	// rest at once (kernel.Concurrently): a suspension's scale-down and
+	// route change cost one round trip (its volume holds: no write).
+	volErr := r.apply(ctx, vol)
 	steps := []func(context.Context) error{
-		func(ctx context.Context) error { volErr = r.apply(ctx, vol); return nil },
 		func(ctx context.Context) error {
 			live, err := kernel.Apply(ctx, r.Client, r.readerFor(&appsv1.Deployment{}), site.Deployment(st))
 			if err == nil {
