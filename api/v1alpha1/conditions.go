@@ -131,9 +131,6 @@ const (
 
 // More CustomDomain reasons.
 const (
-	// ReasonSiteSuspended: the site is suspended or cancelled; the hostname
-	// shows the suspended page.
-	ReasonSiteSuspended = "SiteSuspended"
 	// ReasonClaimExpired (Claimed=False): this domain's claim was not verified
 	// within the claim TTL (--domain-claim-ttl) and another account's domain
 	// waiting for the hostname took it.

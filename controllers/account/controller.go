@@ -12,10 +12,12 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -87,6 +89,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	if err := r.Get(ctx, req.NamespacedName, acct); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
+	if kernel.Behind(acct) {
+		return kernel.CatchUp(), nil // the cache has not seen Landlord's last write yet
+	}
 	p := kernel.NewPatcher(r.Client, acct)
 	s := &scope{account: acct, namespace: r.Config.AccountNamespace(acct.Name)}
 	defer func() {
@@ -116,7 +121,6 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 // SetupWithManager registers the controller: Accounts, the objects they own,
 // and the Memberships and Subscriptions of account namespaces (for counts).
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
-	toAccount := handler.EnqueueRequestsFromMapFunc(r.accountOfNamespace)
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&hostingv1alpha1.Account{}).
 		// Not Owns: a namespace being labelled for adoption has no owner yet.
@@ -124,8 +128,8 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&networkingv1.NetworkPolicy{}).
 		Owns(&corev1.ResourceQuota{}, builder.WithPredicates(kernel.IgnoreStatusOnly())).
 		Owns(&rbacv1.RoleBinding{}).
-		Watches(&hostingv1alpha1.Membership{}, toAccount).
-		Watches(&hostingv1alpha1.Subscription{}, toAccount).
+		Watches(&hostingv1alpha1.Membership{}, r.countsOf(memberCountMayMove)).
+		Watches(&hostingv1alpha1.Subscription{}, r.countsOf(phaseMayMove)).
 		Named("account").
 		Complete(r)
 }
@@ -156,4 +160,47 @@ func (r *Reconciler) accountOfNamespace(ctx context.Context, o client.Object) []
 		return []reconcile.Request{{NamespacedName: types.NamespacedName{Name: name}}}
 	}
 	return nil
+}
+
+// countsOf enqueues the account of a subscription or membership whose count
+// may have moved: not for the status writes that leave its phase alone.
+// (Batching the counts for 5 s was measured — 2.25 Account status writes per
+// tenant instead of ~3 — and dropped: the crash-point and idle tests take a
+// tenant as settled after ~1 s without writes, and a delayed count write
+// came after that.)
+func (r *Reconciler) countsOf(moved func(old, cur client.Object) bool) handler.EventHandler {
+	add := func(ctx context.Context, o client.Object, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+		for _, req := range r.accountOfNamespace(ctx, o) {
+			q.Add(req)
+		}
+	}
+	return handler.Funcs{
+		CreateFunc: func(ctx context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			add(ctx, e.Object, q)
+		},
+		UpdateFunc: func(ctx context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			if moved(e.ObjectOld, e.ObjectNew) {
+				add(ctx, e.ObjectNew, q)
+			}
+		},
+		DeleteFunc: func(ctx context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			add(ctx, e.Object, q)
+		},
+	}
+}
+
+// phaseMayMove: the counts are by the phase a subscription reports.
+func phaseMayMove(old, cur client.Object) bool {
+	o, okOld := old.(*hostingv1alpha1.Subscription)
+	n, okNew := cur.(*hostingv1alpha1.Subscription)
+	return !okOld || !okNew || o.Status.Phase != n.Status.Phase || !o.DeletionTimestamp.Equal(n.DeletionTimestamp)
+}
+
+// memberCountMayMove: members are counted by subject and expiry (spec),
+// deletion, and the clock (a membership reports its expiry as its phase).
+func memberCountMayMove(old, cur client.Object) bool {
+	o, okOld := old.(*hostingv1alpha1.Membership)
+	n, okNew := cur.(*hostingv1alpha1.Membership)
+	return !okOld || !okNew || o.Generation != n.Generation || o.Status.Phase != n.Status.Phase ||
+		!o.DeletionTimestamp.Equal(n.DeletionTimestamp)
 }

@@ -277,7 +277,7 @@ func TestPhase(t *testing.T) {
 		{"pending", observed{host: "a.example", sub: sub, claim: claimHeld}, v1.DomainPendingVerification, v1.ReasonRecordMissing},
 		{"verified over the limit", observed{host: "a.example", sub: sub, claim: claimHeld, dns: dnsVerified}, v1.DomainVerified, v1.ReasonDomainLimitReached},
 		{"active", observed{host: "a.example", sub: sub, claim: claimHeld, dns: dnsVerified, admitted: true, routed: true}, v1.DomainActive, v1.ReasonReconciled},
-		{"suspended", observed{host: "a.example", sub: sub, claim: claimHeld, dns: dnsVerified, admitted: true, routed: true, suspended: true}, v1.DomainActive, v1.ReasonSiteSuspended},
+		{"suspended", observed{host: "a.example", sub: sub, claim: claimHeld, dns: dnsVerified, admitted: true, routed: true, suspended: true}, v1.DomainActive, v1.ReasonReconciled},
 		{"lapsed, routed", observed{host: "a.example", sub: sub, claim: claimHeld, dns: dnsLapsed, admitted: true, routed: true}, v1.DomainLapsed, v1.ReasonReconciled},
 		{"lapsed past the grace", observed{host: "a.example", sub: sub, claim: claimHeld, dns: dnsExpired}, v1.DomainPendingVerification, v1.ReasonLapsed},
 	}

@@ -111,6 +111,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	if err := r.Get(ctx, req.NamespacedName, cd); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
+	if kernel.Behind(cd) {
+		return kernel.CatchUp(), nil // the cache has not seen Landlord's last write yet
+	}
 	s := &scope{cd: cd, log: log, obs: observed{
 		generation: cd.Generation,
 		now:        r.Clock.Now(),

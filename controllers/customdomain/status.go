@@ -171,13 +171,13 @@ func (o *observed) routedCondition() metav1.Condition {
 		return cond(t, false, r, m)
 	}
 	if o.routed {
-		switch {
-		case o.suspended:
-			return cond(t, true, hostingv1alpha1.ReasonSiteSuspended, "the site is suspended; the hostname shows the suspended page")
-		case o.redirectTo != "":
-			return cond(t, true, hostingv1alpha1.ReasonReconciled, fmt.Sprintf("%s redirects permanently to the primary domain %s", o.host, o.redirectTo))
+		// The same whether the site serves or is suspended (the route then
+		// shows the suspended page, and the Subscription says so): a
+		// suspension costs no status write per domain.
+		if o.redirectTo != "" {
+			return cond(t, true, hostingv1alpha1.ReasonReconciled, fmt.Sprintf("%s redirects permanently to the primary domain %s (the suspended page while the site is suspended)", o.host, o.redirectTo))
 		}
-		return cond(t, true, hostingv1alpha1.ReasonReconciled, fmt.Sprintf("%s is routed to the site %s", o.host, o.sub.Name))
+		return cond(t, true, hostingv1alpha1.ReasonReconciled, fmt.Sprintf("%s is routed to the site %s (the suspended page while the site is suspended)", o.host, o.sub.Name))
 	}
 	if o.routesMissing {
 		return cond(t, false, hostingv1alpha1.ReasonGatewayAPIMissing,

@@ -68,9 +68,6 @@ type scope struct {
 	duplicateOf *hostingv1alpha1.Membership
 	// boundTo is the ClusterRole the bindings were applied with ("" = no binding).
 	boundTo string
-	// sites is how many site namespaces the membership is bound in (besides
-	// the account namespace).
-	sites int
 	// gone: the membership is being deleted; no status is written.
 	gone bool
 	// refused says why a Support membership grants nothing (reason, message).
@@ -89,6 +86,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 		// Bindings left behind by a membership that is gone (a binding's
 		// event maps here when no membership carries its label).
 		return ctrl.Result{}, r.removeBindings(ctx, req.Namespace, req.Name, nil)
+	}
+	if kernel.Behind(m) {
+		return kernel.CatchUp(), nil // the cache has not seen Landlord's last write yet
 	}
 
 	p := kernel.NewPatcher(r.Client, m)
@@ -214,9 +214,6 @@ func (r *Reconciler) reconcileBindings(ctx context.Context, s *scope) error {
 		if err := rbacbind.Apply(ctx, r.Client, want[ns]); err != nil {
 			errs = append(errs, fmt.Errorf("binding membership %s/%s in %s: %w", m.Namespace, m.Name, ns, err))
 			continue
-		}
-		if ns != m.Namespace {
-			s.sites++
 		}
 		s.boundTo = tenancy.RoleRefOf(want[ns])
 	}

@@ -131,11 +131,13 @@ func readiness(s *scope) (ready bool, reason, msg string) {
 			subj, s.duplicateOf.Name, s.duplicateOf.Spec.Role)
 	case s.account.Spec.Suspension != nil:
 		return false, hostingv1alpha1.ReasonAccountSuspended, fmt.Sprintf(
-			"account %s is suspended (%s): %s is bound to the read-only role %s, in the account namespace and %s, until it is lifted",
-			s.account.Name, s.account.Spec.Suspension.Reason, subj, s.boundTo, siteCount(s.sites))
+			"account %s is suspended (%s): %s is bound to the read-only role %s, in the account namespace and every site namespace of the account, until it is lifted",
+			s.account.Name, s.account.Spec.Suspension.Reason, subj, s.boundTo)
 	default:
-		return true, hostingv1alpha1.ReasonReconciled, fmt.Sprintf("%s has the role %s (ClusterRole %s) in the account namespace and %s",
-			subj, m.Spec.Role, s.boundTo, siteCount(s.sites))
+		// No count of sites: it would cost a status write on every
+		// membership of the account each time a site comes or goes.
+		return true, hostingv1alpha1.ReasonReconciled, fmt.Sprintf("%s has the role %s (ClusterRole %s) in the account namespace and every site namespace of the account",
+			subj, m.Spec.Role, s.boundTo)
 	}
 }
 
@@ -149,13 +151,6 @@ func subjectOrLifecycleChanged() predicate.Predicate {
 		},
 		GenericFunc: func(event.GenericEvent) bool { return false },
 	}
-}
-
-func siteCount(n int) string {
-	if n == 1 {
-		return "1 site namespace"
-	}
-	return fmt.Sprintf("%d site namespaces", n)
 }
 
 // labelsOrLifecycleChanged passes the events of a namespace that can make it

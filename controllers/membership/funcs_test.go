@@ -175,16 +175,15 @@ func TestBindingsOf(t *testing.T) {
 	}
 }
 
-func TestReadinessCountsSites(t *testing.T) {
+func TestReadinessNamesTheScope(t *testing.T) {
 	m := mb("bob", "bob@example.com", time.Hour)
-	s := &scope{membership: &m, account: &v1.Account{}, boundTo: "landlord-tenant-viewer", sites: 2}
+	s := &scope{membership: &m, account: &v1.Account{}, boundTo: "landlord-tenant-viewer"}
 	s.account.Name = "acme"
-	if ok, _, msg := readiness(s); !ok || !strings.Contains(msg, "in the account namespace and 2 site namespaces") {
+	if ok, _, msg := readiness(s); !ok || !strings.Contains(msg, "in the account namespace and every site namespace of the account") {
 		t.Errorf("ready=%v %q", ok, msg)
 	}
-	s.sites = 1
 	s.account.Spec.Suspension = &v1.Suspension{Reason: v1.SuspensionNonPayment}
-	if _, _, msg := readiness(s); !strings.Contains(msg, "in the account namespace and 1 site namespace,") {
+	if _, _, msg := readiness(s); !strings.Contains(msg, "read-only role landlord-tenant-viewer, in the account namespace and every site namespace") {
 		t.Errorf("%q", msg)
 	}
 }

@@ -174,6 +174,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	if err := r.Client.Get(ctx, req.NamespacedName, sub); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
+	if kernel.Behind(sub) {
+		return kernel.CatchUp(), nil // the cache has not seen Landlord's last write yet
+	}
 	ctx = ctrl.LoggerInto(ctx, ctrl.LoggerFrom(ctx).WithValues("subscription", klog.KObj(sub)))
 
 	p := kernel.NewPatcher(r.Client, sub)
@@ -195,8 +198,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 		r.computeLifecycle,
 		r.recordFacts,
 		r.reconcileSiteNamespace,
-		r.applyGuardRails,
-		r.reconcileSite,
+		r.applySite,
+		r.joinFacts,
 		r.observe,
 	)
 }
@@ -235,12 +238,18 @@ func (r *Reconciler) patchStatus(ctx context.Context, p *kernel.Patcher, s *scop
 	if s.gone {
 		return nil
 	}
+	var factsErr error
+	if s.facts != nil {
+		// A phase stopped or failed before joinFacts.
+		factsErr = s.facts()
+		reconcileErr = errors.Join(reconcileErr, factsErr)
+	}
 	if reconcileErr != nil && !s.statusComputed && s.life.Phase != "" {
 		setLifecycleStatus(s)
 	}
 	wrote, err := p.Patch(ctx, s.sub, reconcileErr)
 	if err != nil || !wrote {
-		return err
+		return errors.Join(factsErr, err)
 	}
 	if p := s.sub.Status.Phase; p != s.old.Phase && p != "" {
 		kind := corev1.EventTypeNormal
@@ -255,7 +264,7 @@ func (r *Reconciler) patchStatus(ctx context.Context, p *kernel.Patcher, s *scop
 		r.Recorder.Eventf(s.sub, nil, kind, string(p), "PhaseChange", "%s", truncate(note, 1000))
 		recordPhaseChange(p, s.life.Since, s.now)
 	}
-	return nil
+	return factsErr
 }
 
 // recordPhaseChange counts the transition and, for a phase entered because

@@ -14,6 +14,8 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -115,7 +117,10 @@ func (r *Reconciler) lifecycleInput(sub *v1.Subscription, plan *v1.Plan, acctSus
 // recordFacts records, once, the facts the phase function found
 // (cancellation, termination, the first observation of a suspension) as
 // annotations on the Subscription, and forgets the observation of a
-// suspension once the site is back in service.
+// suspension once the site is back in service. The patch runs while the
+// site is applied (nothing there reads these annotations): joinFacts waits
+// for it before the status is computed, so a suspension costs one round
+// trip less.
 func (r *Reconciler) recordFacts(ctx context.Context, s *scope) (ctrl.Result, error) {
 	add := s.life.Record.Annotations()
 	for k, v := range add {
@@ -129,22 +134,43 @@ func (r *Reconciler) recordFacts(ctx context.Context, s *scope) (ctrl.Result, er
 	if len(add) == 0 && !forget {
 		return ctrl.Result{}, nil
 	}
-	status := s.sub.Status.DeepCopy()
 	patch := client.MergeFrom(s.sub.DeepCopy())
-	if s.sub.Annotations == nil {
-		s.sub.Annotations = map[string]string{}
+	patched := s.sub.DeepCopy()
+	if patched.Annotations == nil {
+		patched.Annotations = map[string]string{}
 	}
 	for k, v := range add {
-		s.sub.Annotations[k] = v
+		patched.Annotations[k] = v
 	}
 	if forget {
-		delete(s.sub.Annotations, lifecycle.SuspendedAtAnnotation)
+		delete(patched.Annotations, lifecycle.SuspendedAtAnnotation)
 	}
-	if err := r.Client.Patch(ctx, s.sub, patch); err != nil {
-		return ctrl.Result{}, fmt.Errorf("recording %v (forgetting the suspension: %v): %w", add, forget, err)
+	done := make(chan error, 1)
+	go func() {
+		rv := patched.ResourceVersion
+		err := r.Client.Patch(ctx, patched, patch)
+		if err == nil {
+			kernel.Wrote(patched, rv)
+		}
+		done <- err
+	}()
+	s.facts = func() error {
+		s.facts = nil
+		if err := <-done; err != nil {
+			return fmt.Errorf("recording %v (forgetting the suspension: %v): %w", add, forget, err)
+		}
+		s.sub.ObjectMeta = patched.ObjectMeta // the status computed so far stays
+		return nil
 	}
-	s.sub.Status = *status
 	return ctrl.Result{}, nil
+}
+
+// joinFacts waits for the facts recordFacts is writing.
+func (r *Reconciler) joinFacts(_ context.Context, s *scope) (ctrl.Result, error) {
+	if s.facts == nil {
+		return ctrl.Result{}, nil
+	}
+	return ctrl.Result{}, s.facts()
 }
 
 // reconcileSiteNamespace creates or adopts the site namespace (not after
@@ -212,24 +238,34 @@ func (r *Reconciler) applyGuardRails(ctx context.Context, s *scope) (ctrl.Result
 		return ctrl.Result{}, nil
 	}
 	t := tenancy.SiteTarget(s.accountName, s.sub.Name, r.Config)
-	if _, err := kernel.Apply(ctx, r.Client, nil, tenancy.BuildNetworkPolicyIn(t, r.Config)); err != nil {
-		return ctrl.Result{}, fmt.Errorf("applying the NetworkPolicy of %s: %w", s.siteNS, err)
-	}
-	if _, err := kernel.Apply(ctx, r.Client, nil, tenancy.BuildLimitRange(t)); err != nil {
-		return ctrl.Result{}, fmt.Errorf("applying the LimitRange of %s: %w", s.siteNS, err)
-	}
-	if err := r.applyQuota(ctx, s); err != nil {
-		return ctrl.Result{}, err
-	}
-	if err := rbacbind.Apply(ctx, r.Client, tenancy.BuildOwnerBindingIn(s.account, t)); err != nil {
-		return ctrl.Result{}, fmt.Errorf("binding the owner in %s: %w", s.siteNS, err)
+	// Independent objects: applied at once (kernel.Concurrently).
+	steps := []func(context.Context) error{
+		func(ctx context.Context) error {
+			if _, err := kernel.Apply(ctx, r.Client, nil, tenancy.BuildNetworkPolicyIn(t, r.Config)); err != nil {
+				return fmt.Errorf("applying the NetworkPolicy of %s: %w", s.siteNS, err)
+			}
+			return nil
+		},
+		func(ctx context.Context) error {
+			if _, err := kernel.Apply(ctx, r.Client, nil, tenancy.BuildLimitRange(t)); err != nil {
+				return fmt.Errorf("applying the LimitRange of %s: %w", s.siteNS, err)
+			}
+			return nil
+		},
+		func(ctx context.Context) error { return r.applyQuota(ctx, s) },
+		func(ctx context.Context) error {
+			if err := rbacbind.Apply(ctx, r.Client, tenancy.BuildOwnerBindingIn(s.account, t)); err != nil {
+				return fmt.Errorf("binding the owner in %s: %w", s.siteNS, err)
+			}
+			return nil
+		},
 	}
 	if r.routesServed() {
-		if err := r.apply(ctx, site.SuspendedPlumbing(r.Config, s.siteNS, s.accountName, s.sub.Name)); err != nil {
-			return ctrl.Result{}, err
-		}
+		steps = append(steps, func(ctx context.Context) error {
+			return r.apply(ctx, site.SuspendedPlumbing(r.Config, s.siteNS, s.accountName, s.sub.Name))
+		})
 	}
-	return ctrl.Result{}, nil
+	return ctrl.Result{}, kernel.Concurrently(ctx, steps...)
 }
 
 // applyQuota applies the site's ResourceQuota: its effective limits, compute
@@ -256,6 +292,35 @@ func (r *Reconciler) site(s *scope) site.Site {
 	return st
 }
 
+// applySite applies the guard rails and the site objects: at once for a
+// site that has its quota already (a suspension's quota, scale-down and
+// route change cost one round trip), the quota first for a new site (its
+// volume is admitted against it).
+func (r *Reconciler) applySite(ctx context.Context, s *scope) (ctrl.Result, error) {
+	found := false
+	if s.siteNSReady {
+		var err error
+		if found, err = r.get(ctx, client.ObjectKey{Namespace: s.siteNS, Name: platform.QuotaName}, &corev1.ResourceQuota{}); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	if !found {
+		res, err := r.applyGuardRails(ctx, s)
+		if err != nil {
+			return res, err
+		}
+		site, err := r.reconcileSite(ctx, s)
+		return kernel.Earliest(res, site), err
+	}
+	// The two touch disjoint parts of the scope.
+	var guard, site ctrl.Result
+	err := kernel.Concurrently(ctx,
+		func(ctx context.Context) (err error) { guard, err = r.applyGuardRails(ctx, s); return err },
+		func(ctx context.Context) (err error) { site, err = r.reconcileSite(ctx, s); return err },
+	)
+	return kernel.Earliest(guard, site), err
+}
+
 // reconcileSite applies the site objects for the phase: serving (Trialing,
 // Active, PastDue), scaled to zero behind the suspended page (Suspended,
 // Cancelled), or removed (Terminated). Pending leaves the site as it is.
@@ -279,31 +344,43 @@ func (r *Reconciler) reconcileSite(ctx context.Context, s *scope) (ctrl.Result, 
 			vol.Spec.Resources.Requests[corev1.ResourceStorage] = *site.RequestOf(s.volume)
 		}
 	}
+	if s.deployment != nil {
+		s.deploymentRead = s.deployment.ResourceVersion
+	}
+	// The volume first (a new site's workload finds its claim); then the
+	// rest at once (kernel.Concurrently): a suspension's scale-down and
+	// route change cost one round trip (its volume holds: no write).
+	volErr := r.apply(ctx, vol)
+	steps := []func(context.Context) error{
+		func(ctx context.Context) error {
+			live, err := kernel.Apply(ctx, r.Client, r.readerFor(&appsv1.Deployment{}), site.Deployment(st))
+			if err == nil {
+				s.appliedDeployment, err = asDeployment(live)
+			}
+			return err
+		},
+		func(ctx context.Context) error { return r.apply(ctx, site.Service(st)) },
+	}
+	if r.routesServed() {
+		steps = append(steps, func(ctx context.Context) error { return r.apply(ctx, site.Route(st)) })
+	} else {
+		s.routesMissing = true
+	}
+	if err := kernel.Concurrently(ctx, steps...); err != nil {
+		return ctrl.Result{}, err
+	}
 	var res ctrl.Result
-	if err := r.apply(ctx, vol); err != nil {
-		if !apierrors.IsForbidden(err) {
-			return ctrl.Result{}, err
+	if volErr != nil {
+		if !apierrors.IsForbidden(volErr) {
+			return ctrl.Result{}, volErr
 		}
 		// Quota admission refuses the claim until the quota controller has
 		// caught up with the quota just raised: retry soon, backing off while
 		// it keeps refusing, and do not hold the rest of the site back.
-		s.resizePending = fmt.Sprintf("waiting for the namespace quota: %v", err)
+		s.resizePending = fmt.Sprintf("waiting for the namespace quota: %v", volErr)
 		res.RequeueAfter = r.quotaBackoff.When(s.sub.UID)
 	} else {
 		r.quotaBackoff.Forget(s.sub.UID)
-	}
-	if err := r.apply(ctx, site.Deployment(st)); err != nil {
-		return ctrl.Result{}, err
-	}
-	if err := r.apply(ctx, site.Service(st)); err != nil {
-		return ctrl.Result{}, err
-	}
-	if !r.routesServed() {
-		s.routesMissing = true
-		return res, nil
-	}
-	if err := r.apply(ctx, site.Route(st)); err != nil {
-		return ctrl.Result{}, err
 	}
 	return res, nil
 }
@@ -431,6 +508,11 @@ func (r *Reconciler) observe(ctx context.Context, s *scope) (ctrl.Result, error)
 		if err := r.readSite(ctx, s); err != nil {
 			return ctrl.Result{}, err
 		}
+		// The Deployment this reconcile applied, while the cache does not
+		// show it yet: the status reports it now, not in a second write.
+		if d := s.appliedDeployment; d != nil && (s.deployment == nil || s.deployment.ResourceVersion == s.deploymentRead) {
+			s.deployment = d
+		}
 	}
 	var domains v1.CustomDomainList
 	if s.siteNSReady {
@@ -459,4 +541,20 @@ func (r *Reconciler) observe(ctx context.Context, s *scope) (ctrl.Result, error)
 	s.sub.Status.Usage.Seats = int32(len(holders))
 	setStatus(s)
 	return untilNext(s.now, s.life.Next), nil
+}
+
+// asDeployment is the Deployment kernel.Apply returned: typed when read
+// from the cache, unstructured as the API server answered an apply.
+func asDeployment(o client.Object) (*appsv1.Deployment, error) {
+	switch d := o.(type) {
+	case *appsv1.Deployment:
+		return d, nil
+	case *unstructured.Unstructured:
+		out := &appsv1.Deployment{}
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(d.Object, out); err != nil {
+			return nil, fmt.Errorf("reading the applied Deployment: %w", err)
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("kernel.Apply returned %T for a Deployment", o)
 }

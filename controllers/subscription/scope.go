@@ -43,12 +43,19 @@ type scope struct {
 	life lifecycle.Result
 
 	deployment *appsv1.Deployment
-	volume     *corev1.PersistentVolumeClaim
+	// appliedDeployment is the Deployment as this reconcile's apply left it,
+	// and deploymentRead the resourceVersion the cache showed before it.
+	appliedDeployment *appsv1.Deployment
+	deploymentRead    string
+	volume            *corev1.PersistentVolumeClaim
 	// resizePending says why the volume is not (yet) as the limits want it.
 	resizePending string
 
 	// routesMissing: the Gateway API is not served, so no route was written.
 	routesMissing bool
+
+	// facts, while set, waits for the facts recordFacts is writing.
+	facts func() error
 
 	// stop ends the phases early; statusComputed says the whole status was
 	// computed.

@@ -92,6 +92,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 		}
 		return ctrl.Result{}, r.releaseSeats(ctx, req.Namespace)
 	}
+	if kernel.Behind(t) {
+		return kernel.CatchUp(), nil // the cache has not seen Landlord's last write yet
+	}
 
 	s := &scope{team: t, now: r.Clock.Now()}
 	p := kernel.NewPatcher(r.Client, t)

@@ -75,12 +75,14 @@ func (p *Patcher) Patch(ctx context.Context, obj Object, reconcileErr error) (wr
 	// The patch carries the status only, whatever else moved meanwhile.
 	base := obj.DeepCopyObject().(Object)
 	restoreStatus(base, p.before)
+	rv := obj.GetResourceVersion()
 	if err := p.c.Status().Patch(ctx, obj, client.MergeFrom(base)); err != nil {
 		if apierrors.IsNotFound(err) {
 			return false, nil
 		}
 		return false, fmt.Errorf("patching the status of %s: %w", client.ObjectKeyFromObject(obj), err)
 	}
+	Wrote(obj, rv)
 	return true, nil
 }
 
@@ -188,12 +190,14 @@ func patchFinalizers(ctx context.Context, c client.Client, obj client.Object, ch
 	kept := obj.DeepCopyObject().(client.Object)
 	base := obj.DeepCopyObject().(client.Object)
 	change()
+	rv := obj.GetResourceVersion()
 	if err := c.Patch(ctx, obj, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
 		if apierrors.IsNotFound(err) && verb == "removing" {
 			return nil
 		}
 		return fmt.Errorf("%s the finalizer of %s: %w", verb, client.ObjectKeyFromObject(obj), err)
 	}
+	Wrote(obj, rv)
 	restoreStatus(obj, kept)
 	return nil
 }

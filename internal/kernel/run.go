@@ -2,6 +2,8 @@ package kernel
 
 import (
 	"context"
+	"errors"
+	"sync"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 )
@@ -33,4 +35,22 @@ func Earliest(a, b ctrl.Result) ctrl.Result {
 		a.RequeueAfter = b.RequeueAfter
 	}
 	return a
+}
+
+// Concurrently runs the steps at once and joins their errors: the writes of
+// one reconcile that do not depend on each other (a site's quota, workload
+// and route when it is suspended) cost one round trip to the API server,
+// not one each.
+func Concurrently(ctx context.Context, steps ...func(context.Context) error) error {
+	errs := make([]error, len(steps))
+	var wg sync.WaitGroup
+	for i, step := range steps {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = step(ctx)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }

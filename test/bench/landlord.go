@@ -34,6 +34,11 @@ type landlordResult struct {
 	burstSuspended  float64
 	burstScaled     float64
 	burstWrites     int
+	burstBy         map[string]int
+	// burstDeadline* are the writes from the shared deadline on: the
+	// suspensions (the burst's writes before it take the sites PastDue).
+	burstDeadlineWrites int
+	burstDeadlineBy     map[string]int
 }
 
 type landlordRun struct {
@@ -44,6 +49,9 @@ type landlordRun struct {
 	kubeconfig string
 	log        *os.File
 	tenants    []*tenant
+	// deadlineWrites, deadlineBy: the audit log's count at the burst's deadline.
+	deadlineWrites int
+	deadlineBy     map[string]int
 }
 
 func (r *landlordRun) startManager(ctx context.Context) (*managerProc, error) {
@@ -135,8 +143,9 @@ func runLandlord(ctx context.Context, cl *cluster, opts options) (landlordResult
 	if err := r.burst(ctx, &res); err != nil {
 		return res, err
 	}
-	w4, _ := cl.audit.writes()
-	res.burstWrites = w4 - w3
+	w4, by4 := cl.audit.writes()
+	res.burstWrites, res.burstBy = w4-w3, diff(by4, by3)
+	res.burstDeadlineWrites, res.burstDeadlineBy = w4-r.deadlineWrites, diff(by4, r.deadlineBy)
 	return res, nil
 }
 
@@ -234,7 +243,7 @@ func (r *landlordRun) readyTenants(ctx context.Context) (int, error) {
 // PastDue now and become Suspended at the same instant; it measures the time
 // from the deadline until all are Suspended and until all sites run no pod.
 func (r *landlordRun) burst(ctx context.Context, res *landlordResult) error {
-	lead := 20*time.Second + time.Duration(r.n)*20*time.Millisecond
+	lead := 45*time.Second + time.Duration(r.n)*40*time.Millisecond
 	deadline := time.Now().Add(lead).Truncate(time.Second)
 	paid := metav1.NewTime(deadline.Add(-benchPlan().Spec.GracePeriod.Duration))
 	logf("burst: moving %d subscriptions' deadline to %s", r.n, deadline.Format(time.TimeOnly))
@@ -278,6 +287,7 @@ func (r *landlordRun) burst(ctx context.Context, res *landlordResult) error {
 		return suspended, pastDue, nil
 	}
 	time.Sleep(time.Until(deadline))
+	r.deadlineWrites, r.deadlineBy = r.cl.audit.writes()
 	_, pastDue, err := phases()
 	if err != nil {
 		return err

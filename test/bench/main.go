@@ -32,7 +32,8 @@ type options struct {
 	skipRaw     bool
 	mode        string
 	rounds      int
-	// compareManager: -mode tenancy runs a second Landlord side with it.
+	// compareManager: -mode tenancy and the full mode run a second
+	// Landlord side with it.
 	compareManager string
 	// compareArgs are the second side's extra manager flags (default: managerArgs).
 	compareArgs []string
@@ -67,8 +68,19 @@ type results struct {
 	BurstSuspendedS        float64        `json:"burst_suspended_s"`
 	BurstScaledS           float64        `json:"burst_scaled_s"`
 	BurstWrites            int            `json:"burst_writes"`
-	ManagerArgs            []string       `json:"manager_args,omitempty"`
-	Date                   string         `json:"date"`
+	// BurstWritesBy are burst_writes by verb and resource; the
+	// suspension fields count the writes from the deadline on (those
+	// before it take the sites PastDue), per subscription.
+	BurstWritesBy            map[string]int `json:"burst_writes_by,omitempty"`
+	BurstSuspensionWrites    int            `json:"burst_suspension_writes"`
+	BurstSuspensionWritesBy  map[string]int `json:"burst_suspension_writes_by,omitempty"`
+	BurstWritesPerSuspension float64        `json:"burst_writes_per_suspension"`
+	// Compare is a second Landlord side of the full benchmark, with
+	// -compare-manager's binary, on a fresh control plane after the first.
+	Compare        *results `json:"landlord_compare,omitempty"`
+	CompareManager string   `json:"compare_manager,omitempty"`
+	ManagerArgs    []string `json:"manager_args,omitempty"`
+	Date           string   `json:"date"`
 	// Mode is the -mode of the run; empty for the full benchmark, whose
 	// figures are the fields above.
 	Mode    string          `json:"mode,omitempty"`
@@ -90,7 +102,7 @@ func main() {
 	flag.BoolVar(&o.skipRaw, "skip-baseline", false, "Measure Landlord only (no efficiency).")
 	flag.StringVar(&o.mode, "mode", "", "What to measure: empty for the full benchmark; tenancy for Accounts only, Landlord beside the floor (16 creators unless -writers); apicost for the API server's CPU per request kind (-n of each, 16 clients unless -writers); memory for the manager's memory and writes once synced with -n converged tenants already in the API server.")
 	flag.IntVar(&o.rounds, "rounds", 3, "-mode apicost: rounds of every request kind; each kind's figure is the median.")
-	flag.StringVar(&o.compareManager, "compare-manager", "", "-mode tenancy: also run this manager binary as a third side (e.g. built from another commit); -mode memory: also measure it, against the same API server, after the first.")
+	flag.StringVar(&o.compareManager, "compare-manager", "", "-mode tenancy: also run this manager binary as a third side (e.g. built from another commit); -mode memory: also measure it, against the same API server, after the first; the full mode: as a second Landlord side after the first.")
 	flag.BoolVar(&o.heapProfile, "heap-profile", false, "-mode memory: run each manager with --pprof-bind-address (it must have the flag); once synced, save its heap profile as heap-<binary>.pb.gz in the -work directory and report the heap live after the profile's GC.")
 	var compareExtra string
 	flag.StringVar(&compareExtra, "compare-manager-args", "", "-mode tenancy and memory: the other side's extra manager flags, space-separated (default: -manager-args); with it, -compare-manager defaults to -manager.")
@@ -203,8 +215,31 @@ func runFull(ctx context.Context, o options, res *results) error {
 		logf("baseline: %d tenants converged in %.1fs (%d writes, %d retried)", o.n, raw.seconds, raw.writes, raw.retries)
 	}
 
+	if err := runFullLandlord(ctx, o, "landlord", res); err != nil {
+		return err
+	}
+	if o.compareManager != "" {
+		c := o
+		c.manager, c.managerArgs = o.compareManager, o.compareArgs
+		res.Compare = &results{Tenants: o.n, Writers: o.writers, MinimalWritesPerTenant: res.MinimalWritesPerTenant,
+			IdleWindowS: res.IdleWindowS, ManagerArgs: c.managerArgs, Date: time.Now().UTC().Format(time.RFC3339)}
+		res.CompareManager = o.compareManager
+		logf("landlord (%s): the second side", o.compareManager)
+		if err := runFullLandlord(ctx, c, "compare", res.Compare); err != nil {
+			return err
+		}
+		if res.TRawS > 0 {
+			res.Compare.Efficiency = res.TRawS / res.Compare.TOpS
+		}
+	}
+	return nil
+}
+
+// runFullLandlord runs one Landlord side of the full benchmark (o.manager)
+// on a fresh control plane in workDir/dir, into res.
+func runFullLandlord(ctx context.Context, o options, dir string, res *results) error {
 	logf("landlord: starting a control plane")
-	cl, err := startCluster(ctx, filepath.Join(o.workDir, "landlord"))
+	cl, err := startCluster(ctx, filepath.Join(o.workDir, dir))
 	if err != nil {
 		return err
 	}
@@ -230,6 +265,8 @@ func runFull(ctx context.Context, o options, res *results) error {
 	res.RestartWrites, res.RestartWritesBy = ll.restartWrites, ll.restartBy
 	res.RSSMiB, res.HeapMiB = ll.rssMiB, ll.heapMiB
 	res.BurstSuspendedS, res.BurstScaledS, res.BurstWrites = ll.burstSuspended, ll.burstScaled, ll.burstWrites
+	res.BurstWritesBy, res.BurstSuspensionWrites, res.BurstSuspensionWritesBy = ll.burstBy, ll.burstDeadlineWrites, ll.burstDeadlineBy
+	res.BurstWritesPerSuspension = float64(ll.burstDeadlineWrites) / float64(o.n)
 	return nil
 }
 
@@ -258,8 +295,22 @@ func printTable(r results) {
 	row("manager peak Go heap in use (MiB)", fmt.Sprintf("%.0f", r.HeapMiB), "")
 	row("burst: deadline -> all Suspended (s)", fmt.Sprintf("%.1f", r.BurstSuspendedS), "<= 10 at 1k")
 	row("burst: deadline -> all scaled to 0 (s)", fmt.Sprintf("%.1f", r.BurstScaledS), "")
+	row("burst: writes per suspension (from the deadline)", fmt.Sprintf("%.2f", r.BurstWritesPerSuspension), "")
+	if c := r.Compare; c != nil {
+		row("compare ("+r.CompareManager+"): T_op (s)", fmt.Sprintf("%.1f", c.TOpS), "")
+		row("compare: writes per tenant", fmt.Sprintf("%.2f (%.2f events)", c.WritesPerTenant, c.EventWritesPerTenant), "")
+		row("compare: idle / restart writes", itoa(c.IdleWrites)+" / "+itoa(c.RestartWrites), "")
+		row("compare: burst -> all Suspended (s)", fmt.Sprintf("%.1f", c.BurstSuspendedS), "")
+		row("compare: burst -> all scaled to 0 (s)", fmt.Sprintf("%.1f", c.BurstScaledS), "")
+		row("compare: burst writes per suspension", fmt.Sprintf("%.2f", c.BurstWritesPerSuspension), "")
+	}
 	_ = w.Flush()
 	fmt.Println("Landlord's writes by verb and resource:", describe(r.WritesBy))
+	fmt.Println("burst writes from the deadline:", describe(r.BurstSuspensionWritesBy))
+	if c := r.Compare; c != nil {
+		fmt.Println("compare: writes by verb and resource:", describe(c.WritesBy))
+		fmt.Println("compare: burst writes from the deadline:", describe(c.BurstSuspensionWritesBy))
+	}
 	if len(r.IdleWritesBy) > 0 {
 		fmt.Println("idle writes:", describe(r.IdleWritesBy))
 	}

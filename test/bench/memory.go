@@ -206,23 +206,6 @@ func populateTenant(ctx context.Context, c client.Client, dns *dnstest.Server, i
 			return err
 		}
 	}
-	// What the custom-domain controller adds besides (not in children): the
-	// domain's slot and its listener in the site's ListenerSet.
-	slot := customdomain.BuildSlot(t.domain, t.account.Name, siteName, 0)
-	if err := do("Lease (slot)", func() error { return c.Create(ctx, slot) }); err != nil {
-		return err
-	}
-	ls := customdomain.BuildListenerSet(cfg, t.domain.Namespace, t.account.Name, siteName, customdomain.BuildListeners(t.domain, t.host(), false))
-	if err := do("ListenerSet", func() error {
-		u, err := applyForm(ls)
-		if err != nil {
-			return err
-		}
-		// Each domain's own field manager (customdomain.listenerFieldManager).
-		return c.Patch(ctx, u, client.Apply, client.FieldOwner(platform.FieldManager+"-domain-"+string(t.domain.UID)), client.ForceOwnership)
-	}); err != nil {
-		return err
-	}
 	siteNS := t.domain.Namespace
 	var deps appsv1.DeploymentList
 	if err := c.List(ctx, &deps, client.InNamespace(siteNS)); err != nil || len(deps.Items) != 1 {

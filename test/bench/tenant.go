@@ -127,6 +127,19 @@ func children(cfg platform.Config, t *tenant, plan *v1.Plan, tmpl *v1.SiteTempla
 		{"DomainClaim", func(ctx context.Context, c client.Client) error {
 			return c.Create(ctx, customdomain.BuildClaim(host, acct, t.domain))
 		}, nil},
+		// The plan gate's slot the domain holds, and the site's ListenerSet
+		// with the domain's HTTP listener (Gateway API routing), applied by
+		// the domain's own field manager (customdomain.listenerFieldManager).
+		{"Lease (custom-domain slot)", func(ctx context.Context, c client.Client) error {
+			return c.Create(ctx, customdomain.BuildSlot(t.domain, acct.Name, t.subscription.Name, 0))
+		}, nil},
+		{"ListenerSet", func(ctx context.Context, c client.Client) error {
+			u, err := applyForm(customdomain.BuildListenerSet(cfg, siteNS, acct.Name, t.subscription.Name, customdomain.BuildListeners(t.domain, host, false)))
+			if err != nil {
+				return err
+			}
+			return c.Patch(ctx, u, client.Apply, client.FieldOwner(platform.FieldManager+"-domain-"+string(t.domain.UID)), client.ForceOwnership)
+		}, nil},
 		typed("HTTPRoute (domain)", customdomain.BuildRoute(cfg, t.domain, customdomain.RouteInput{Host: host, Account: acct.Name, Subscription: t.subscription.Name, Listeners: true})),
 	}, nil
 }
