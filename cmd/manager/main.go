@@ -58,8 +58,8 @@ func run() error {
 	flag.StringVar(&pprofAddr, "pprof-bind-address", "0", "Address of Go's /debug/pprof endpoints (heap profiles of the cache); 0 disables them.")
 	flag.BoolVar(&leaderElect, "leader-elect", false, "Elect a leader, so that only one replica reconciles at a time.")
 	flag.StringVar(&leaderElectNamespace, "leader-election-namespace", "", "Namespace of the leader-election Lease (default: the operator namespace when in a cluster).")
-	// Reads come from the cache; these bound writes (~30 per tenant while
-	// provisioning, ~6 per subscription in an expiry burst). make bench at
+	// Reads come from the cache; these bound writes (~35 per tenant while
+	// provisioning, 8 per subscription in an expiry burst). make bench at
 	// 200 tenants on 2 cores: 1 worker/100 qps and 4 workers/300 qps gave
 	// the same T_op and burst (the API server was the limit); 16 workers
 	// were slower. Not yet measured at 1,000.
