@@ -75,10 +75,14 @@ func newWorld(t *testing.T) world {
 		}
 		return nil
 	})
-	// The policies may take a moment to be enforced after the environment starts.
+	// The policies may take a moment to be enforced after the environment
+	// starts, each on its own: wait until both tested here refuse.
 	testenv.Eventually(t, 30*time.Second, func() error {
 		if err := w.tenant.Create(ctx, service(w.tenantNS, corev1.ServiceTypeNodePort, nil), client.DryRunAll); err == nil {
-			return fmt.Errorf("the guard rails are not enforced yet")
+			return fmt.Errorf("the Service guard rail is not enforced yet")
+		}
+		if err := w.tenant.Create(ctx, workloads(w.tenantNS, podSpec(8080, 0))[0], client.DryRunAll); err == nil {
+			return fmt.Errorf("the hostPort guard rail is not enforced yet")
 		}
 		return nil
 	})

@@ -173,8 +173,11 @@ func TestGuardRailMatrix(t *testing.T) {
 			if err := env.Client.Get(ctx, client.ObjectKey{Namespace: n, Name: "default"}, &corev1.ServiceAccount{}); err != nil {
 				return err // pods need it
 			}
-			if err := forbiddenThings[0].do(developer, n); err == nil {
-				return fmt.Errorf("the guard rails are not enforced yet in %s", n)
+			// Each policy is loaded on its own: wait until all of them refuse.
+			for _, f := range forbiddenThings {
+				if err := f.do(developer, n); err == nil {
+					return fmt.Errorf("the guard rails are not enforced yet in %s (%s accepted)", n, f.name)
+				}
 			}
 		}
 		return nil
