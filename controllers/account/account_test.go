@@ -2,6 +2,7 @@ package account_test
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -91,18 +92,35 @@ func TestAccountGetsIsolatedNamespace(t *testing.T) {
 		t.Errorf("the owner cannot create a ConfigMap in its namespace: %v", err)
 	}
 
-	// Events tell the story.
+	// Becoming Active at birth is in the status, not an Event (one write less
+	// per account); changes of phase are Events (TestSuspensionMakesMembersReadOnly).
+	if reasons := eventReasons(t, a.Name); slices.Contains(reasons, "Active") {
+		t.Errorf("a new account recorded an Active event: %v", reasons)
+	}
+}
+
+// eventReasons are the reasons of the Events recorded for the account name.
+func eventReasons(t *testing.T, name string) []string {
+	t.Helper()
+	evs := &corev1.EventList{}
+	if err := env.Client.List(ctx, evs, client.MatchingFields{"involvedObject.name": name}); err != nil {
+		t.Fatal(err)
+	}
+	var reasons []string
+	for _, e := range evs.Items {
+		reasons = append(reasons, e.Reason)
+	}
+	return reasons
+}
+
+// waitEvent waits for an Event with reason for the account name.
+func waitEvent(t *testing.T, name, reason string) {
+	t.Helper()
 	testenv.Eventually(t, timeout, func() error {
-		evs := &corev1.EventList{}
-		if err := env.Client.List(ctx, evs, client.MatchingFields{"involvedObject.name": a.Name}); err != nil {
-			return err
+		if reasons := eventReasons(t, name); !slices.Contains(reasons, reason) {
+			return fmt.Errorf("no %s event among %v", reason, reasons)
 		}
-		for _, e := range evs.Items {
-			if e.Reason == "Active" {
-				return nil
-			}
-		}
-		return fmt.Errorf("no Active event among %d", len(evs.Items))
+		return nil
 	})
 }
 
@@ -285,6 +303,7 @@ func TestSuspensionMakesMembersReadOnly(t *testing.T) {
 		}
 		return nil
 	})
+	waitEvent(t, a.Name, "Suspended")
 	for _, u := range users {
 		// Read-only, not locked out: they still see the subscriptions and members.
 		if err := env.As(u).List(ctx, &v1.SubscriptionList{}, client.InNamespace(nsName)); err != nil {
@@ -317,6 +336,7 @@ func TestSuspensionMakesMembersReadOnly(t *testing.T) {
 	if a.Status.Phase != v1.AccountActive {
 		t.Errorf("phase %s after lifting the suspension", a.Status.Phase)
 	}
+	waitEvent(t, a.Name, "Active") // Suspended → Active is a change
 }
 
 func setSuspension(t *testing.T, name, suspension string) {

@@ -8,9 +8,12 @@ import (
 )
 
 // recordTransitions emits an Event for each change of phase and of the
-// NamespaceReady condition between before and after this reconcile.
+// NamespaceReady condition between before and after this reconcile. A new
+// account's first phase, Active, is no change: its status and Ready
+// condition say it, and an Event would be one more write per account.
 func (r *Reconciler) recordTransitions(before, after *hostingv1alpha1.Account) {
-	if before.Status.Phase != after.Status.Phase {
+	born := before.Status.Phase == "" && after.Status.Phase == hostingv1alpha1.AccountActive
+	if before.Status.Phase != after.Status.Phase && !born {
 		typ := corev1.EventTypeNormal
 		if after.Status.Phase == hostingv1alpha1.AccountPending && before.Status.Phase != "" {
 			typ = corev1.EventTypeWarning

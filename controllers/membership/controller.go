@@ -325,7 +325,8 @@ func (r *Reconciler) listRequests(ctx context.Context, namespace string) []recon
 	return reqs
 }
 
-// recordTransitions emits an Event when the Ready reason changes; for a
+// recordTransitions emits an Event when the Ready reason changes (not for
+// a new membership bound at once); for a
 // Support membership, the grant and the end of support access are also
 // Events on the Account (the customer's consent, visible where the account is).
 func (r *Reconciler) recordTransitions(before, after *hostingv1alpha1.Membership, acct *hostingv1alpha1.Account) {
@@ -349,6 +350,9 @@ func (r *Reconciler) recordTransitions(before, after *hostingv1alpha1.Membership
 	cur := meta.FindStatusCondition(after.Status.Conditions, hostingv1alpha1.ConditionReady)
 	if cur == nil || (old != nil && old.Reason == cur.Reason) {
 		return
+	}
+	if old == nil && cur.Reason == hostingv1alpha1.ReasonReconciled {
+		return // a new membership bound at once: its Ready condition says so, no Event write
 	}
 	typ := corev1.EventTypeNormal
 	if cur.Reason == hostingv1alpha1.ReasonNoAccount || cur.Reason == hostingv1alpha1.ReasonDuplicateSubject ||
