@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	hostingv1alpha1 "github.com/landlord-dev/landlord/api/v1alpha1"
+	"github.com/landlord-dev/landlord/internal/index"
 	"github.com/landlord-dev/landlord/internal/kernel"
 	"github.com/landlord-dev/landlord/internal/platform"
 )
@@ -66,7 +67,7 @@ func (r *Reconciler) namespacesOf(ctx context.Context, acct *hostingv1alpha1.Acc
 		out = append(out, ns)
 	}
 	list := &corev1.NamespaceList{}
-	if err := r.List(ctx, list, client.MatchingLabels{hostingv1alpha1.AccountLabel: acct.Name}); err != nil {
+	if err := r.List(ctx, list, index.NamespacesOf(acct.Name)); err != nil {
 		return nil, fmt.Errorf("listing the site namespaces of account %s: %w", acct.Name, err)
 	}
 	for i := range list.Items {

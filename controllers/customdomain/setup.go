@@ -24,6 +24,7 @@ import (
 
 	hostingv1alpha1 "github.com/landlord-dev/landlord/api/v1alpha1"
 	"github.com/landlord-dev/landlord/internal/clock"
+	"github.com/landlord-dev/landlord/internal/index"
 	"github.com/landlord-dev/landlord/internal/kernel"
 	"github.com/landlord-dev/landlord/internal/platform"
 	"github.com/landlord-dev/landlord/internal/resolver"
@@ -246,7 +247,7 @@ func (r *Reconciler) domainsOfAccount(ctx context.Context, o client.Object) []re
 // the account and a subscription, and named after that pair.
 func (r *Reconciler) siteNamespaces(ctx context.Context, account string) ([]string, error) {
 	nss := &corev1.NamespaceList{}
-	if err := r.List(ctx, nss, client.MatchingLabels{hostingv1alpha1.AccountLabel: account}); err != nil {
+	if err := r.List(ctx, nss, index.NamespacesOf(account)); err != nil {
 		return nil, fmt.Errorf("listing the namespaces of account %s: %w", account, err)
 	}
 	var out []string

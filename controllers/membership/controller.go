@@ -35,6 +35,7 @@ import (
 
 	hostingv1alpha1 "github.com/landlord-dev/landlord/api/v1alpha1"
 	"github.com/landlord-dev/landlord/internal/clock"
+	"github.com/landlord-dev/landlord/internal/index"
 	"github.com/landlord-dev/landlord/internal/kernel"
 	"github.com/landlord-dev/landlord/internal/platform"
 	"github.com/landlord-dev/landlord/internal/rbacbind"
@@ -200,7 +201,7 @@ func (r *Reconciler) reconcileBindings(ctx context.Context, s *scope) error {
 	want := map[string]*rbacv1ac.RoleBindingApplyConfiguration{}
 	if s.bound() {
 		nss := &corev1.NamespaceList{}
-		if err := r.List(ctx, nss, client.MatchingLabels{hostingv1alpha1.AccountLabel: s.account.Name}); err != nil {
+		if err := r.List(ctx, nss, index.NamespacesOf(s.account.Name)); err != nil {
 			return fmt.Errorf("listing the namespaces of account %s: %w", s.account.Name, err)
 		}
 		suspended := s.account.Spec.Suspension != nil
@@ -230,8 +231,10 @@ func (r *Reconciler) reconcileBindings(ctx context.Context, s *scope) error {
 // account namespace.
 func (r *Reconciler) removeBindings(ctx context.Context, namespace, name string, keep map[string]*rbacv1ac.RoleBindingApplyConfiguration) error {
 	list := &rbacv1.RoleBindingList{}
-	if err := r.List(ctx, list, client.MatchingLabels{hostingv1alpha1.MembershipLabel: tenancy.MembershipLabelValue(name)}); err != nil {
-		return fmt.Errorf("listing the bindings of membership %s/%s: %w", namespace, name, err)
+	if account, ok := r.Config.AccountOfNamespaceName(namespace); ok {
+		if err := r.List(ctx, list, index.BindingsOf(account, tenancy.MembershipLabelValue(name))); err != nil {
+			return fmt.Errorf("listing the bindings of membership %s/%s: %w", namespace, name, err)
+		}
 	}
 	bindingName := platform.MembershipBindingName(name)
 	var errs []error

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -262,9 +261,5 @@ func namedIn(rbs []rbacv1.RoleBinding, namespace, key string) bool {
 
 // accountOfNamespaceName is the account whose namespace is namespace.
 func accountOfNamespaceName(cfg platform.Config, namespace string) (string, bool) {
-	acct, ok := strings.CutPrefix(namespace, cfg.NamespacePrefix)
-	if !ok || acct == "" || strings.Contains(acct, platform.SiteNamespaceSeparator) {
-		return "", false
-	}
-	return acct, true
+	return cfg.AccountOfNamespaceName(namespace)
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/landlord-dev/landlord/controllers/subscription"
 	"github.com/landlord-dev/landlord/controllers/team"
 	"github.com/landlord-dev/landlord/internal/clock"
+	"github.com/landlord-dev/landlord/internal/index"
 	"github.com/landlord-dev/landlord/internal/metrics"
 	"github.com/landlord-dev/landlord/internal/platform"
 )
@@ -123,6 +124,9 @@ func SetupControllers(mgr ctrl.Manager, cfg platform.Config, clk clock.Clock, on
 	}
 	optional, err := NewOptionalCache(mgr)
 	if err != nil {
+		return err
+	}
+	if err := index.Register(context.Background(), mgr.GetFieldIndexer()); err != nil {
 		return err
 	}
 	enabled := func(name string) bool { return len(only) == 0 || slices.Contains(only, name) }

@@ -218,6 +218,16 @@ func (c Config) AccountNamespace(account string) string {
 	return c.NamespacePrefix + account
 }
 
+// AccountOfNamespaceName is the account whose account namespace is
+// namespace (by name: the prefix, and no site separator).
+func (c Config) AccountOfNamespaceName(namespace string) (string, bool) {
+	acct, ok := strings.CutPrefix(namespace, c.NamespacePrefix)
+	if !ok || acct == "" || strings.Contains(acct, SiteNamespaceSeparator) {
+		return "", false
+	}
+	return acct, true
+}
+
 // validPrefix: a namespace prefix is short enough for every site namespace
 // name to fit in 63 characters and starts a valid DNS label.
 func validPrefix(s string) bool {

@@ -74,3 +74,23 @@ func TestValidPrefix(t *testing.T) {
 		}
 	}
 }
+
+// An account namespace's name gives back its account; a site namespace or a
+// namespace without the prefix gives none.
+func TestAccountOfNamespaceName(t *testing.T) {
+	c := Default()
+	for _, tc := range []struct {
+		namespace, account string
+		ok                 bool
+	}{
+		{c.AccountNamespace("acme"), "acme", true},
+		{c.SiteNamespace("acme", "www"), "", false},
+		{c.NamespacePrefix, "", false},
+		{"kube-system", "", false},
+	} {
+		got, ok := c.AccountOfNamespaceName(tc.namespace)
+		if got != tc.account || ok != tc.ok {
+			t.Errorf("AccountOfNamespaceName(%q) = %q, %v; want %q, %v", tc.namespace, got, ok, tc.account, tc.ok)
+		}
+	}
+}
