@@ -11,7 +11,10 @@ import (
 func itoa(n int) string { return strconv.Itoa(n) }
 
 // peakRSSMiB is a process's peak resident set size (VmHWM) in MiB.
-func peakRSSMiB(pid int) float64 {
+func peakRSSMiB(pid int) float64 { return procStatusMiB(pid, "VmHWM") }
+
+// procStatusMiB is a field of /proc/<pid>/status given in kB (VmRSS, VmHWM), in MiB.
+func procStatusMiB(pid int, field string) float64 {
 	f, err := os.Open("/proc/" + itoa(pid) + "/status")
 	if err != nil {
 		return 0
@@ -19,7 +22,7 @@ func peakRSSMiB(pid int) float64 {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+		if rest, ok := strings.CutPrefix(sc.Text(), field+":"); ok {
 			kb, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")))
 			return float64(kb) / 1024
 		}
