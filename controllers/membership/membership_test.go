@@ -2,6 +2,7 @@ package membership_test
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -42,6 +43,10 @@ func TestMembershipBindsItsRole(t *testing.T) {
 	}
 	if err := env.As("dev@bind.example").List(ctx, &corev1.SecretList{}, client.InNamespace(ns)); err != nil {
 		t.Errorf("the developer cannot list secrets: %v", err)
+	}
+	// Bound at once: the Ready condition says it, no Event (TestExpiredMembershipLosesAccess has one for a change).
+	if reasons := eventReasons(t, m); slices.Contains(reasons, v1.ReasonReconciled) {
+		t.Errorf("a new membership bound at once recorded a %s event: %v", v1.ReasonReconciled, reasons)
 	}
 
 	// Changing the role re-binds (roleRef is immutable: the binding is replaced).
@@ -122,6 +127,12 @@ func TestExpiredMembershipLosesAccess(t *testing.T) {
 	if binding(t, m) != nil {
 		t.Error("the binding remains after expiry")
 	}
+	testenv.Eventually(t, timeout, func() error { // Reconciled → Expired is a change: an Event
+		if reasons := eventReasons(t, m); !slices.Contains(reasons, v1.ReasonExpired) {
+			return fmt.Errorf("no %s event among %v", v1.ReasonExpired, reasons)
+		}
+		return nil
+	})
 	testenv.Eventually(t, timeout, func() error {
 		if err := contractor.List(ctx, &corev1.PodList{}, client.InNamespace(ns)); !apierrors.IsForbidden(err) {
 			return fmt.Errorf("the contractor still has access (err=%v)", err)
@@ -182,4 +193,18 @@ func TestDuplicateSubject(t *testing.T) {
 	if rb := binding(t, second); rb == nil || rb.RoleRef.Name != "landlord-tenant-admin" {
 		t.Errorf("binding after the older went: %+v", rb)
 	}
+}
+
+// eventReasons are the reasons of the Events recorded for the membership m.
+func eventReasons(t *testing.T, m *v1.Membership) []string {
+	t.Helper()
+	evs := &corev1.EventList{}
+	if err := env.Client.List(ctx, evs, client.InNamespace(m.Namespace), client.MatchingFields{"involvedObject.name": m.Name}); err != nil {
+		t.Fatal(err)
+	}
+	var reasons []string
+	for _, e := range evs.Items {
+		reasons = append(reasons, e.Reason)
+	}
+	return reasons
 }

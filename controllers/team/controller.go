@@ -307,7 +307,7 @@ func (r *Reconciler) applyAccountAccess(ctx context.Context, s *scope, sites []*
 // whose namespace is namespace in its site namespaces; team "" lists every
 // team's.
 func (r *Reconciler) siteBindingsOf(ctx context.Context, reader client.Reader, namespace, team string) ([]rbacv1.RoleBinding, error) {
-	acct, ok := accountOfNamespaceName(r.Config, namespace)
+	acct, ok := r.Config.AccountOfNamespaceName(namespace)
 	if !ok {
 		return nil, nil
 	}

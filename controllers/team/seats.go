@@ -15,7 +15,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	hostingv1alpha1 "github.com/landlord-dev/landlord/api/v1alpha1"
-	"github.com/landlord-dev/landlord/internal/platform"
 	"github.com/landlord-dev/landlord/internal/tenancy"
 )
 
@@ -226,7 +225,7 @@ func (r *Reconciler) releaseSeats(ctx context.Context, namespace string) error {
 	if err != nil {
 		return err
 	}
-	acct, _ := accountOfNamespaceName(r.Config, namespace)
+	acct, _ := r.Config.AccountOfNamespaceName(namespace)
 	var gone []*coordinationv1.Lease
 	for _, l := range candidates {
 		holder, site := *l.Spec.HolderIdentity, l.Labels[hostingv1alpha1.SeatLabel]
@@ -257,9 +256,4 @@ func namedIn(rbs []rbacv1.RoleBinding, namespace, key string) bool {
 		}
 	}
 	return false
-}
-
-// accountOfNamespaceName is the account whose namespace is namespace.
-func accountOfNamespaceName(cfg platform.Config, namespace string) (string, bool) {
-	return cfg.AccountOfNamespaceName(namespace)
 }
