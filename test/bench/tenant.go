@@ -180,7 +180,7 @@ func convergedStatuses(cfg platform.Config, t *tenant, plan *v1.Plan, now time.T
 	a.Status = convergedAccountStatus(cfg, a, v1.SubscriptionCounts{Active: 1}, 1, now)
 	m := t.membership
 	m.Status = v1.MembershipStatus{Phase: v1.MembershipActive, ObservedGeneration: m.Generation, Conditions: []metav1.Condition{
-		cond(v1.ConditionReady, true, v1.ReasonReconciled, "User "+m.Spec.Subject.Name+" has the role Developer (ClusterRole landlord-tenant-developer) in the account namespace and 1 site namespace", m.Generation),
+		cond(v1.ConditionReady, true, v1.ReasonReconciled, "User "+m.Spec.Subject.Name+" has the role Developer (ClusterRole landlord-tenant-developer) in the account namespace and every site namespace of the account", m.Generation),
 	}}
 	s := t.subscription
 	limits, _ := site.EffectiveLimits(plan, nil)
@@ -214,9 +214,9 @@ func convergedStatuses(cfg platform.Config, t *tenant, plan *v1.Plan, now time.T
 		Conditions: []metav1.Condition{
 			cond(v1.ConditionClaimed, true, v1.ReasonReconciled, "this domain holds the claim on "+host, g),
 			cond(v1.ConditionVerified, true, v1.ReasonReconciled, "the TXT record "+customdomain.RecordName(host)+" holds this account's token", g),
-			cond(v1.ConditionRouted, true, v1.ReasonReconciled, host+" is routed to the site "+siteName, g),
+			cond(v1.ConditionRouted, true, v1.ReasonReconciled, host+" is routed to the site "+siteName+" (the suspended page while the site is suspended)", g),
 			cond(v1.ConditionCertificateReady, false, v1.ReasonCertManagerMissing, "TLS is not available: the cert-manager API (cert-manager.io/v1 Certificate) is not installed in the cluster", g),
-			cond(v1.ConditionReady, true, v1.ReasonReconciled, host+" is routed to the site "+siteName, g),
+			cond(v1.ConditionReady, true, v1.ReasonReconciled, host+" is routed to the site "+siteName+" (the suspended page while the site is suspended)", g),
 		},
 	}
 }
