@@ -207,6 +207,8 @@ func convergedStatuses(cfg platform.Config, t *tenant, plan *v1.Plan, now time.T
 	token := customdomain.Token(string(a.UID), host)
 	at := metav1.NewTime(now.Truncate(time.Second))
 	g = d.Generation
+	// Ready repeats Routed's message (customdomain's readyCondition).
+	routed := host + " is routed to the site " + siteName + " (the suspended page while the site is suspended)"
 	d.Status = v1.CustomDomainStatus{
 		Hostname: host, Phase: v1.DomainActive,
 		Verification: v1.Verification{RecordName: customdomain.RecordName(host), RecordType: "TXT", Value: token, VerifiedAt: &at, LastCheckedAt: &at},
@@ -214,9 +216,9 @@ func convergedStatuses(cfg platform.Config, t *tenant, plan *v1.Plan, now time.T
 		Conditions: []metav1.Condition{
 			cond(v1.ConditionClaimed, true, v1.ReasonReconciled, "this domain holds the claim on "+host, g),
 			cond(v1.ConditionVerified, true, v1.ReasonReconciled, "the TXT record "+customdomain.RecordName(host)+" holds this account's token", g),
-			cond(v1.ConditionRouted, true, v1.ReasonReconciled, host+" is routed to the site "+siteName+" (the suspended page while the site is suspended)", g),
+			cond(v1.ConditionRouted, true, v1.ReasonReconciled, routed, g),
 			cond(v1.ConditionCertificateReady, false, v1.ReasonCertManagerMissing, "TLS is not available: the cert-manager API (cert-manager.io/v1 Certificate) is not installed in the cluster", g),
-			cond(v1.ConditionReady, true, v1.ReasonReconciled, host+" is routed to the site "+siteName+" (the suspended page while the site is suspended)", g),
+			cond(v1.ConditionReady, true, v1.ReasonReconciled, routed, g),
 		},
 	}
 }
