@@ -98,7 +98,7 @@ func runBaseline(ctx context.Context, cl *cluster, n, writers int) (baselineResu
 	if err := parallel(ctx, n, writers, one); err != nil {
 		return res, err
 	}
-	if err := waitFor(ctx, 30*time.Minute, func() (bool, error) {
+	if err := waitFor(ctx, readyTimeout(n), func() (bool, error) {
 		ready, err := availableDeployments(ctx, cl)
 		return ready >= n, err
 	}); err != nil {
@@ -110,7 +110,8 @@ func runBaseline(ctx context.Context, cl *cluster, n, writers int) (baselineResu
 
 func availableDeployments(ctx context.Context, cl *cluster) (int, error) {
 	var list appsv1.DeploymentList
-	if err := cl.cache.List(ctx, &list); err != nil {
+	// Read only, polled every 100 ms: no copy of every Deployment each time.
+	if err := cl.cache.List(ctx, &list, client.UnsafeDisableDeepCopy); err != nil {
 		return 0, err
 	}
 	n := 0
@@ -153,6 +154,12 @@ feed:
 		return err
 	}
 	return nil
+}
+
+// readyTimeout bounds the wait for n tenants to converge: 30 minutes, or
+// 1 s per tenant past 1,800.
+func readyTimeout(n int) time.Duration {
+	return max(30*time.Minute, time.Duration(n)*time.Second)
 }
 
 // waitFor polls cond every 100 ms until it holds or timeout passes.

@@ -40,6 +40,8 @@ type options struct {
 	compareSet  bool
 	// heapProfile: -mode memory saves each manager's heap profile.
 	heapProfile bool
+	// skipBurst: the full mode ends after the restart (no expiry burst).
+	skipBurst bool
 }
 
 // results is what bin/bench/results.json holds.
@@ -100,6 +102,7 @@ func main() {
 	flag.StringVar(&extra, "manager-args", "", "Extra manager flags, space-separated.")
 	flag.StringVar(&o.workDir, "work", "", "Directory for control-plane state and logs (default: a temporary one, removed on success).")
 	flag.BoolVar(&o.skipRaw, "skip-baseline", false, "Measure Landlord only (no efficiency).")
+	flag.BoolVar(&o.skipBurst, "skip-burst", false, "The full mode: end after the restart, without the expiry burst (its figures stay 0).")
 	flag.StringVar(&o.mode, "mode", "", "What to measure: empty for the full benchmark; tenancy for Accounts only, Landlord beside the floor (16 creators unless -writers); apicost for the API server's CPU per request kind (-n of each, 16 clients unless -writers); memory for the manager's memory and writes once synced with -n converged tenants already in the API server.")
 	flag.IntVar(&o.rounds, "rounds", 3, "-mode apicost: rounds of every request kind; each kind's figure is the median.")
 	flag.StringVar(&o.compareManager, "compare-manager", "", "-mode tenancy: also run this manager binary as a third side (e.g. built from another commit); -mode memory: also measure it, against the same API server, after the first; the full mode: as a second Landlord side after the first.")
@@ -293,9 +296,13 @@ func printTable(r results) {
 	row("restart writes", itoa(r.RestartWrites), "0")
 	row("manager peak RSS (MiB)", fmt.Sprintf("%.0f", r.RSSMiB), "<= 200 at 10k")
 	row("manager peak Go heap in use (MiB)", fmt.Sprintf("%.0f", r.HeapMiB), "")
-	row("burst: deadline -> all Suspended (s)", fmt.Sprintf("%.1f", r.BurstSuspendedS), "<= 10 at 1k")
-	row("burst: deadline -> all scaled to 0 (s)", fmt.Sprintf("%.1f", r.BurstScaledS), "")
-	row("burst: writes per suspension (from the deadline)", fmt.Sprintf("%.2f", r.BurstWritesPerSuspension), "")
+	if r.BurstWrites == 0 {
+		row("burst", "not run (-skip-burst)", "")
+	} else {
+		row("burst: deadline -> all Suspended (s)", fmt.Sprintf("%.1f", r.BurstSuspendedS), "<= 10 at 1k")
+		row("burst: deadline -> all scaled to 0 (s)", fmt.Sprintf("%.1f", r.BurstScaledS), "")
+		row("burst: writes per suspension (from the deadline)", fmt.Sprintf("%.2f", r.BurstWritesPerSuspension), "")
+	}
 	if c := r.Compare; c != nil {
 		row("compare ("+r.CompareManager+"): T_op (s)", fmt.Sprintf("%.1f", c.TOpS), "")
 		row("compare: writes per tenant", fmt.Sprintf("%.2f (%.2f events)", c.WritesPerTenant, c.EventWritesPerTenant), "")
