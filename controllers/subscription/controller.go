@@ -252,19 +252,37 @@ func (r *Reconciler) patchStatus(ctx context.Context, p *kernel.Patcher, s *scop
 		return errors.Join(factsErr, err)
 	}
 	if p := s.sub.Status.Phase; p != s.old.Phase && p != "" {
-		kind := corev1.EventTypeNormal
-		switch p {
-		case v1.PhasePastDue, v1.PhaseSuspended, v1.PhaseCancelled, v1.PhaseTerminated, v1.PhasePending:
-			kind = corev1.EventTypeWarning
-		}
-		note := fmt.Sprintf("phase %s (was %s)", p, orNone(s.old.Phase))
-		if c := readyCondition(s.sub); c != nil && c.Message != "" {
-			note += ": " + c.Message
-		}
-		r.Recorder.Eventf(s.sub, nil, kind, string(p), "PhaseChange", "%s", truncate(note, 1000))
 		recordPhaseChange(p, s.life.Since, s.now)
+		if !bornServing(s.old.Phase, p) {
+			r.phaseEvent(s.sub, s.old.Phase)
+		}
 	}
 	return factsErr
+}
+
+// phaseEvent records the change of sub's phase from old as an Event: a
+// warning for a phase that stops or threatens the site.
+func (r *Reconciler) phaseEvent(sub *v1.Subscription, old v1.SubscriptionPhase) {
+	p := sub.Status.Phase
+	kind := corev1.EventTypeNormal
+	switch p {
+	case v1.PhasePastDue, v1.PhaseSuspended, v1.PhaseCancelled, v1.PhaseTerminated, v1.PhasePending:
+		kind = corev1.EventTypeWarning
+	}
+	note := fmt.Sprintf("phase %s (was %s)", p, orNone(old))
+	if c := readyCondition(sub); c != nil && c.Message != "" {
+		note += ": " + c.Message
+	}
+	r.Recorder.Eventf(sub, nil, kind, string(p), "PhaseChange", "%s", truncate(note, 1000))
+}
+
+// bornServing: a new subscription whose first phase is Active or Trialing.
+// Its status says so (phase, Ready with its transition time); an Event
+// would be one more write per subscription while onboarding, as for a new
+// Account or Membership. A first phase that is a warning (Pending, say)
+// still makes one.
+func bornServing(old, cur v1.SubscriptionPhase) bool {
+	return old == "" && (cur == v1.PhaseActive || cur == v1.PhaseTrialing)
 }
 
 // recordPhaseChange counts the transition and, for a phase entered because

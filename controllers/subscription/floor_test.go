@@ -57,7 +57,7 @@ func TestRetentionZeroSuspendsForTheFloor(t *testing.T) {
 	plan := newPlan(t, func(p *v1.PlanSpec) { p.RetentionPeriod = &metav1.Duration{Duration: 0} })
 	tmpl := newTemplate(t, "nginx:1.27")
 	sub := newSubscription(t, ns, plan, tmpl, func(s *v1.SubscriptionSpec) { s.PaidThrough = &metav1.Time{Time: t0.Add(2 * day)} })
-	testenv.Eventually(t, wait, phase(t, sub, v1.PhaseActive))
+	testenv.Eventually(t, wait, born(t, sub, v1.PhaseActive))
 
 	// Past paidThrough + grace (the retention deadline too): suspended.
 	seen := t0.Add(3*day + time.Hour)
@@ -80,7 +80,7 @@ func TestBackdatedPaidThroughSuspendsForTheFloor(t *testing.T) {
 	plan := newPlan(t, nil)
 	tmpl := newTemplate(t, "nginx:1.27")
 	sub := newSubscription(t, ns, plan, tmpl, nil)
-	testenv.Eventually(t, wait, phase(t, sub, v1.PhaseActive))
+	testenv.Eventually(t, wait, born(t, sub, v1.PhaseActive))
 
 	backdated := t0.Add(-365 * day)
 	update(t, sub, func(s *v1.Subscription) {

@@ -246,14 +246,34 @@ func bindVolume(t *testing.T, ns, name string) {
 
 // hasEvent returns an error unless an Event with reason was recorded for obj.
 func hasEvent(obj client.Object, reason string) error {
+	n, err := eventsOf(obj, reason, "")
+	if err == nil && n == 0 {
+		err = fmt.Errorf("no %s event for %s", reason, obj.GetName())
+	}
+	return err
+}
+
+// countEvents is the number of Events with reason recorded for obj whose
+// note contains note.
+func countEvents(t *testing.T, obj client.Object, reason, note string) int {
+	t.Helper()
+	n, err := eventsOf(obj, reason, note)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func eventsOf(obj client.Object, reason, note string) (int, error) {
 	var list eventsv1.EventList
 	if err := env.Client.List(context.Background(), &list, client.InNamespace(obj.GetNamespace())); err != nil {
-		return err
+		return 0, err
 	}
+	n := 0
 	for _, e := range list.Items {
-		if e.Regarding.Name == obj.GetName() && e.Reason == reason {
-			return nil
+		if e.Regarding.Name == obj.GetName() && e.Reason == reason && strings.Contains(e.Note, note) {
+			n++
 		}
 	}
-	return fmt.Errorf("no %s event for %s", reason, obj.GetName())
+	return n, nil
 }

@@ -78,13 +78,24 @@ func checkSite(ctx context.Context, cfg platform.Config, sub *v1.Subscription, w
 	return nil
 }
 
+// phase waits for a change of phase to want: the status and its Event.
 func phase(t *testing.T, sub *v1.Subscription, want v1.SubscriptionPhase) func() error {
 	return func() error {
-		cur := get(t, sub)
-		if cur.Status.Phase != want {
-			return fmt.Errorf("phase %s, want %s", cur.Status.Phase, want)
+		if err := born(t, sub, want)(); err != nil {
+			return err
 		}
 		return hasEvent(sub, string(want))
+	}
+}
+
+// born waits for a new subscription's first phase, want; a new subscription
+// serving at once (Active, Trialing) says so in its status alone, no Event.
+func born(t *testing.T, sub *v1.Subscription, want v1.SubscriptionPhase) func() error {
+	return func() error {
+		if cur := get(t, sub); cur.Status.Phase != want {
+			return fmt.Errorf("phase %s, want %s", cur.Status.Phase, want)
+		}
+		return nil
 	}
 }
 
@@ -109,7 +120,7 @@ func TestLifecycleActiveToTerminated(t *testing.T) {
 			// Active: serving, Ready with a URL (kwok runs the pod).
 			testenv.Eventually(t, wait, func() error {
 				cur := get(t, sub)
-				if err := phase(t, sub, v1.PhaseActive)(); err != nil {
+				if err := born(t, sub, v1.PhaseActive)(); err != nil {
 					return err
 				}
 				if err := condition(cur, v1.ConditionReady, metav1.ConditionTrue, v1.ReasonReconciled); err != nil {
@@ -198,7 +209,7 @@ func TestRenewalAndAccountSuspension(t *testing.T) {
 	plan := newPlan(t, nil)
 	tmpl := newTemplate(t, "nginx:1.27")
 	sub := newSubscription(t, ns, plan, tmpl, func(s *v1.SubscriptionSpec) { s.PaidThrough = &metav1.Time{Time: t0.Add(day)} })
-	testenv.Eventually(t, wait, phase(t, sub, v1.PhaseActive))
+	testenv.Eventually(t, wait, born(t, sub, v1.PhaseActive))
 
 	clk.Set(t0.Add(3 * day))
 	testenv.Eventually(t, wait, func() error {
@@ -214,6 +225,10 @@ func TestRenewalAndAccountSuspension(t *testing.T) {
 		}
 		return checkSite(ctx, cfg, sub, siteState{replicas: 1})
 	})
+	// Suspended → Active is an Event (above); becoming Active at birth was not.
+	if n := countEvents(t, sub, string(v1.PhaseActive), "(was none)"); n != 0 {
+		t.Errorf("%d Active events at birth, want none", n)
+	}
 
 	acct := &v1.Account{}
 	must(t, env.Client.Get(ctx, client.ObjectKey{Name: account}, acct))
