@@ -19,15 +19,34 @@ const managerUser = "landlord-manager"
 // too: both sides count the Account's create.
 const creatorUser = "landlord-bench-creator"
 
-const auditPolicy = `apiVersion: audit.k8s.io/v1
+// auditPolicy records the writes of both users; with statusBodies it also
+// logs the request body of the manager's status writes of Landlord's kinds
+// (what each of them changed).
+func auditPolicy(statusBodies bool) string {
+	bodies := ""
+	if statusBodies {
+		bodies = `- level: Request
+  users: ["` + managerUser + `"]
+  verbs: ["patch", "update"]
+  resources:
+  - group: hosting.landlord.dev
+    resources: ["accounts/status", "subscriptions/status", "memberships/status", "customdomains/status"]
+`
+	}
+	return `apiVersion: audit.k8s.io/v1
 kind: Policy
 omitStages: ["RequestReceived"]
 rules:
-- level: Metadata
+` + bodies + `- level: Metadata
   users: ["` + managerUser + `", "` + creatorUser + `"]
   verbs: ["create", "update", "patch", "delete", "deletecollection"]
 - level: None
 `
+}
+
+// auditStatusBodies is -audit-status-bodies, set before any control plane
+// starts.
+var auditStatusBodies bool
 
 // auditLog is the API server's record of the manager's writes.
 type auditLog struct {
@@ -41,7 +60,7 @@ type auditLog struct {
 
 func newAuditLog(dir string) (*auditLog, error) {
 	a := &auditLog{policy: filepath.Join(dir, "audit-policy.yaml"), path: filepath.Join(dir, "audit.log"), by: map[string]int{}}
-	return a, os.WriteFile(a.policy, []byte(auditPolicy), 0o600)
+	return a, os.WriteFile(a.policy, []byte(auditPolicy(auditStatusBodies)), 0o600)
 }
 
 func (a *auditLog) apiServerArgs() map[string]string {

@@ -136,3 +136,36 @@ func (cl *cluster) apiRequests(ctx context.Context) (map[string]float64, error) 
 	}
 	return out, nil
 }
+
+// processCPU reads the CPU time of every process of a full-mode side: its
+// control plane's (those found), the manager and this benchmark, which all
+// share the machine's cores.
+type processCPU map[string]int
+
+func (cl *cluster) processCPU(manager int) processCPU {
+	p := processCPU{"manager": manager, "benchmark": os.Getpid()}
+	for _, name := range []string{"kube-apiserver", "etcd", "kube-controller-manager", "kube-scheduler", "kwok"} {
+		if pid, err := findProcess(name, cl.dir); err == nil {
+			p[name] = pid
+		}
+	}
+	return p
+}
+
+// sample is each process's CPU seconds so far.
+func (p processCPU) sample() map[string]float64 {
+	out := map[string]float64{}
+	for name, pid := range p {
+		out[name], _ = cpuSeconds(pid)
+	}
+	return out
+}
+
+// since is each process's CPU seconds from before to now.
+func (p processCPU) since(before map[string]float64) map[string]float64 {
+	out := p.sample()
+	for name := range out {
+		out[name] -= before[name]
+	}
+	return out
+}

@@ -39,6 +39,9 @@ type landlordResult struct {
 	// suspensions (the burst's writes before it take the sites PastDue).
 	burstDeadlineWrites int
 	burstDeadlineBy     map[string]int
+	// burstCPU: each process's CPU seconds from the deadline until all
+	// were Suspended.
+	burstCPU map[string]float64
 }
 
 type landlordRun struct {
@@ -52,10 +55,16 @@ type landlordRun struct {
 	// deadlineWrites, deadlineBy: the audit log's count at the burst's deadline.
 	deadlineWrites int
 	deadlineBy     map[string]int
+	// managerPid is the running manager's.
+	managerPid int
 }
 
 func (r *landlordRun) startManager(ctx context.Context) (*managerProc, error) {
-	return startManager(ctx, r.opts.manager, r.kubeconfig, r.dns.Addr(), r.opts.managerArgs, r.log)
+	m, err := startManager(ctx, r.opts.manager, r.kubeconfig, r.dns.Addr(), r.opts.managerArgs, r.log)
+	if err == nil {
+		r.managerPid = m.cmd.Process.Pid
+	}
+	return m, err
 }
 
 func runLandlord(ctx context.Context, cl *cluster, opts options) (landlordResult, error) {
@@ -277,7 +286,7 @@ func (r *landlordRun) burst(ctx context.Context, res *landlordResult) error {
 	}
 	phases := func() (suspended, pastDue int, err error) {
 		var subs v1.SubscriptionList
-		if err := r.cl.cache.List(ctx, &subs); err != nil {
+		if err := r.cl.cache.List(ctx, &subs, client.UnsafeDisableDeepCopy); err != nil {
 			return 0, 0, err
 		}
 		for _, s := range subs.Items {
@@ -290,8 +299,10 @@ func (r *landlordRun) burst(ctx context.Context, res *landlordResult) error {
 		}
 		return suspended, pastDue, nil
 	}
+	procs := r.cl.processCPU(r.managerPid)
 	time.Sleep(time.Until(deadline))
 	r.deadlineWrites, r.deadlineBy = r.cl.audit.writes()
+	cpu0 := procs.sample()
 	_, pastDue, err := phases()
 	if err != nil {
 		return err
@@ -306,11 +317,12 @@ func (r *landlordRun) burst(ctx context.Context, res *landlordResult) error {
 			}
 			if s >= r.n {
 				suspendedAt = time.Since(deadline)
+				res.burstCPU = procs.since(cpu0)
 			}
 		}
 		if scaledAt == 0 {
 			var deps appsv1.DeploymentList
-			if err := r.cl.cache.List(ctx, &deps); err != nil {
+			if err := r.cl.cache.List(ctx, &deps, client.UnsafeDisableDeepCopy); err != nil {
 				return false, err
 			}
 			zero := 0

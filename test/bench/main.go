@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sort"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -42,6 +43,9 @@ type options struct {
 	heapProfile bool
 	// skipBurst: the full mode ends after the restart (no expiry burst).
 	skipBurst bool
+	// apiProfile: -mode tenancy profiles kube-apiserver's CPU for this long
+	// from each side's first create.
+	apiProfile time.Duration
 }
 
 // results is what bin/bench/results.json holds.
@@ -77,6 +81,10 @@ type results struct {
 	BurstSuspensionWrites    int            `json:"burst_suspension_writes"`
 	BurstSuspensionWritesBy  map[string]int `json:"burst_suspension_writes_by,omitempty"`
 	BurstWritesPerSuspension float64        `json:"burst_writes_per_suspension"`
+	// BurstCPUS is each process's CPU seconds from the deadline until all
+	// were Suspended: kube-apiserver, etcd, kube-controller-manager,
+	// kube-scheduler, kwok, the manager and the benchmark itself.
+	BurstCPUS map[string]float64 `json:"burst_cpu_s,omitempty"`
 	// Compare is a second Landlord side of the full benchmark, with
 	// -compare-manager's binary, on a fresh control plane after the first.
 	Compare        *results `json:"landlord_compare,omitempty"`
@@ -102,6 +110,8 @@ func main() {
 	flag.StringVar(&extra, "manager-args", "", "Extra manager flags, space-separated.")
 	flag.StringVar(&o.workDir, "work", "", "Directory for control-plane state and logs (default: a temporary one, removed on success).")
 	flag.BoolVar(&o.skipRaw, "skip-baseline", false, "Measure Landlord only (no efficiency).")
+	flag.DurationVar(&o.apiProfile, "apiserver-profile", 0, "-mode tenancy: profile kube-apiserver's CPU for this long from each side's first create (make it cover the side until settled) into apiserver-cpu.pb.gz in the side's -work directory.")
+	flag.BoolVar(&auditStatusBodies, "audit-status-bodies", false, "Log the request body of the manager's status writes of Landlord's kinds in each side's audit.log (what each status write changed).")
 	flag.BoolVar(&o.skipBurst, "skip-burst", false, "The full mode: end after the restart, without the expiry burst (its figures stay 0).")
 	flag.StringVar(&o.mode, "mode", "", "What to measure: empty for the full benchmark; tenancy for Accounts only, Landlord beside the floor (16 creators unless -writers); apicost for the API server's CPU per request kind (-n of each, 16 clients unless -writers); memory for the manager's memory and writes once synced with -n converged tenants already in the API server.")
 	flag.IntVar(&o.rounds, "rounds", 3, "-mode apicost: rounds of every request kind; each kind's figure is the median.")
@@ -270,6 +280,7 @@ func runFullLandlord(ctx context.Context, o options, dir string, res *results) e
 	res.BurstSuspendedS, res.BurstScaledS, res.BurstWrites = ll.burstSuspended, ll.burstScaled, ll.burstWrites
 	res.BurstWritesBy, res.BurstSuspensionWrites, res.BurstSuspensionWritesBy = ll.burstBy, ll.burstDeadlineWrites, ll.burstDeadlineBy
 	res.BurstWritesPerSuspension = float64(ll.burstDeadlineWrites) / float64(o.n)
+	res.BurstCPUS = ll.burstCPU
 	return nil
 }
 
@@ -302,6 +313,7 @@ func printTable(r results) {
 		row("burst: deadline -> all Suspended (s)", fmt.Sprintf("%.1f", r.BurstSuspendedS), "<= 10 at 1k")
 		row("burst: deadline -> all scaled to 0 (s)", fmt.Sprintf("%.1f", r.BurstScaledS), "")
 		row("burst: writes per suspension (from the deadline)", fmt.Sprintf("%.2f", r.BurstWritesPerSuspension), "")
+		row("burst: CPU-s to all Suspended (cores busy)", describeCPU(r.BurstCPUS, r.BurstSuspendedS), "")
 	}
 	if c := r.Compare; c != nil {
 		row("compare ("+r.CompareManager+"): T_op (s)", fmt.Sprintf("%.1f", c.TOpS), "")
@@ -324,4 +336,24 @@ func printTable(r results) {
 	if len(r.RestartWritesBy) > 0 {
 		fmt.Println("restart writes:", describe(r.RestartWritesBy))
 	}
+}
+
+// describeCPU is each process's CPU seconds, largest first, their total and
+// the cores that total kept busy over seconds.
+func describeCPU(cpu map[string]float64, seconds float64) string {
+	names := make([]string, 0, len(cpu))
+	total := 0.0
+	for name, s := range cpu {
+		names = append(names, name)
+		total += s
+	}
+	sort.Slice(names, func(i, j int) bool { return cpu[names[i]] > cpu[names[j]] })
+	parts := make([]string, 0, len(names)+1)
+	for _, name := range names {
+		parts = append(parts, fmt.Sprintf("%s %.1f", name, cpu[name]))
+	}
+	if seconds > 0 {
+		parts = append(parts, fmt.Sprintf("total %.1f (%.2f cores)", total, total/seconds))
+	}
+	return strings.Join(parts, ", ")
 }

@@ -7,11 +7,13 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -193,14 +195,17 @@ type tenancyCluster struct {
 	tracker           *readyTracker
 	meter             cpuMeter
 	idle              cpuSample // CPU seconds per second at rest
+	// profile: how long to profile kube-apiserver's CPU from the first
+	// create (0: no profile).
+	profile time.Duration
 }
 
-func startTenancyCluster(ctx context.Context, dir string, n int) (*tenancyCluster, error) {
+func startTenancyCluster(ctx context.Context, dir string, n int, profile time.Duration) (*tenancyCluster, error) {
 	cl, err := startClusterWith(ctx, dir, false)
 	if err != nil {
 		return nil, err
 	}
-	tc := &tenancyCluster{cluster: cl, tracker: newReadyTracker(n)}
+	tc := &tenancyCluster{cluster: cl, tracker: newReadyTracker(n), profile: profile}
 	fail := func(err error) (*tenancyCluster, error) { cl.Stop(); return nil, err }
 	newClient := func(user string, groups ...string) (client.Client, []byte, error) {
 		cfg, kc, err := cl.cp.AddUser(user, groups...)
@@ -257,6 +262,7 @@ func (tc *tenancyCluster) measure(ctx context.Context, n int, side *tenancySide,
 	}
 	cpu0 := tc.meter.sample()
 	start := time.Now()
+	profiled := tc.profileAPIServer(ctx)
 	if err := create(ctx); err != nil {
 		return err
 	}
@@ -290,7 +296,37 @@ func (tc *tenancyCluster) measure(ctx context.Context, n int, side *tenancySide,
 	side.WritesPerTenant = float64(side.Writes) / float64(n)
 	lat := tc.tracker.latencies()
 	side.ReadyP50S, side.ReadyP99S, side.ReadyMaxS = quantile(lat, 0.5), quantile(lat, 0.99), quantile(lat, 1)
-	return nil
+	if tc.profile > 0 && side.SettledS > tc.profile.Seconds() {
+		logf("tenancy: WARNING: the side settled after %.0fs; the kube-apiserver profile covers only the first %s", side.SettledS, tc.profile)
+	}
+	return <-profiled
+}
+
+// profileAPIServer saves a CPU profile of kube-apiserver over the next
+// tc.profile into apiserver-cpu.pb.gz in the side's directory; the channel
+// yields its error once it is written (at once when there is no profile).
+func (tc *tenancyCluster) profileAPIServer(ctx context.Context) <-chan error {
+	done := make(chan error, 1)
+	if tc.profile <= 0 {
+		done <- nil
+		return done
+	}
+	go func() {
+		cs, err := kubernetes.NewForConfig(tc.cp.Config)
+		if err != nil {
+			done <- err
+			return
+		}
+		b, err := cs.RESTClient().Get().AbsPath("/debug/pprof/profile").
+			Param("seconds", strconv.Itoa(int(tc.profile.Seconds()))).
+			Timeout(tc.profile + time.Minute).DoRaw(ctx)
+		if err != nil {
+			done <- fmt.Errorf("profiling kube-apiserver: %w", err)
+			return
+		}
+		done <- os.WriteFile(filepath.Join(tc.dir, "apiserver-cpu.pb.gz"), b, 0o600)
+	}()
+	return done
 }
 
 // auditQuiet waits until the audit log has grown by nothing for still.
@@ -403,7 +439,7 @@ func runTenancy(ctx context.Context, o options, res *results) error {
 	}
 	if !o.skipRaw {
 		logf("floor: starting a control plane")
-		tc, err := startTenancyCluster(ctx, filepath.Join(o.workDir, "floor"), o.n)
+		tc, err := startTenancyCluster(ctx, filepath.Join(o.workDir, "floor"), o.n, o.apiProfile)
 		if err != nil {
 			return err
 		}
@@ -415,7 +451,7 @@ func runTenancy(ctx context.Context, o options, res *results) error {
 		logf("floor: %d Accounts Ready in %.1fs", o.n, tr.Floor.Seconds)
 	}
 	logf("landlord: starting a control plane")
-	tc, err := startTenancyCluster(ctx, filepath.Join(o.workDir, "landlord"), o.n)
+	tc, err := startTenancyCluster(ctx, filepath.Join(o.workDir, "landlord"), o.n, o.apiProfile)
 	if err != nil {
 		return err
 	}
@@ -427,7 +463,7 @@ func runTenancy(ctx context.Context, o options, res *results) error {
 	logf("landlord: %d Accounts Ready in %.1fs", o.n, tr.Landlord.Seconds)
 	if o.compareManager != "" {
 		logf("landlord (%s): starting a control plane", o.compareManager)
-		tc, err := startTenancyCluster(ctx, filepath.Join(o.workDir, "compare"), o.n)
+		tc, err := startTenancyCluster(ctx, filepath.Join(o.workDir, "compare"), o.n, o.apiProfile)
 		if err != nil {
 			return err
 		}
