@@ -114,7 +114,8 @@ type AccountStatus struct {
 	// +optional
 	Phase AccountPhase `json:"phase,omitempty"`
 
-	// subscriptions counts the account's subscriptions by phase.
+	// subscriptions counts the account's subscriptions by the phase they
+	// report; a new subscription is counted once its first phase is reported.
 	// +optional
 	Subscriptions SubscriptionCounts `json:"subscriptions,omitempty"`
 

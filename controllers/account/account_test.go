@@ -231,38 +231,52 @@ func TestHandDeletedObjectsAreRepaired(t *testing.T) {
 	}
 }
 
-// Status counts the account's subscriptions by phase and its live members.
+// Status counts the account's subscriptions by the phase they report and its
+// live members. A subscription that reports no phase yet is not counted until
+// its first phase is written.
 func TestStatusCountsSubscriptionsAndMembers(t *testing.T) {
 	a := newAccount(t, "counts")
 	waitReady(t, a.Name)
 	nsName := cfg.AccountNamespace(a.Name)
-	for i, phase := range []v1.SubscriptionPhase{v1.PhaseActive, v1.PhaseActive, v1.PhaseSuspended, ""} {
+	var unreported *v1.Subscription
+	for i, phase := range []v1.SubscriptionPhase{v1.PhaseActive, v1.PhaseActive, v1.PhaseSuspended, v1.PhasePending, ""} {
 		s := &v1.Subscription{ObjectMeta: metav1.ObjectMeta{Namespace: nsName, Name: fmt.Sprintf("site-%d", i)},
 			Spec: v1.SubscriptionSpec{Plan: "basic", Site: v1.SiteSpec{Template: "static"}}}
 		if err := env.Client.Create(ctx, s); err != nil {
 			t.Fatal(err)
 		}
-		if phase != "" {
-			s.Status.Phase = phase
-			if err := env.Client.Status().Update(ctx, s); err != nil {
-				t.Fatal(err)
-			}
+		if phase == "" {
+			unreported = s
+			continue
+		}
+		s.Status.Phase = phase
+		if err := env.Client.Status().Update(ctx, s); err != nil {
+			t.Fatal(err)
 		}
 	}
 	newMembership(t, nsName, "dev1", v1.RoleDeveloper)
 	newMembership(t, nsName, "viewer1", v1.RoleViewer)
 
-	testenv.Eventually(t, timeout, func() error {
-		got := &v1.Account{}
-		if err := env.Client.Get(ctx, client.ObjectKey{Name: a.Name}, got); err != nil {
-			return err
+	counts := func(want v1.SubscriptionCounts) func() error {
+		return func() error {
+			got := &v1.Account{}
+			if err := env.Client.Get(ctx, client.ObjectKey{Name: a.Name}, got); err != nil {
+				return err
+			}
+			if got.Status.Subscriptions != want || got.Status.Members != 2 {
+				return fmt.Errorf("subscriptions %+v members %d; want %+v and 2", got.Status.Subscriptions, got.Status.Members, want)
+			}
+			return nil
 		}
-		want := v1.SubscriptionCounts{Active: 2, Suspended: 1, Pending: 1}
-		if got.Status.Subscriptions != want || got.Status.Members != 2 {
-			return fmt.Errorf("subscriptions %+v members %d; want %+v and 2", got.Status.Subscriptions, got.Status.Members, want)
-		}
-		return nil
-	})
+	}
+	testenv.Eventually(t, timeout, counts(v1.SubscriptionCounts{Active: 2, Suspended: 1, Pending: 1}))
+
+	// Its first phase wakes the account.
+	unreported.Status.Phase = v1.PhaseTrialing
+	if err := env.Client.Status().Update(ctx, unreported); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, timeout, counts(v1.SubscriptionCounts{Active: 2, Suspended: 1, Pending: 1, Trialing: 1}))
 }
 
 // Suspension drops every member, the owner included, to read-only within

@@ -128,8 +128,8 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&networkingv1.NetworkPolicy{}).
 		Owns(&corev1.ResourceQuota{}, builder.WithPredicates(kernel.IgnoreStatusOnly())).
 		Owns(&rbacv1.RoleBinding{}).
-		Watches(&hostingv1alpha1.Membership{}, r.countsOf(memberCountMayMove)).
-		Watches(&hostingv1alpha1.Subscription{}, r.countsOf(phaseMayMove)).
+		Watches(&hostingv1alpha1.Membership{}, r.countsOf(memberCountMayMove, nil)).
+		Watches(&hostingv1alpha1.Subscription{}, r.countsOf(phaseMayMove, reportsPhase)).
 		Named("account").
 		Complete(r)
 }
@@ -163,12 +163,13 @@ func (r *Reconciler) accountOfNamespace(ctx context.Context, o client.Object) []
 }
 
 // countsOf enqueues the account of a subscription or membership whose count
-// may have moved: not for the status writes that leave its phase alone.
+// may have moved: not for the status writes that leave its phase alone, nor
+// for the create of one that counted (when set) says is not counted yet.
 // (Batching the counts for 5 s was measured — 2.25 Account status writes per
 // tenant instead of ~3 — and dropped: the crash-point and idle tests take a
 // tenant as settled after ~1 s without writes, and a delayed count write
 // came after that.)
-func (r *Reconciler) countsOf(moved func(old, cur client.Object) bool) handler.EventHandler {
+func (r *Reconciler) countsOf(moved func(old, cur client.Object) bool, counted func(client.Object) bool) handler.EventHandler {
 	add := func(ctx context.Context, o client.Object, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
 		for _, req := range r.accountOfNamespace(ctx, o) {
 			q.Add(req)
@@ -176,7 +177,9 @@ func (r *Reconciler) countsOf(moved func(old, cur client.Object) bool) handler.E
 	}
 	return handler.Funcs{
 		CreateFunc: func(ctx context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			add(ctx, e.Object, q)
+			if counted == nil || counted(e.Object) {
+				add(ctx, e.Object, q)
+			}
 		},
 		UpdateFunc: func(ctx context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
 			if moved(e.ObjectOld, e.ObjectNew) {
@@ -194,6 +197,13 @@ func phaseMayMove(old, cur client.Object) bool {
 	o, okOld := old.(*hostingv1alpha1.Subscription)
 	n, okNew := cur.(*hostingv1alpha1.Subscription)
 	return !okOld || !okNew || o.Status.Phase != n.Status.Phase || !o.DeletionTimestamp.Equal(n.DeletionTimestamp)
+}
+
+// reportsPhase: a subscription is counted once it reports a phase
+// (countSubscriptions); its create before that moves no count.
+func reportsPhase(o client.Object) bool {
+	sub, ok := o.(*hostingv1alpha1.Subscription)
+	return !ok || sub.Status.Phase != ""
 }
 
 // memberCountMayMove: members are counted by subject and expiry (spec),

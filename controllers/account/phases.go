@@ -109,11 +109,15 @@ func (r *Reconciler) observeTenants(ctx context.Context, s *scope) (ctrl.Result,
 	return ctrl.Result{}, nil
 }
 
-// countSubscriptions counts subscriptions by their reported phase.
+// countSubscriptions counts subscriptions by their reported phase. One that
+// reports none yet (not reconciled) is not counted: it is counted once its
+// first phase is written, which wakes the account (phaseMayMove), so a new
+// subscription costs the account one count write, not two.
 func countSubscriptions(subs []hostingv1alpha1.Subscription) hostingv1alpha1.SubscriptionCounts {
 	var c hostingv1alpha1.SubscriptionCounts
 	for _, s := range subs {
 		switch s.Status.Phase {
+		case "":
 		case hostingv1alpha1.PhaseTrialing:
 			c.Trialing++
 		case hostingv1alpha1.PhaseActive:
@@ -126,7 +130,7 @@ func countSubscriptions(subs []hostingv1alpha1.Subscription) hostingv1alpha1.Sub
 			c.Cancelled++
 		case hostingv1alpha1.PhaseTerminated:
 			c.Terminated++
-		default: // Pending, or not yet reconciled
+		default:
 			c.Pending++
 		}
 	}
