@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -238,22 +239,37 @@ func TestStatusCountsSubscriptionsAndMembers(t *testing.T) {
 	a := newAccount(t, "counts")
 	waitReady(t, a.Name)
 	nsName := cfg.AccountNamespace(a.Name)
-	var unreported *v1.Subscription
-	for i, phase := range []v1.SubscriptionPhase{v1.PhaseActive, v1.PhaseActive, v1.PhaseSuspended, v1.PhasePending, ""} {
-		s := &v1.Subscription{ObjectMeta: metav1.ObjectMeta{Namespace: nsName, Name: fmt.Sprintf("site-%d", i)},
+	// Created, and their phases reported, all at the same instant.
+	phases := []v1.SubscriptionPhase{v1.PhaseActive, v1.PhaseActive, v1.PhaseSuspended, v1.PhasePending, ""}
+	subs := make([]*v1.Subscription, len(phases))
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i, phase := range phases {
+		subs[i] = &v1.Subscription{ObjectMeta: metav1.ObjectMeta{Namespace: nsName, Name: fmt.Sprintf("site-%d", i)},
 			Spec: v1.SubscriptionSpec{Plan: "basic", Site: v1.SiteSpec{Template: "static"}}}
-		if err := env.Client.Create(ctx, s); err != nil {
-			t.Fatal(err)
-		}
-		if phase == "" {
-			unreported = s
-			continue
-		}
-		s.Status.Phase = phase
-		if err := env.Client.Status().Update(ctx, s); err != nil {
-			t.Fatal(err)
-		}
+		wg.Add(1)
+		go func(s *v1.Subscription) {
+			defer wg.Done()
+			<-start
+			if err := env.Client.Create(ctx, s); err != nil {
+				t.Error(err)
+				return
+			}
+			if phase == "" {
+				return
+			}
+			s.Status.Phase = phase
+			if err := env.Client.Status().Update(ctx, s); err != nil {
+				t.Error(err)
+			}
+		}(subs[i])
 	}
+	close(start)
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	unreported := subs[len(subs)-1]
 	newMembership(t, nsName, "dev1", v1.RoleDeveloper)
 	newMembership(t, nsName, "viewer1", v1.RoleViewer)
 
