@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"strings"
 
 	"github.com/landlord-dev/landlord/internal/clock"
@@ -21,6 +22,7 @@ import (
 	hostingv1alpha1 "github.com/landlord-dev/landlord/api/v1alpha1"
 	"github.com/landlord-dev/landlord/internal/logging"
 	"github.com/landlord-dev/landlord/internal/manager"
+	"github.com/landlord-dev/landlord/internal/memlimit"
 	"github.com/landlord-dev/landlord/internal/platform"
 	"github.com/landlord-dev/landlord/internal/suspendedpage"
 	"github.com/landlord-dev/landlord/internal/version"
@@ -50,6 +52,7 @@ func run() error {
 		burst                  int
 		workers                int
 		printVersion           bool
+		memoryLimit            string
 	)
 	cfg := platform.Default()
 	flag.StringVar(&metricsAddr, "metrics-bind-address", ":8080", "Address of the Prometheus metrics endpoint; 0 disables it.")
@@ -65,6 +68,7 @@ func run() error {
 	// were slower. Not yet measured at 1,000.
 	flag.Float64Var(&qps, "kube-api-qps", 300, "Client-side rate limit of API requests per second.")
 	flag.IntVar(&burst, "kube-api-burst", 600, "Client-side burst of API requests.")
+	flag.StringVar(&memoryLimit, "memory-limit", memlimit.Auto, "Go's soft memory limit: auto (90% of the container's memory limit, if it has one), a quantity such as 450Mi, or 0 for none. GOMEMLIMIT, if set, wins.")
 	flag.IntVar(&workers, "max-concurrent-reconciles", manager.DefaultWorkers, "Reconciles each controller runs at once.")
 	cfg.BindFlags(flag.CommandLine)
 	opts := zap.Options{Development: false}
@@ -83,6 +87,14 @@ func run() error {
 	}
 	logFormat.Apply(&opts)
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
+	limit, err := memlimit.Choose(memoryLimit, "/sys/fs/cgroup", os.Getenv)
+	if err != nil {
+		return err
+	}
+	if limit.Bytes > 0 {
+		debug.SetMemoryLimit(limit.Bytes)
+	}
+	ctrl.Log.Info("soft memory limit", "bytes", limit.Bytes, "from", limit.Source)
 
 	scheme := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
