@@ -22,7 +22,8 @@ import (
 // built by a pure function) hold, with server-side apply under Landlord's
 // one field manager. It reads the live object from reader (the manager's
 // cache; nil: c) and writes nothing when the live object already holds every
-// desired field and the hash of what Landlord last applied
+// desired field (the cache may keep only a digest of the fields Landlord
+// owns: DigestAnnotation) and the hash of what Landlord last applied
 // (AppliedAnnotation) is the desired one. When Landlord stops setting a
 // field, the hash differs, the object is applied again, and server-side
 // apply removes the field Landlord's manager owned. It returns the live
@@ -45,8 +46,8 @@ func Apply(ctx context.Context, c client.Client, reader client.Reader, desired a
 	found := err == nil
 	switch {
 	case found:
-		if applyutil.Holds(live, want) {
-			return live, nil
+		if holds, err := holds(live, want); err != nil || holds {
+			return live, err
 		}
 		if done := appliedAlready(live, hash); done != nil {
 			// The cache is behind this very apply of Landlord's.
@@ -62,6 +63,17 @@ func Apply(ctx context.Context, c client.Client, reader client.Reader, desired a
 		applied(live, want.DeepCopy(), hash)
 	}
 	return want, nil
+}
+
+// holds reports whether live, from reader, holds want: by the digest a
+// cached copy carries in place of its spec (DigestAnnotation), or field by
+// field for a whole object.
+func holds(live client.Object, want *unstructured.Unstructured) (bool, error) {
+	if d, ok := cachedDigest(live); ok {
+		w, err := DesiredDigest(want)
+		return err == nil && d == w, err
+	}
+	return applyutil.Holds(live, want), nil
 }
 
 // ApplyForm is desired as the apply patch Landlord sends: apiVersion and

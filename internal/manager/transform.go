@@ -3,9 +3,13 @@ package manager
 import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/landlord-dev/landlord/internal/kernel"
 )
 
 // lastApplied is kubectl's copy of what it last applied: as large as the
@@ -20,7 +24,7 @@ var stripManagedFields = cache.TransformStripManagedFields()
 // controllers write. Kept: metadata (labels, annotations, owner references:
 // the applier compares them with the applied-hash annotation), every spec
 // (the applier checks each desired field against it, and the tenant objects'
-// controllers read theirs) and the status fields read: Deployment replica
+// controllers read theirs; but see below) and the status fields read: Deployment replica
 // counts and observedGeneration, claim phase, namespace phase, quota
 // status.hard while it differs from spec.hard (a raised limit being enforced
 // wakes the site). Dropped:
@@ -33,11 +37,22 @@ var stripManagedFields = cache.TransformStripManagedFields()
 //   - HTTPRoute and ListenerSet status (the Gateway implementation's report
 //     per parent and per listener).
 //
+// A child of a kind whose spec Landlord reads only through the applier
+// (Deployment, Service, ResourceQuota, NetworkPolicy, LimitRange,
+// ReferenceGrant) and that Landlord applied keeps no spec at all
+// (Deployment: but its replicas): in its place the digest of the fields
+// Landlord's field manager owns (kernel.OwnedDigest, in
+// kernel.DigestAnnotation), which the applier compares with the desired
+// object's. Not HTTPRoutes: the API server fills defaults into the atomic
+// lists Landlord owns whole, so their digest never matches (see
+// kernel's TestOwnedDigestIsTheDesiredDigest).
+//
 // Landlord never writes a cached object back whole (no Update: children are
 // applied, its own objects patched against their cached copy), so a dropped
 // field is never erased in the API server. Objects of Landlord's own kinds
 // keep their status: the status patch compares against it.
 func CacheTransform(obj any) (any, error) {
+	digest := digestOnly(obj)
 	obj, err := stripManagedFields(obj)
 	if err != nil {
 		return obj, err
@@ -51,8 +66,31 @@ func CacheTransform(obj any) (any, error) {
 		if equality.Semantic.DeepEqual(o.Status.Hard, o.Spec.Hard) {
 			o.Status.Hard = nil
 		}
+		if digest {
+			o.Spec = corev1.ResourceQuotaSpec{}
+		}
 	case *appsv1.Deployment:
 		o.Status.Conditions = nil
+		if digest {
+			// The site's readiness reads the replicas it asked for.
+			o.Spec = appsv1.DeploymentSpec{Replicas: o.Spec.Replicas}
+		}
+	case *corev1.Service:
+		if digest {
+			o.Spec, o.Status = corev1.ServiceSpec{}, corev1.ServiceStatus{}
+		}
+	case *networkingv1.NetworkPolicy:
+		if digest {
+			o.Spec = networkingv1.NetworkPolicySpec{}
+		}
+	case *corev1.LimitRange:
+		if digest {
+			o.Spec = corev1.LimitRangeSpec{}
+		}
+	case *gatewayv1.ReferenceGrant:
+		if digest {
+			o.Spec = gatewayv1.ReferenceGrantSpec{}
+		}
 	case *corev1.PersistentVolumeClaim:
 		o.Status.Conditions = nil
 	case *corev1.Namespace:
@@ -70,4 +108,30 @@ func CacheTransform(obj any) (any, error) {
 		}
 	}
 	return obj, nil
+}
+
+// digestOnly reports whether obj is a child of a kind Landlord only ever
+// applies (it reads no field of its spec but through the applier) and that
+// Landlord applied; if so it annotates obj with the digest of the fields
+// Landlord owns (kernel.DigestAnnotation), which the applier compares in
+// place of the spec the transform then drops. It must run before the
+// managedFields it reads are stripped.
+func digestOnly(obj any) bool {
+	switch obj.(type) {
+	case *appsv1.Deployment, *corev1.Service, *corev1.ResourceQuota, *networkingv1.NetworkPolicy, *corev1.LimitRange, *gatewayv1.ReferenceGrant:
+	default:
+		return false
+	}
+	o := obj.(client.Object)
+	d, ok := kernel.OwnedDigest(o)
+	if !ok {
+		return false
+	}
+	a := o.GetAnnotations()
+	if a == nil {
+		a = map[string]string{}
+	}
+	a[kernel.DigestAnnotation] = d
+	o.SetAnnotations(a)
+	return true
 }

@@ -10,6 +10,8 @@ import (
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	hostingv1alpha1 "github.com/landlord-dev/landlord/api/v1alpha1"
+	"github.com/landlord-dev/landlord/internal/kernel"
+	"github.com/landlord-dev/landlord/internal/platform"
 )
 
 func meta() metav1.ObjectMeta {
@@ -90,3 +92,50 @@ func TestCacheTransform(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// A child Landlord applied, of a kind only the applier reads, is cached as
+// its metadata and the digest of the fields Landlord owns; one it did not
+// apply keeps its spec.
+func TestCacheTransformKeepsDigestsOfAppliedChildren(t *testing.T) {
+	applied := func() metav1.ObjectMeta {
+		m := meta()
+		m.ManagedFields = []metav1.ManagedFieldsEntry{{
+			Manager: platform.FieldManager, Operation: metav1.ManagedFieldsOperationApply,
+			FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:metadata":{"f:labels":{"f:app.kubernetes.io/managed-by":{}}},"f:spec":{"f:replicas":{},"f:hard":{"f:pods":{}}}}`)},
+		}}
+		return m
+	}
+	q := resource.MustParse("2")
+	dep := &appsv1.Deployment{ObjectMeta: applied(), Spec: appsv1.DeploymentSpec{Replicas: ptr(int32(1)), MinReadySeconds: 5},
+		Status: appsv1.DeploymentStatus{AvailableReplicas: 1}}
+	rq := &corev1.ResourceQuota{ObjectMeta: applied(), Spec: corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{corev1.ResourcePods: q}},
+		Status: corev1.ResourceQuotaStatus{Hard: corev1.ResourceList{corev1.ResourcePods: resource.MustParse("1")}}}
+	notApplied := &corev1.Service{ObjectMeta: meta(), Spec: corev1.ServiceSpec{ClusterIP: "10.0.0.1"}}
+
+	wantDep, ok := kernel.OwnedDigest(dep.DeepCopy())
+	if !ok {
+		t.Fatal("no digest for a Deployment Landlord applied")
+	}
+	wantRQ, _ := kernel.OwnedDigest(rq.DeepCopy())
+	for _, o := range []metav1.Object{dep, rq, notApplied} {
+		if _, err := CacheTransform(o); err != nil {
+			t.Fatalf("%T: %v", o, err)
+		}
+	}
+	if got := dep.Annotations[kernel.DigestAnnotation]; got != wantDep {
+		t.Errorf("Deployment digest %q, want %q", got, wantDep)
+	}
+	if dep.Spec.MinReadySeconds != 0 || dep.Spec.Replicas == nil || *dep.Spec.Replicas != 1 || dep.Status.AvailableReplicas != 1 {
+		t.Errorf("Deployment: want the spec dropped but replicas, and the status kept: %+v", dep)
+	}
+	if got := rq.Annotations[kernel.DigestAnnotation]; got != wantRQ || rq.Spec.Hard != nil {
+		t.Errorf("ResourceQuota: digest %q (want %q), spec %+v (want none)", got, wantRQ, rq.Spec)
+	}
+	// A limit not yet enforced is still seen (the site waits for it).
+	if rq.Status.Hard.Pods().Value() != 1 {
+		t.Errorf("ResourceQuota: status.hard %v dropped while it differs from spec.hard", rq.Status.Hard)
+	}
+	if _, ok := notApplied.Annotations[kernel.DigestAnnotation]; ok || notApplied.Spec.ClusterIP == "" {
+		t.Errorf("a Service Landlord did not apply lost its spec or got a digest: %+v", notApplied)
+	}
+}
