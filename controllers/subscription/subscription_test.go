@@ -312,7 +312,9 @@ func TestUpgradeAddOnAndDowngrade(t *testing.T) {
 				return err
 			}
 			if got := storageOf(pvc.Spec.Resources.Requests, corev1.ResourceStorage); got != volume {
-				return fmt.Errorf("volume request %s, want %s", got, volume)
+				// LimitsApplied says why a volume has not grown (yet).
+				return fmt.Errorf("volume request %s (claim phase %q), want %s; LimitsApplied: %+v", got, pvc.Status.Phase, volume,
+					meta.FindStatusCondition(get(t, sub).Status.Conditions, v1.ConditionLimitsApplied))
 			}
 			dep := &appsv1.Deployment{}
 			if err := env.Client.Get(ctx, client.ObjectKey{Namespace: site, Name: platform.SiteName(sub.Name)}, dep); err != nil {
