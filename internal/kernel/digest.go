@@ -70,12 +70,16 @@ func DesiredDigest(want *unstructured.Unstructured) (string, error) {
 }
 
 // comparable drops from an object what no field set names (the kind and
-// the name are the object's identity, not fields) and normalizes numbers,
-// so that a projection and an apply patch hash alike.
+// the name are the object's identity, not fields) and empty strings, so
+// that a projection and an apply patch hash alike: a typed object reads an
+// empty string and an absent one alike, and the API server returns an
+// omitempty field Landlord sent empty (a ServiceAccount subject's apiGroup)
+// as absent.
 func comparable(m map[string]any) map[string]any {
 	if m == nil {
 		m = map[string]any{}
 	}
+	dropEmptyStrings(m)
 	delete(m, "apiVersion")
 	delete(m, "kind")
 	if md, ok := m["metadata"].(map[string]any); ok {
@@ -86,6 +90,23 @@ func comparable(m map[string]any) map[string]any {
 		}
 	}
 	return m
+}
+
+func dropEmptyStrings(v any) {
+	switch val := v.(type) {
+	case map[string]any:
+		for k, x := range val {
+			if x == "" {
+				delete(val, k)
+				continue
+			}
+			dropEmptyStrings(x)
+		}
+	case []any:
+		for _, x := range val {
+			dropEmptyStrings(x)
+		}
+	}
 }
 
 // project returns the parts of v that the field set node (the JSON of a

@@ -44,7 +44,14 @@ func digestCases(ns string) map[string]any {
 		"account ResourceQuota":    tenancy.BuildAccountQuota(acct, cfg),
 		"NetworkPolicy":            tenancy.BuildNetworkPolicyIn(target, cfg),
 		"LimitRange":               tenancy.BuildLimitRange(target),
-		"ReferenceGrant":           routing.SuspendedReferenceGrant(cfg, ns, platform.AccountLabels("a")),
+		"owner RoleBinding": tenancy.BuildOwnerBindingIn(&v1.Account{ObjectMeta: metav1.ObjectMeta{Name: "a"},
+			Spec: v1.AccountSpec{Owner: v1.Subject{Kind: v1.SubjectUser, Name: "alice@example.com"}}}, target),
+		"service account member RoleBinding": tenancy.BuildSiteMemberBinding(&v1.Membership{ObjectMeta: metav1.ObjectMeta{Name: "ci", Namespace: "acct-a"},
+			Spec: v1.MembershipSpec{Role: v1.RoleDeveloper, Subject: v1.Subject{Kind: v1.SubjectServiceAccount, Name: "deployer", Namespace: "ci"}}}, target, false),
+		"team RoleBinding": tenancy.BuildTeamSiteBinding(&v1.Team{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "acct-a"},
+			Spec: v1.TeamSpec{Role: v1.TeamRoleDeveloper}}, target, false,
+			[]v1.Subject{{Kind: v1.SubjectUser, Name: "bob@example.com"}, {Kind: v1.SubjectGroup, Name: "designers"}}),
+		"ReferenceGrant": routing.SuspendedReferenceGrant(cfg, ns, platform.AccountLabels("a")),
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -39,7 +40,7 @@ var stripManagedFields = cache.TransformStripManagedFields()
 //
 // A child of a kind whose spec Landlord reads only through the applier
 // (Deployment, Service, ResourceQuota, NetworkPolicy, LimitRange,
-// ReferenceGrant) and that Landlord applied keeps no spec at all
+// ReferenceGrant, RoleBinding) and that Landlord applied keeps no spec at all
 // (Deployment: but its replicas): in its place the digest of the fields
 // Landlord's field manager owns (kernel.OwnedDigest, in
 // kernel.DigestAnnotation), which the applier compares with the desired
@@ -91,6 +92,11 @@ func CacheTransform(obj any) (any, error) {
 		if digest {
 			o.Spec = gatewayv1.ReferenceGrantSpec{}
 		}
+	case *rbacv1.RoleBinding:
+		if digest {
+			// Subjects are read from the API server, never from here.
+			o.Subjects, o.RoleRef = nil, rbacv1.RoleRef{}
+		}
 	case *corev1.PersistentVolumeClaim:
 		o.Status.Conditions = nil
 	case *corev1.Namespace:
@@ -118,7 +124,8 @@ func CacheTransform(obj any) (any, error) {
 // managedFields it reads are stripped.
 func digestOnly(obj any) bool {
 	switch obj.(type) {
-	case *appsv1.Deployment, *corev1.Service, *corev1.ResourceQuota, *networkingv1.NetworkPolicy, *corev1.LimitRange, *gatewayv1.ReferenceGrant:
+	case *appsv1.Deployment, *corev1.Service, *corev1.ResourceQuota, *networkingv1.NetworkPolicy, *corev1.LimitRange, *gatewayv1.ReferenceGrant,
+		*rbacv1.RoleBinding:
 	default:
 		return false
 	}
