@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	v1 "github.com/landlord-dev/landlord/api/v1alpha1"
+	"github.com/landlord-dev/landlord/internal/kernel"
 	"github.com/landlord-dev/landlord/internal/lifecycle"
 	"github.com/landlord-dev/landlord/internal/platform"
 )
@@ -149,7 +150,8 @@ func namedPredicate(name string) predicate.Predicate {
 }
 
 // quotaHardChanged passes quota events that change a limit, as set
-// (spec.hard) or as enforced (status.hard), and not those of usage alone.
+// (spec.hard, or in the cache the digest of the fields Landlord owns in its
+// place) or as enforced (status.hard), and not those of usage alone.
 func quotaHardChanged() predicate.Predicate {
 	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
 		o, okOld := e.ObjectOld.(*corev1.ResourceQuota)
@@ -158,6 +160,7 @@ func quotaHardChanged() predicate.Predicate {
 			return true
 		}
 		return !equality.Semantic.DeepEqual(o.Spec.Hard, n.Spec.Hard) || !equality.Semantic.DeepEqual(o.Status.Hard, n.Status.Hard) ||
+			o.Annotations[kernel.DigestAnnotation] != n.Annotations[kernel.DigestAnnotation] ||
 			!equality.Semantic.DeepEqual(o.Labels, n.Labels)
 	}}
 }
