@@ -61,6 +61,12 @@ func TestProtectedSubscriptionGoesWithItsNamespace(t *testing.T) {
 	if err := env.Client.Create(ctx, sub); err != nil {
 		t.Fatal(err)
 	}
+	// The finalizer policy put Landlord's finalizer on; no manager runs here
+	// to release it, and this test is of the deletion protection alone.
+	sub.Finalizers = nil
+	if err := env.Client.Update(ctx, sub); err != nil {
+		t.Fatal(err)
+	}
 	testenv.Eventually(t, 30*time.Second, func() error {
 		if err := env.Client.Delete(ctx, sub, client.DryRunAll); err == nil {
 			return fmt.Errorf("the deletion protection policy is not enforced yet")

@@ -21,6 +21,8 @@ import (
 	"testing"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -171,8 +173,44 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 				return nil, err
 			}
 		}
+		if err := WaitForMutatingPolicies(ctx, e.Client); err != nil {
+			_ = cp.Stop()
+			return nil, err
+		}
 	}
 	return e, nil
+}
+
+// WaitForMutatingPolicies waits until the API server can run the mutating
+// admission policies (config/admission/finalizers.yaml) on Landlord's kinds.
+// It loads the schemas they need from its OpenAPI every 5 s, and until then
+// refuses a create they match with 503 ServiceUnavailable ("There can be a
+// delay between when CustomResourceDefinitions are created and when they are
+// available"): right after the CRDs are installed, and after a restart.
+func WaitForMutatingPolicies(ctx context.Context, c client.Client) error {
+	kinds := []client.Object{
+		&hostingv1alpha1.Account{ObjectMeta: metav1.ObjectMeta{Name: "probe"}, Spec: hostingv1alpha1.AccountSpec{Owner: hostingv1alpha1.Subject{Kind: hostingv1alpha1.SubjectUser, Name: "probe@example.com"}}},
+		&hostingv1alpha1.Membership{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "probe"}, Spec: hostingv1alpha1.MembershipSpec{Subject: hostingv1alpha1.Subject{Kind: hostingv1alpha1.SubjectUser, Name: "probe@example.com"}, Role: hostingv1alpha1.RoleViewer}},
+		&hostingv1alpha1.Team{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "probe"}, Spec: hostingv1alpha1.TeamSpec{Role: hostingv1alpha1.TeamRoleViewer, Members: []hostingv1alpha1.TeamMember{{Subject: hostingv1alpha1.Subject{Kind: hostingv1alpha1.SubjectUser, Name: "probe@example.com"}}}}},
+		&hostingv1alpha1.Subscription{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "probe"}, Spec: hostingv1alpha1.SubscriptionSpec{Plan: "probe", Site: hostingv1alpha1.SiteSpec{Template: "probe"}}},
+		&hostingv1alpha1.CustomDomain{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "probe"}, Spec: hostingv1alpha1.CustomDomainSpec{Hostname: "probe.example.com"}},
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	for _, o := range kinds {
+		for {
+			err := c.Create(ctx, o.DeepCopyObject().(client.Object), client.DryRunAll)
+			if !apierrors.IsServiceUnavailable(err) {
+				break // created (dry run), or refused for another reason: the schema is loaded
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("the API server cannot run the mutating admission policies on %T yet: %w", o, err)
+			case <-time.After(250 * time.Millisecond):
+			}
+		}
+	}
+	return nil
 }
 
 // Main runs a package's tests in one shared environment: use it from TestMain.

@@ -93,6 +93,10 @@ func startClusterControllers(ctx context.Context, dir string, pods bool, control
 			return nil, err
 		}
 	}
+	if err := testenv.WaitForMutatingPolicies(ctx, cl.c); err != nil {
+		_ = cp.Stop()
+		return nil, err
+	}
 	pc := platform.Default()
 	for _, ns := range []string{pc.OperatorNamespace, pc.IngressNamespace} {
 		if err := cl.c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
