@@ -83,9 +83,22 @@ func index(objs []*unstructured.Unstructured) map[string]*unstructured.Unstructu
 }
 
 func template(t *testing.T, namespace string, set ...string) map[string]*unstructured.Unstructured {
+	return templateServing(t, namespace, nil, set...)
+}
+
+// mutatingPolicies is what helm is told the API server serves from
+// Kubernetes 1.36 on (helm template cannot ask one).
+var mutatingPolicies = []string{"admissionregistration.k8s.io/v1/MutatingAdmissionPolicy"}
+
+// templateServing renders the chart for an API server that serves, beside
+// helm's defaults, apiVersions.
+func templateServing(t *testing.T, namespace string, apiVersions []string, set ...string) map[string]*unstructured.Unstructured {
 	args := []string{"template", "landlord", "charts/landlord", "--namespace", namespace}
 	for _, s := range set {
 		args = append(args, "--set", s)
+	}
+	for _, v := range apiVersions {
+		args = append(args, "--api-versions", v)
 	}
 	return index(parse(t, run(t, tool(t, "LANDLORD_HELM"), args...)))
 }
@@ -94,7 +107,7 @@ func template(t *testing.T, namespace string, set ...string) map[string]*unstruc
 // but the manager's workload is in the chart, equal but for the chart's
 // labels and the keep annotation; the chart adds only the workload kinds.
 func TestChartMatchesConfig(t *testing.T) {
-	chart := template(t, "landlord-system")
+	chart := templateServing(t, "landlord-system", mutatingPolicies)
 	kustomized := parse(t, run(t, tool(t, "LANDLORD_KUSTOMIZE"), "build", "config/default"))
 	seen := map[string]bool{}
 	for _, want := range kustomized {
@@ -207,6 +220,17 @@ func TestValues(t *testing.T) {
 		}
 	}
 	defaults := template(t, "landlord-system")
+	// An API server that does not serve MutatingAdmissionPolicy (before
+	// 1.36) gets the chart without the finalizer policy: Landlord adds its
+	// finalizer itself there.
+	for _, k := range []string{"MutatingAdmissionPolicy//landlord-finalizers", "MutatingAdmissionPolicyBinding//landlord-finalizers"} {
+		if _, ok := defaults[k]; ok {
+			t.Errorf("%s is rendered for an API server that does not serve it", k)
+		}
+		if _, ok := templateServing(t, "landlord-system", mutatingPolicies)[k]; !ok {
+			t.Errorf("%s is not rendered for an API server that serves it", k)
+		}
+	}
 	if _, ok := defaults["ServiceMonitor/landlord-system/landlord"]; ok {
 		t.Errorf("a ServiceMonitor is rendered by default")
 	}
@@ -272,17 +296,31 @@ func TestInstallUpgradeUninstall(t *testing.T) {
 	k("-n", ns, "get", "poddisruptionbudget", "landlord-manager")
 	k("-n", ns, "get", "service", "landlord-suspended-page", "landlord-metrics")
 	k("-n", ns, "get", "role", "landlord-leader-election")
+	// This API server serves MutatingAdmissionPolicy: helm asked it.
+	k("get", "mutatingadmissionpolicy,mutatingadmissionpolicybinding", "landlord-finalizers")
 
 	// The chart's admission policies are in force: a protected Account
-	// cannot be deleted.
-	if err := apply(kubectl, cp.KubeconfigPath, `apiVersion: hosting.landlord.dev/v1alpha1
+	// cannot be deleted. Until the API server has loaded the new CRDs'
+	// schemas (every 5 s), the finalizer policy makes it refuse the create
+	// with 503: retried, as a client should.
+	account := `apiVersion: hosting.landlord.dev/v1alpha1
 kind: Account
 metadata: {name: chart-test}
 spec:
   displayName: Chart test
   owner: {kind: User, name: owner@example.com}
-`); err != nil {
-		t.Fatal(err)
+`
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(time.Second) {
+		err := apply(kubectl, cp.KubeconfigPath, account)
+		if err == nil {
+			break
+		}
+		if !strings.Contains(err.Error(), "ServiceUnavailable") || time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+	}
+	if fin := k("get", "account", "chart-test", "-o", "jsonpath={.metadata.finalizers}"); !bytes.Contains(fin, []byte(`"hosting.landlord.dev/finalizer"`)) {
+		t.Errorf("the Account's finalizers are %s, want Landlord's, from the finalizer policy or the manager", fin)
 	}
 	waitPolicy(t, kubectl, cp.KubeconfigPath)
 
