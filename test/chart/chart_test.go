@@ -223,11 +223,12 @@ func TestValues(t *testing.T) {
 	// An API server that does not serve MutatingAdmissionPolicy (before
 	// 1.36) gets the chart without the finalizer policy: Landlord adds its
 	// finalizer itself there.
+	serving := templateServing(t, "landlord-system", mutatingPolicies)
 	for _, k := range []string{"MutatingAdmissionPolicy//landlord-finalizers", "MutatingAdmissionPolicyBinding//landlord-finalizers"} {
 		if _, ok := defaults[k]; ok {
 			t.Errorf("%s is rendered for an API server that does not serve it", k)
 		}
-		if _, ok := templateServing(t, "landlord-system", mutatingPolicies)[k]; !ok {
+		if _, ok := serving[k]; !ok {
 			t.Errorf("%s is not rendered for an API server that serves it", k)
 		}
 	}
