@@ -6,6 +6,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -37,6 +38,10 @@ var stripManagedFields = cache.TransformStripManagedFields()
 //   - Deployment, PersistentVolumeClaim and Namespace status conditions;
 //   - HTTPRoute and ListenerSet status (the Gateway implementation's report
 //     per parent and per listener).
+//
+// The metadata strings objects repeat (namespace, label keys and values,
+// annotation keys, owner references, finalizers) are shared between cached
+// objects (internMeta).
 //
 // A child of a kind whose spec Landlord reads only through the applier
 // (Deployment, Service, ResourceQuota, NetworkPolicy, LimitRange,
@@ -106,12 +111,11 @@ func CacheTransform(obj any) (any, error) {
 	case *gatewayv1.ListenerSet:
 		o.Status = gatewayv1.ListenerSetStatus{}
 	}
-	if m, ok := obj.(interface {
-		GetAnnotations() map[string]string
-	}); ok {
+	if m, ok := obj.(metav1.Object); ok {
 		if a := m.GetAnnotations(); a != nil {
 			delete(a, lastApplied)
 		}
+		internMeta(m)
 	}
 	return obj, nil
 }
