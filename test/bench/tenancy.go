@@ -300,12 +300,7 @@ func (tc *tenancyCluster) measure(ctx context.Context, n int, side *tenancySide,
 	if err != nil {
 		return err
 	}
-	side.RequestsPerTenant = map[string]float64{}
-	for k, v := range req1 {
-		if d := v - req0[k]; d > 0 {
-			side.RequestsPerTenant[k] = d / float64(n)
-		}
-	}
+	side.RequestsPerTenant = requestsPerTenant(req0, req1, n)
 	side.SettledS = time.Since(start).Seconds()
 	side.APIServerCPUS, side.EtcdCPUS = cpu.apiserver, cpu.etcd
 	side.APIServerIdleCPUS, side.EtcdIdleCPUS = tc.idle.apiserver*side.SettledS, tc.idle.etcd*side.SettledS
@@ -322,12 +317,7 @@ func (tc *tenancyCluster) measure(ctx context.Context, n int, side *tenancySide,
 	side.APIServerCPUClusterS, side.EtcdCPUClusterS = all.apiserver, all.etcd
 	side.APIServerIdleCPUClusterS = tc.idle.apiserver * side.ClusterSettledS
 	if req2, err := tc.apiRequests(ctx); err == nil {
-		side.RequestsPerTenantCluster = map[string]float64{}
-		for k, v := range req2 {
-			if d := v - req0[k]; d > 0 {
-				side.RequestsPerTenantCluster[k] = d / float64(n)
-			}
-		}
+		side.RequestsPerTenantCluster = requestsPerTenant(req0, req2, n)
 	}
 	if tc.profile > 0 && side.SettledS > tc.profile.Seconds() {
 		logf("tenancy: WARNING: the side settled after %.0fs; the kube-apiserver profile covers only the first %s", side.SettledS, tc.profile)
@@ -644,6 +634,18 @@ func printTenancy(r results) {
 		fmt.Println("WARNING: Landlord wrote resources the floor does not create (add their builders to accountChildren):",
 			strings.Join(t.FloorMissing, ", "))
 	}
+}
+
+// requestsPerTenant are the counters that grew from before to after, per
+// tenant of n.
+func requestsPerTenant(before, after map[string]float64, n int) map[string]float64 {
+	out := map[string]float64{}
+	for k, v := range after {
+		if d := v - before[k]; d > 0 {
+			out[k] = d / float64(n)
+		}
+	}
+	return out
 }
 
 // writeVerbs are the request verbs of kube-apiserver's counters that write.
