@@ -99,6 +99,8 @@ verify: generate manifests docs chart ## Fail if generated files are stale.
 # LANDLORD_REQUIRE_GATEWAY: test/gateway fails, never skips, without Envoy Gateway.
 test: generate manifests control-plane $(KWOK) $(KUSTOMIZE) $(ENVOY_GATEWAY) ## Unit and integration tests (real kube-apiserver + etcd + kube-controller-manager; Envoy Gateway).
 	LANDLORD_REQUIRE_GATEWAY=1 go test $(TEST_PKGS) -count=1 -timeout 30m $(TEST_ARGS)
+	# The cache transform runs on every informer's goroutine at once: its shared state under the race detector.
+	go test -race -count=1 -run 'CacheTransform|Interner' ./internal/manager/
 
 .PHONY: test-local
 test-local: ## Prove the README's `make run-local` from a fresh clone of HEAD (empty bin/): samples converge, Ctrl-C leaves nothing behind.

@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"unsafe"
 
@@ -86,5 +87,48 @@ func TestInternerIsBounded(t *testing.T) {
 	}
 	if n := len(in.strings); n > maxInterned || n == 0 {
 		t.Fatalf("the interner holds %d strings, want 1..%d", n, maxInterned)
+	}
+}
+
+// The informers transform at once, one goroutine per kind: objects
+// transformed at the same instant keep their values and share one copy.
+// `make test` runs it under the race detector, which fails it if the
+// interner's maps are touched without its lock.
+func TestCacheTransformConcurrently(t *testing.T) {
+	const goroutines, each = 16, 200
+	out := make([][]*networkingv1.NetworkPolicy, goroutines)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		out[g] = make([]*networkingv1.NetworkPolicy, each)
+		for i := range each {
+			out[g][i] = decoded(strconv.Itoa(g*each + i))
+		}
+		wg.Go(func() {
+			<-start
+			for _, o := range out[g] {
+				if _, err := CacheTransform(o); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	first := out[0][0]
+	for _, objs := range out {
+		for _, o := range objs {
+			if o.Namespace != "acct-a" || o.Labels[hostingv1alpha1.AccountLabel] != "a" {
+				t.Fatalf("metadata changed: %+v", o.ObjectMeta)
+			}
+		}
+	}
+	// The last object of each goroutine was transformed after the first
+	// set was stored: it shares the stored copy.
+	for g := range goroutines {
+		o := out[g][each-1]
+		if !same(o.Namespace, first.Namespace) && len(metaStrings.strings) < maxInterned {
+			t.Errorf("goroutine %d: its namespace is another copy", g)
+		}
 	}
 }
