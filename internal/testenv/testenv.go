@@ -30,6 +30,7 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	hostingv1alpha1 "github.com/landlord-dev/landlord/api/v1alpha1"
@@ -157,7 +158,7 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 		return nil, err
 	}
 	e := &Env{CP: cp, Config: cp.Config, Scheme: Scheme(), Root: root}
-	if e.Client, err = client.New(cp.Config, client.Options{Scheme: e.Scheme}); err != nil {
+	if e.Client, err = e.newClient(cp.Config); err != nil {
 		_ = cp.Stop()
 		return nil, err
 	}
@@ -186,7 +187,9 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 // It loads the schemas they need from its OpenAPI every 5 s, and until then
 // refuses a create they match with 503 ServiceUnavailable ("There can be a
 // delay between when CustomResourceDefinitions are created and when they are
-// available"): right after the CRDs are installed, and after a restart.
+// available"): right after the CRDs are installed, and after a restart. It
+// can answer so again later, once in a while (a CI run saw it after this wait
+// had passed), so Env's clients also wait it out on every create.
 func WaitForMutatingPolicies(ctx context.Context, c client.Client) error {
 	kinds := []client.Object{
 		&hostingv1alpha1.Account{ObjectMeta: metav1.ObjectMeta{Name: "probe"}, Spec: hostingv1alpha1.AccountSpec{Owner: hostingv1alpha1.Subject{Kind: hostingv1alpha1.SubjectUser, Name: "probe@example.com"}}},
@@ -200,7 +203,7 @@ func WaitForMutatingPolicies(ctx context.Context, c client.Client) error {
 	for _, o := range kinds {
 		for {
 			err := c.Create(ctx, o.DeepCopyObject().(client.Object), client.DryRunAll)
-			if !apierrors.IsServiceUnavailable(err) {
+			if !SchemaLoading(err) {
 				break // created (dry run), or refused for another reason: the schema is loaded
 			}
 			select {
@@ -327,9 +330,51 @@ func decodeObjects(b []byte) ([]*unstructured.Unstructured, error) {
 func (e *Env) As(user string, groups ...string) client.Client {
 	cfg := rest.CopyConfig(e.Config)
 	cfg.Impersonate = rest.ImpersonationConfig{UserName: user, Groups: append(groups, "system:authenticated")}
-	c, err := client.New(cfg, client.Options{Scheme: e.Scheme})
+	c, err := e.newClient(cfg)
 	utilruntime.Must(err)
 	return c
+}
+
+// newClient returns an uncached client for cfg whose creates wait out the
+// API server loading a CRD's schema for the mutating admission policies
+// (SchemaLoading).
+func (e *Env) newClient(cfg *rest.Config) (client.Client, error) {
+	c, err := client.NewWithWatch(cfg, client.Options{Scheme: e.Scheme})
+	if err != nil {
+		return nil, err
+	}
+	return interceptor.NewClient(c, interceptor.Funcs{Create: createPastSchemaLoading}), nil
+}
+
+// schemaLoadingWait bounds how long a create waits out SchemaLoading.
+const schemaLoadingWait = time.Minute
+
+// createPastSchemaLoading creates obj, again every 250 ms for up to
+// schemaLoadingWait while the API server answers with SchemaLoading. The
+// README tells users to retry this 503; the tests do what it says. Any other
+// answer, success or refusal, is returned at once.
+func createPastSchemaLoading(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
+	deadline := time.Now().Add(schemaLoadingWait)
+	for {
+		err := c.Create(ctx, obj, opts...)
+		if !SchemaLoading(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// SchemaLoading reports the API server's 503 for a create its mutating
+// admission policies cannot run on yet, because it has not loaded the kind's
+// schema from its OpenAPI (it reloads it every 5 s, and again whenever the
+// group's OpenAPI changes). The policy's failurePolicy does not apply to it.
+func SchemaLoading(err error) bool {
+	return apierrors.IsServiceUnavailable(err) &&
+		strings.Contains(err.Error(), "There can be a delay between when CustomResourceDefinitions are created and when they are available")
 }
 
 var nameSeq atomic.Int64
