@@ -104,7 +104,9 @@ func TestUpgradeKeepsEveryTenant(t *testing.T) {
 	k.applyFile(t, filepath.Join(dir, "install-old.yaml"))
 	k.run(t, "wait", "--for=condition=Established", "crd", "--all", "--timeout=60s")
 	old := startManager(t, filepath.Join(dir, "old", "manager"), cp.KubeconfigPath, dns.Addr())
-	k.apply(t, tenants)
+	// Until the API server has loaded the new CRDs' schemas for the
+	// finalizer policy, it answers creates of Landlord's kinds with 503.
+	eventually(t, 2*time.Minute, func() error { return k.tryApply(tenants) })
 	eventually(t, 2*time.Minute, func() error { return k.tryApply(accountObjects) })
 	eventually(t, 2*time.Minute, func() error { return k.tryApply(siteObjects) })
 
@@ -464,13 +466,6 @@ func (k kubectl) tryApply(manifest string) error {
 		return fmt.Errorf("kubectl apply: %v\n%s", err, out)
 	}
 	return nil
-}
-
-func (k kubectl) apply(t *testing.T, manifest string) {
-	t.Helper()
-	if err := k.tryApply(manifest); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // manager is a manager binary running as a process, as in make run-local.
