@@ -31,8 +31,10 @@ type options struct {
 	managerArgs []string
 	workDir     string
 	skipRaw     bool
-	mode        string
-	rounds      int
+	// tenancyRounds: -mode tenancy runs the floor and Landlord this often.
+	tenancyRounds int
+	mode          string
+	rounds        int
 	// compareManager: -mode tenancy and the full mode run a second
 	// Landlord side with it.
 	compareManager string
@@ -115,6 +117,7 @@ func main() {
 	flag.BoolVar(&o.skipBurst, "skip-burst", false, "The full mode: end after the restart, without the expiry burst (its figures stay 0).")
 	flag.StringVar(&o.mode, "mode", "", "What to measure: empty for the full benchmark; tenancy for Accounts only, Landlord beside the floor (16 creators unless -writers); apicost for the API server's CPU per request kind (-n of each, 16 clients unless -writers); memory for the manager's memory and writes once synced with -n converged tenants already in the API server.")
 	flag.IntVar(&o.rounds, "rounds", 3, "-mode apicost: rounds of every request kind; each kind's figure is the median.")
+	flag.IntVar(&o.tenancyRounds, "tenancy-rounds", 1, "-mode tenancy: run the floor and Landlord sides this many times, in turn, each on a fresh control plane, and report each round's ratios and their medians (the shared machine's noise moves one round's figures a lot).")
 	flag.StringVar(&o.compareManager, "compare-manager", "", "-mode tenancy: also run this manager binary as a third side (e.g. built from another commit); -mode memory: also measure it, against the same API server, after the first; the full mode: as a second Landlord side after the first.")
 	flag.BoolVar(&o.heapProfile, "heap-profile", false, "-mode memory: run each manager with --pprof-bind-address (it must have the flag); once synced, save its heap profile as heap-<binary>.pb.gz in the -work directory and report the heap live after the profile's GC.")
 	var compareExtra string

@@ -40,12 +40,34 @@ type tenancyResults struct {
 	Floor        tenancySide `json:"floor"`
 	Landlord     tenancySide `json:"landlord"`
 	// Compare is a second Landlord side, with -compare-manager's binary
-	// (e.g. another applier), on a fresh control plane after the first.
+	// (e.g. another applier), on a fresh control plane after the last round.
 	Compare        *tenancySide `json:"landlord_compare,omitempty"`
 	CompareManager string       `json:"compare_manager,omitempty"`
 	CompareArgs    []string     `json:"compare_manager_args,omitempty"`
 	Efficiency     float64      `json:"efficiency"` // T_floor / T_landlord
 	Ratios         tenancyRatio `json:"ratios"`     // Landlord / floor
+	// Rounds, with -tenancy-rounds above 1: every round's figures, the first
+	// (Floor, Landlord above) included, and the medians of their ratios.
+	Rounds []tenancyRound `json:"rounds,omitempty"`
+	Median *tenancyMedian `json:"median,omitempty"`
+}
+
+// tenancyRound is one round: the floor, then Landlord, each on a fresh
+// control plane.
+type tenancyRound struct {
+	Floor      tenancySide  `json:"floor"`
+	Landlord   tenancySide  `json:"landlord"`
+	Efficiency float64      `json:"efficiency"`
+	Ratios     tenancyRatio `json:"ratios"`
+}
+
+// tenancyMedian are the medians over the rounds.
+type tenancyMedian struct {
+	Efficiency float64      `json:"efficiency"`
+	Ratios     tenancyRatio `json:"ratios"`
+	// Landlord's manager, over the rounds.
+	ManagerCPUS float64 `json:"manager_cpu_s"`
+	RSSMiB      float64 `json:"manager_rss_mib"`
 }
 
 // tenancySide is one side's figures.
@@ -466,30 +488,25 @@ func runTenancy(ctx context.Context, o options, res *results) error {
 		}
 		tr.FloorObjects = append(tr.FloorObjects, u.GetKind())
 	}
-	if !o.skipRaw {
-		logf("floor: starting a control plane")
-		tc, err := startTenancyCluster(ctx, filepath.Join(o.workDir, "floor"), o.n, o.apiProfile)
-		if err != nil {
+	for i := range max(o.tenancyRounds, 1) {
+		suffix := ""
+		if i > 0 {
+			suffix = fmt.Sprintf("-%d", i+1)
+			logf("round %d of %d", i+1, o.tenancyRounds)
+		}
+		var round tenancyRound
+		if err := runTenancyRound(ctx, o, suffix, &round); err != nil {
 			return err
 		}
-		err = runTenancyFloor(ctx, tc, o.n, o.writers, &tr.Floor)
-		tc.Stop()
-		if err != nil {
-			return fmt.Errorf("floor: %w (logs in %s)", err, o.workDir)
-		}
-		logf("floor: %d Accounts Ready in %.1fs", o.n, tr.Floor.Seconds)
+		tr.Rounds = append(tr.Rounds, round)
 	}
-	logf("landlord: starting a control plane")
-	tc, err := startTenancyCluster(ctx, filepath.Join(o.workDir, "landlord"), o.n, o.apiProfile)
-	if err != nil {
-		return err
+	tr.Floor, tr.Landlord = tr.Rounds[0].Floor, tr.Rounds[0].Landlord
+	tr.Efficiency, tr.Ratios = tr.Rounds[0].Efficiency, tr.Rounds[0].Ratios
+	if len(tr.Rounds) > 1 {
+		tr.Median = medianOf(tr.Rounds)
+	} else {
+		tr.Rounds = nil
 	}
-	err = runTenancyLandlord(ctx, tc, o, o.manager, o.managerArgs, &tr.Landlord)
-	tc.Stop()
-	if err != nil {
-		return fmt.Errorf("landlord: %w (logs in %s)", err, o.workDir)
-	}
-	logf("landlord: %d Accounts Ready in %.1fs", o.n, tr.Landlord.Seconds)
 	if o.compareManager != "" {
 		logf("landlord (%s): starting a control plane", o.compareManager)
 		tc, err := startTenancyCluster(ctx, filepath.Join(o.workDir, "compare"), o.n, o.apiProfile)
@@ -504,18 +521,73 @@ func runTenancy(ctx context.Context, o options, res *results) error {
 		}
 		logf("landlord (%s): %d Accounts Ready in %.1fs", o.compareManager, o.n, tr.Compare.Seconds)
 	}
-	if f := tr.Floor; f.Seconds > 0 {
-		l := tr.Landlord
-		tr.Efficiency = f.Seconds / l.Seconds
-		tr.Ratios = tenancyRatio{Time: l.Seconds / f.Seconds, Writes: float64(l.Writes) / float64(f.Writes),
-			APIServerCPU: l.APIServerCPUS / f.APIServerCPUS, EtcdCPU: l.EtcdCPUS / f.EtcdCPUS}
-		if f.APIServerCPUClusterS > 0 {
-			tr.Ratios.APIServerCPUCluster = l.APIServerCPUClusterS / f.APIServerCPUClusterS
-		}
-		tr.FloorMissing = floorMissing(f.WritesBy, l.WritesBy)
+	if tr.Floor.Seconds > 0 {
+		tr.FloorMissing = floorMissing(tr.Floor.WritesBy, tr.Landlord.WritesBy)
 	}
 	res.Tenancy = tr
 	return nil
+}
+
+// runTenancyRound runs the floor (unless -skip-baseline), then Landlord,
+// each on a fresh control plane in the -work directory's floor<suffix> and
+// landlord<suffix>.
+func runTenancyRound(ctx context.Context, o options, suffix string, round *tenancyRound) error {
+	if !o.skipRaw {
+		logf("floor: starting a control plane")
+		tc, err := startTenancyCluster(ctx, filepath.Join(o.workDir, "floor"+suffix), o.n, o.apiProfile)
+		if err != nil {
+			return err
+		}
+		err = runTenancyFloor(ctx, tc, o.n, o.writers, &round.Floor)
+		tc.Stop()
+		if err != nil {
+			return fmt.Errorf("floor: %w (logs in %s)", err, o.workDir)
+		}
+		logf("floor: %d Accounts Ready in %.1fs", o.n, round.Floor.Seconds)
+	}
+	logf("landlord: starting a control plane")
+	tc, err := startTenancyCluster(ctx, filepath.Join(o.workDir, "landlord"+suffix), o.n, o.apiProfile)
+	if err != nil {
+		return err
+	}
+	err = runTenancyLandlord(ctx, tc, o, o.manager, o.managerArgs, &round.Landlord)
+	tc.Stop()
+	if err != nil {
+		return fmt.Errorf("landlord: %w (logs in %s)", err, o.workDir)
+	}
+	logf("landlord: %d Accounts Ready in %.1fs", o.n, round.Landlord.Seconds)
+	if f, l := round.Floor, round.Landlord; f.Seconds > 0 {
+		round.Efficiency = f.Seconds / l.Seconds
+		round.Ratios = tenancyRatio{Time: l.Seconds / f.Seconds, Writes: float64(l.Writes) / float64(f.Writes),
+			APIServerCPU: l.APIServerCPUS / f.APIServerCPUS, EtcdCPU: l.EtcdCPUS / f.EtcdCPUS}
+		if f.APIServerCPUClusterS > 0 {
+			round.Ratios.APIServerCPUCluster = l.APIServerCPUClusterS / f.APIServerCPUClusterS
+		}
+	}
+	return nil
+}
+
+// medianOf is each figure's median over the rounds.
+func medianOf(rounds []tenancyRound) *tenancyMedian {
+	of := func(get func(tenancyRound) float64) float64 {
+		v := make([]float64, len(rounds))
+		for i, r := range rounds {
+			v[i] = get(r)
+		}
+		return median(v)
+	}
+	return &tenancyMedian{
+		Efficiency: of(func(r tenancyRound) float64 { return r.Efficiency }),
+		Ratios: tenancyRatio{
+			Time:                of(func(r tenancyRound) float64 { return r.Ratios.Time }),
+			Writes:              of(func(r tenancyRound) float64 { return r.Ratios.Writes }),
+			APIServerCPU:        of(func(r tenancyRound) float64 { return r.Ratios.APIServerCPU }),
+			EtcdCPU:             of(func(r tenancyRound) float64 { return r.Ratios.EtcdCPU }),
+			APIServerCPUCluster: of(func(r tenancyRound) float64 { return r.Ratios.APIServerCPUCluster }),
+		},
+		ManagerCPUS: of(func(r tenancyRound) float64 { return r.Landlord.ManagerCPUS }),
+		RSSMiB:      of(func(r tenancyRound) float64 { return r.Landlord.RSSMiB }),
+	}
 }
 
 // floorMissing are the resources of Landlord's writes (but the Account's
@@ -630,10 +702,34 @@ func printTenancy(r results) {
 	fmt.Println("Landlord API requests per tenant (every user):", requests(l.RequestsPerTenant))
 	fmt.Println("floor API requests per tenant, every client settled:", requests(f.RequestsPerTenantCluster))
 	fmt.Println("Landlord API requests per tenant, every client settled:", requests(l.RequestsPerTenantCluster))
+	if t.Median != nil {
+		printRounds(t)
+	}
 	if len(t.FloorMissing) > 0 {
 		fmt.Println("WARNING: Landlord wrote resources the floor does not create (add their builders to accountChildren):",
 			strings.Join(t.FloorMissing, ", "))
 	}
+}
+
+// printRounds prints every round's ratios and their medians; the table
+// above is the first round's.
+func printRounds(t *tenancyResults) {
+	w := newTable()
+	fmt.Fprintf(w, "%d rounds (the table above is round 1)\n", len(t.Rounds))
+	fmt.Fprintln(w, "round\tT floor (s)\tT Landlord (s)\tE\tkube-apiserver CPU /floor\tevery client settled /floor\tmanager CPU (s)\tmanager peak RSS (MiB)")
+	line := func(name string, tf, tl, e float64, r tenancyRatio, cpu, rss float64) {
+		times := "\t"
+		if tf > 0 {
+			times = fmt.Sprintf("%.1f\t%.1f", tf, tl)
+		}
+		fmt.Fprintf(w, "%s\t%s\t%.2f\t%.2f\t%.2f\t%.1f\t%.0f\n", name, times, e, r.APIServerCPU, r.APIServerCPUCluster, cpu, rss)
+	}
+	for i, r := range t.Rounds {
+		line(fmt.Sprint(i+1), r.Floor.Seconds, r.Landlord.Seconds, r.Efficiency, r.Ratios, r.Landlord.ManagerCPUS, r.Landlord.RSSMiB)
+	}
+	m := t.Median
+	line("median", 0, 0, m.Efficiency, m.Ratios, m.ManagerCPUS, m.RSSMiB)
+	_ = w.Flush()
 }
 
 // requestsPerTenant are the counters that grew from before to after, per
