@@ -15,9 +15,9 @@ import (
 // then success. The 503 while it loads a schema cannot be brought about on
 // purpose, so only this unit test of the retry uses a stand-in.
 type answers struct {
-	client.WithWatch // nil: only Create is called
-	errs             []error
-	tries            int
+	client.Client // nil: only Create is called
+	errs          []error
+	tries         int
 }
 
 func (a *answers) Create(context.Context, client.Object, ...client.CreateOption) error {

@@ -201,16 +201,9 @@ func WaitForMutatingPolicies(ctx context.Context, c client.Client) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	for _, o := range kinds {
-		for {
-			err := c.Create(ctx, o.DeepCopyObject().(client.Object), client.DryRunAll)
-			if !SchemaLoading(err) {
-				break // created (dry run), or refused for another reason: the schema is loaded
-			}
-			select {
-			case <-ctx.Done():
-				return fmt.Errorf("the API server cannot run the mutating admission policies on %T yet: %w", o, err)
-			case <-time.After(250 * time.Millisecond):
-			}
+		// Created (dry run), or refused for another reason: the schema is loaded.
+		if err := createPastSchemaLoading(ctx, c, o, client.DryRunAll); SchemaLoading(err) {
+			return fmt.Errorf("the API server cannot run the mutating admission policies on %T yet: %w", o, err)
 		}
 	}
 	return nil
@@ -343,7 +336,11 @@ func (e *Env) newClient(cfg *rest.Config) (client.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return interceptor.NewClient(c, interceptor.Funcs{Create: createPastSchemaLoading}), nil
+	return interceptor.NewClient(c, interceptor.Funcs{
+		Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
+			return createPastSchemaLoading(ctx, c, obj, opts...)
+		},
+	}), nil
 }
 
 // schemaLoadingWait bounds how long a create waits out SchemaLoading.
@@ -353,7 +350,7 @@ const schemaLoadingWait = time.Minute
 // schemaLoadingWait while the API server answers with SchemaLoading. The
 // README tells users to retry this 503; the tests do what it says. Any other
 // answer, success or refusal, is returned at once.
-func createPastSchemaLoading(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
+func createPastSchemaLoading(ctx context.Context, c client.Client, obj client.Object, opts ...client.CreateOption) error {
 	deadline := time.Now().Add(schemaLoadingWait)
 	for {
 		err := c.Create(ctx, obj, opts...)
