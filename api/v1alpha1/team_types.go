@@ -27,10 +27,14 @@ const (
 	TeamRoleViewer    TeamRole = "Viewer"
 )
 
-// TeamMember is one person, group or service account of a team.
+// TeamMember is one person of a team. Seats are licences for people, so a
+// member is a User: a Group would be any number of people in one seat, and a
+// ServiceAccount is nobody's seat. To give a group access, the provider
+// creates a Membership for the group (in the account namespace).
 type TeamMember struct {
-	// subject is the member.
+	// subject is the member: a User.
 	// +required
+	// +kubebuilder:validation:XValidation:rule="self.kind == 'User'",messageExpression="'a Team member is a person (kind User), who takes one seat in the sites of the team; ' + self.kind + ' ' + self.name + ' is not: list its people as Users, or, to give a whole group access, ask the provider to create a Membership for the group in the account namespace'",reason=FieldValueForbidden
 	Subject Subject `json:"subject"`
 
 	// expiresAt, when set, ends this member's access at that time (freelancers,
@@ -55,7 +59,8 @@ type TeamSpec struct {
 	// +kubebuilder:validation:items:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
 	Sites []string `json:"sites,omitempty"`
 
-	// members are the team's members. A subject listed twice counts once.
+	// members are the team's members, Users only (seats are licences for
+	// people). A subject listed twice counts once.
 	// +optional
 	// +listType=atomic
 	// +kubebuilder:validation:MaxItems=100
