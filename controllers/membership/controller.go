@@ -20,7 +20,6 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	rbacv1ac "k8s.io/client-go/applyconfigurations/rbac/v1"
 	"k8s.io/client-go/tools/events"
@@ -28,7 +27,6 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -96,6 +94,14 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	s := &scope{membership: m}
 	defer func() {
 		if s.gone {
+			// Written only when the deletion cannot finish (retErr says
+			// why) or finalizers of others hold the membership.
+			if retErr == nil && !kernel.SetDeletionStatus(m, "its RoleBindings in the account namespace and every site namespace") {
+				return
+			}
+			if _, err := p.Patch(ctx, m, retErr); err != nil {
+				retErr = errors.Join(retErr, err)
+			}
 			return
 		}
 		setStatus(s) // dropped by the patch helper while paused
@@ -131,16 +137,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	return ctrl.Result{RequeueAfter: nextDeadline(s, now)}, nil
 }
 
-// reconcileDelete removes the membership's bindings in every namespace, then
-// lets the Membership go.
+// reconcileDelete removes the membership's bindings in every namespace,
+// whether or not Landlord's finalizer is still on it, then lets the
+// Membership go.
 func (r *Reconciler) reconcileDelete(ctx context.Context, m *hostingv1alpha1.Membership) error {
-	if !controllerutil.ContainsFinalizer(m, hostingv1alpha1.Finalizer) {
-		return nil
-	}
-	if err := r.removeBindings(ctx, m.Namespace, m.Name, nil); err != nil {
-		return err
-	}
-	return kernel.RemoveFinalizer(ctx, r.Client, m)
+	return kernel.Finalize(ctx, r.Client, m, func(ctx context.Context) error {
+		return r.removeBindings(ctx, m.Namespace, m.Name, nil)
+	})
 }
 
 // resolveAccount finds the Account of the membership's namespace, by the
@@ -226,28 +229,27 @@ func (r *Reconciler) reconcileBindings(ctx context.Context, s *scope) error {
 
 // removeBindings deletes the bindings of the membership name of the account
 // namespace namespace, in every namespace but those of keep: the bindings
-// labelled with the membership and an account whose namespace that is, and
-// (bindings made before they were labelled) the one of that name in the
-// account namespace.
+// whose labels name that membership and the account whose namespace that is.
+// A binding of the membership's binding name that is not labelled for it is
+// never touched (a Membership created in a site namespace must not delete a
+// real member's binding there), and a namespace that is no account's
+// namespace has no bindings of its memberships.
 func (r *Reconciler) removeBindings(ctx context.Context, namespace, name string, keep map[string]*rbacv1ac.RoleBindingApplyConfiguration) error {
-	list := &rbacv1.RoleBindingList{}
-	if account, ok := r.Config.AccountOfNamespaceName(namespace); ok {
-		if err := r.List(ctx, list, index.BindingsOf(account, tenancy.MembershipLabelValue(name))); err != nil {
-			return fmt.Errorf("listing the bindings of membership %s/%s: %w", namespace, name, err)
-		}
+	account, ok := r.Config.AccountOfNamespaceName(namespace)
+	if !ok {
+		return nil
 	}
-	bindingName := platform.MembershipBindingName(name)
+	list := &rbacv1.RoleBindingList{}
+	if err := r.List(ctx, list, index.BindingsOf(account, tenancy.MembershipLabelValue(name))); err != nil {
+		return fmt.Errorf("listing the bindings of membership %s/%s: %w", namespace, name, err)
+	}
+	want := map[string]string{hostingv1alpha1.AccountLabel: account, hostingv1alpha1.MembershipLabel: tenancy.MembershipLabelValue(name)}
 	var errs []error
 	for _, rb := range bindingsOf(r.Config, namespace, name, list.Items) {
 		if _, ok := keep[rb.Namespace]; ok {
 			continue
 		}
-		if _, err := kernel.Delete(ctx, r.Client, nil, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: rb.Namespace, Name: rb.Name}}); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if _, ok := keep[namespace]; !ok {
-		if _, err := kernel.Delete(ctx, r.Client, nil, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: bindingName}}); err != nil {
+		if err := rbacbind.Delete(ctx, r.Client, &rb, want); err != nil {
 			errs = append(errs, err)
 		}
 	}
