@@ -18,14 +18,12 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -86,11 +84,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 		if !apierrors.IsNotFound(err) {
 			return ctrl.Result{}, fmt.Errorf("reading team %s: %w", req.NamespacedName, err)
 		}
-		// Bindings and seats left behind by a team that is gone.
-		if err := r.removeSiteBindings(ctx, req.Namespace, req.Name, nil); err != nil {
-			return ctrl.Result{}, err
-		}
-		return ctrl.Result{}, r.releaseSeats(ctx, req.Namespace)
+		// Bindings and seats left behind by a team that is gone (deleted
+		// without Landlord's finalizer, say): what is labelled for it goes.
+		return ctrl.Result{}, r.cleanup(ctx, req.Namespace, req.Name)
 	}
 	if kernel.Behind(t) {
 		return kernel.CatchUp(), nil // the cache has not seen Landlord's last write yet
@@ -100,6 +96,14 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	p := kernel.NewPatcher(r.Client, t)
 	defer func() {
 		if s.gone {
+			// Written only when the deletion cannot finish (retErr says
+			// why) or finalizers of others hold the team.
+			if retErr == nil && !kernel.SetDeletionStatus(t, "its RoleBindings in its sites, its access to their Subscriptions and the seats it held") {
+				return
+			}
+			if _, err := p.Patch(ctx, t, retErr); err != nil {
+				retErr = errors.Join(retErr, err)
+			}
 			return
 		}
 		setStatus(s) // dropped by the patch helper while paused
@@ -129,13 +133,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 		s.account = acct
 		s.noAccount = kernel.NoAccountMessage(r.Config, t.Namespace)
 		// No access anywhere.
-		if err := r.applyAccountAccess(ctx, s, nil); err != nil {
-			return ctrl.Result{}, err
-		}
-		if err := r.removeSiteBindings(ctx, t.Namespace, t.Name, nil); err != nil {
-			return ctrl.Result{}, err
-		}
-		return ctrl.Result{}, r.releaseSeats(ctx, t.Namespace)
+		return ctrl.Result{}, r.cleanup(ctx, t.Namespace, t.Name)
 	}
 	s.account = acct
 	teams := &hostingv1alpha1.TeamList{}
@@ -163,20 +161,26 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	return ctrl.Result{RequeueAfter: nextExpiry(s.members, s.now)}, nil
 }
 
-// reconcileDelete removes the team's bindings in its site namespaces, gives
-// back the seats nobody else needs, then lets the Team go (its Role and
-// account binding go with it: owner references).
+// reconcileDelete removes the team's bindings in its site namespaces and
+// its access in the account namespace, gives back the seats nobody else
+// needs, then lets the Team go; whether or not Landlord's finalizer is still
+// on it.
 func (r *Reconciler) reconcileDelete(ctx context.Context, t *hostingv1alpha1.Team) error {
-	if !controllerutil.ContainsFinalizer(t, hostingv1alpha1.Finalizer) {
-		return nil
-	}
-	if err := r.removeSiteBindings(ctx, t.Namespace, t.Name, nil); err != nil {
+	return kernel.Finalize(ctx, r.Client, t, func(ctx context.Context) error { return r.cleanup(ctx, t.Namespace, t.Name) })
+}
+
+// cleanup removes everything labelled for the team of that name in the
+// account namespace namespace: its bindings in the site namespaces, its Role
+// and RoleBinding in the account namespace; then it gives back the seats
+// nobody needs any more.
+func (r *Reconciler) cleanup(ctx context.Context, namespace, team string) error {
+	if err := r.removeSiteBindings(ctx, namespace, team, nil); err != nil {
 		return err
 	}
-	if err := r.releaseSeats(ctx, t.Namespace); err != nil {
+	if err := r.removeAccountAccess(ctx, namespace, team); err != nil {
 		return err
 	}
-	return kernel.RemoveFinalizer(ctx, r.Client, t)
+	return r.releaseSeats(ctx, namespace)
 }
 
 // observeSites reads each site of spec.sites: its Subscription, site
@@ -286,19 +290,51 @@ func (r *Reconciler) applyAccountAccess(ctx context.Context, s *scope, sites []*
 	}
 	role := tenancy.BuildTeamSubscriptionRole(s.team, account, names)
 	rb := tenancy.BuildTeamAccountBinding(s.team, account, subjects)
-	name := tenancy.TeamObjectName(s.team.Name)
 	if role == nil || rb == nil {
-		if _, err := kernel.Delete(ctx, r.Client, nil, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: s.team.Namespace, Name: name}}); err != nil {
-			return err
-		}
-		_, err := kernel.Delete(ctx, r.Client, nil, &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: s.team.Namespace, Name: name}})
-		return err
+		return r.removeAccountAccess(ctx, s.team.Namespace, s.team.Name)
 	}
 	if _, err := kernel.Apply(ctx, r.Client, nil, role); err != nil {
 		return fmt.Errorf("applying the subscriptions Role of team %s: %w", s.team.Name, err)
 	}
 	if err := rbacbind.Apply(ctx, r.Client, rb); err != nil {
 		return fmt.Errorf("binding team %s in the account namespace: %w", s.team.Name, err)
+	}
+	return nil
+}
+
+// teamLabels are the labels that name the team of that name of account.
+func teamLabels(account, team string) map[string]string {
+	return map[string]string{hostingv1alpha1.AccountLabel: account, hostingv1alpha1.TeamLabel: tenancy.TeamLabelValue(team)}
+}
+
+// removeAccountAccess deletes the team's Role and RoleBinding in the account
+// namespace namespace, if their labels name the team: an object of that name
+// that is not labelled for it is left alone, and a namespace that is no
+// account's namespace has none (a Team in a site namespace must not delete
+// a real team's binding there).
+func (r *Reconciler) removeAccountAccess(ctx context.Context, namespace, team string) error {
+	account, ok := r.Config.AccountOfNamespaceName(namespace)
+	if !ok {
+		return nil
+	}
+	want := teamLabels(account, team)
+	key := client.ObjectKey{Namespace: namespace, Name: tenancy.TeamObjectName(team)}
+	rb := &rbacv1.RoleBinding{}
+	if found, err := kernel.Get(ctx, r.Client, key, rb); err != nil {
+		return err
+	} else if found {
+		if err := rbacbind.Delete(ctx, r.Client, rb, want); err != nil {
+			return err
+		}
+	}
+	role := &rbacv1.Role{}
+	found, err := kernel.Get(ctx, r.Client, key, role)
+	if err != nil || !found || !role.DeletionTimestamp.IsZero() || !rbacbind.For(role.Labels, want) {
+		return err
+	}
+	uid := role.UID
+	if err := r.Delete(ctx, role, client.Preconditions{UID: &uid}); err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+		return fmt.Errorf("deleting the subscriptions Role of team %s/%s: %w", namespace, team, err)
 	}
 	return nil
 }
@@ -333,12 +369,13 @@ func (r *Reconciler) removeSiteBindings(ctx context.Context, namespace, team str
 	if err != nil {
 		return err
 	}
+	acct, _ := r.Config.AccountOfNamespaceName(namespace)
 	var errs []error
 	for _, rb := range rbs {
 		if keep[rb.Namespace] {
 			continue
 		}
-		if _, err := kernel.Delete(ctx, r.Client, nil, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: rb.Namespace, Name: rb.Name}}); err != nil {
+		if err := rbacbind.Delete(ctx, r.Client, &rb, teamLabels(acct, team)); err != nil {
 			errs = append(errs, err)
 		}
 	}
