@@ -21,7 +21,6 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	hostingv1alpha1 "github.com/landlord-dev/landlord/api/v1alpha1"
 	"github.com/landlord-dev/landlord/internal/clock"
@@ -88,7 +87,7 @@ type scope struct {
 	// siblings are the CustomDomains of the same site, self included.
 	siblings []hostingv1alpha1.CustomDomain
 	obs      observed
-	// gone: the finalizer was removed.
+	// gone: the domain is being deleted.
 	gone bool
 }
 
@@ -109,7 +108,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 
 	cd := &hostingv1alpha1.CustomDomain{}
 	if err := r.Get(ctx, req.NamespacedName, cd); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
+		if !apierrors.IsNotFound(err) {
+			return ctrl.Result{}, fmt.Errorf("reading custom domain %s: %w", req.NamespacedName, err)
+		}
+		// What is left of a domain that is gone (deleted without
+		// Landlord's finalizer, say): what Landlord made for it goes.
+		return ctrl.Result{}, r.cleanupGone(ctx, req.NamespacedName)
 	}
 	if kernel.Behind(cd) {
 		return kernel.CatchUp(), nil // the cache has not seen Landlord's last write yet
@@ -122,6 +126,14 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	p := kernel.NewPatcher(r.Client, cd)
 	defer func() {
 		if s.gone {
+			// Written only when the deletion cannot finish (retErr says
+			// why) or finalizers of others hold the domain.
+			if retErr == nil && !kernel.SetDeletionStatus(cd, "its routes, listeners, certificate, plan slot and hostname claim") {
+				return
+			}
+			if _, err := p.Patch(ctx, cd, retErr); err != nil {
+				retErr = errors.Join(retErr, err)
+			}
 			return
 		}
 		s.obs.SetStatus(&cd.Status) // dropped by the patch helper while paused
@@ -133,6 +145,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 		return ctrl.Result{}, nil
 	}
 	if !cd.DeletionTimestamp.IsZero() {
+		s.gone = true
 		return ctrl.Result{}, r.reconcileDelete(ctx, s)
 	}
 	if err := kernel.EnsureFinalizer(ctx, r.Client, cd); err != nil {
@@ -163,31 +176,24 @@ func after(now, t time.Time) ctrl.Result {
 	return ctrl.Result{RequeueAfter: max(t.Sub(now), time.Second)}
 }
 
-// reconcileDelete unroutes and releases the hostname, then lets the
-// CustomDomain go.
+// reconcileDelete unroutes and releases the hostname, whether or not
+// Landlord's finalizer is still on the domain, then lets the CustomDomain go.
 func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) error {
-	if !controllerutil.ContainsFinalizer(s.cd, hostingv1alpha1.Finalizer) {
-		return nil
-	}
-	if err := r.unroute(ctx, s.cd); err != nil {
-		return err
-	}
-	if err := r.releaseSlots(ctx, r.APIReader, s.cd); err != nil {
-		return err
-	}
-	if err := r.deleteCertificate(ctx, s.cd); err != nil {
-		return err
-	}
-	if host, err := hostname.Canonical(s.cd.Spec.Hostname); err == nil {
-		if err := r.releaseClaim(ctx, s.cd, host); err != nil {
+	return kernel.Finalize(ctx, r.Client, s.cd, func(ctx context.Context) error {
+		if err := r.unroute(ctx, s.cd); err != nil {
 			return err
 		}
-	}
-	if err := kernel.RemoveFinalizer(ctx, r.Client, s.cd); err != nil {
-		return err
-	}
-	s.gone = true
-	return nil
+		if err := r.releaseSlots(ctx, r.APIReader, s.cd); err != nil {
+			return err
+		}
+		if err := r.deleteCertificate(ctx, s.cd); err != nil {
+			return err
+		}
+		if host, err := hostname.Canonical(s.cd.Spec.Hostname); err == nil {
+			return r.releaseClaim(ctx, s.cd, host)
+		}
+		return nil
+	})
 }
 
 // reconcileHostname computes the canonical hostname and refuses the
