@@ -3,6 +3,7 @@ package customdomain
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
@@ -117,7 +118,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 					if o.GetName() != ListenerSetName {
 						return nil
 					}
-					return r.domainsIn(ctx, o.GetNamespace(), nil)
+					return append(r.domainsIn(ctx, o.GetNamespace(), nil), listenerDomains(o)...)
 				}),
 				// Not the implementation's status updates: only spec
 				// changes, creates and deletes matter to the domains.
@@ -270,4 +271,26 @@ func metav1IsControlledBy(obj client.Object, owner client.Object) bool {
 // Setup builds the Reconciler and registers it with mgr.
 func Setup(mgr ctrl.Manager, cfg platform.Config, clk clock.Clock, apis kernel.APIs, optional cache.Cache) error {
 	return New(mgr, cfg, clk, apis, optional).SetupWithManager(mgr)
+}
+
+// listenerDomains are the domains a ListenerSet's listeners are named after
+// (http-<domain>, https-<domain>), so that the listeners of a domain that is
+// gone are removed (its reconcile finds it gone) even when no event of the
+// domain itself is seen.
+func listenerDomains(o client.Object) []reconcile.Request {
+	ls, ok := o.(*gatewayv1.ListenerSet)
+	if !ok {
+		return nil
+	}
+	var out []reconcile.Request
+	for _, l := range ls.Spec.Listeners {
+		name, ok := strings.CutPrefix(string(l.Name), "https-")
+		if !ok {
+			name, ok = strings.CutPrefix(string(l.Name), "http-")
+		}
+		if ok && name != "" && len(l.Name) < maxSectionName {
+			out = append(out, reconcile.Request{NamespacedName: client.ObjectKey{Namespace: ls.Namespace, Name: name}})
+		}
+	}
+	return out
 }
