@@ -20,21 +20,20 @@ import (
 func TestFinalizerIsSetAtCreation(t *testing.T) {
 	ns := testenv.Name("fin")
 	must(t, env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: map[string]string{v1.AccountLabel: ns}}}))
+	// CustomDomains live in site namespaces (config/admission/placement.yaml).
+	siteNS := ns + "--www"
+	must(t, env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: siteNS, Labels: map[string]string{v1.AccountLabel: ns, v1.SubscriptionLabel: "www"}}}))
 	member := v1.Subject{Kind: v1.SubjectUser, Name: "x@example.com"}
 	objects := func(prefix string, finalizers []string, ann map[string]string) []client.Object {
-		meta := func(namespaced bool) metav1.ObjectMeta {
-			m := metav1.ObjectMeta{Name: testenv.Name(prefix), Finalizers: slices.Clone(finalizers), Annotations: ann}
-			if namespaced {
-				m.Namespace = ns
-			}
-			return m
+		meta := func(namespace string) metav1.ObjectMeta {
+			return metav1.ObjectMeta{Namespace: namespace, Name: testenv.Name(prefix), Finalizers: slices.Clone(finalizers), Annotations: ann}
 		}
 		return []client.Object{
-			&v1.Account{ObjectMeta: meta(false), Spec: v1.AccountSpec{Owner: member}},
-			&v1.Membership{ObjectMeta: meta(true), Spec: v1.MembershipSpec{Subject: member, Role: v1.RoleViewer}},
-			&v1.Team{ObjectMeta: meta(true), Spec: v1.TeamSpec{Role: v1.TeamRoleViewer, Members: []v1.TeamMember{{Subject: member}}}},
-			&v1.Subscription{ObjectMeta: meta(true), Spec: v1.SubscriptionSpec{Plan: "basic", Site: v1.SiteSpec{Template: "static"}}},
-			&v1.CustomDomain{ObjectMeta: meta(true), Spec: v1.CustomDomainSpec{Hostname: testenv.Name(prefix) + ".example.com"}},
+			&v1.Account{ObjectMeta: meta(""), Spec: v1.AccountSpec{Owner: member}},
+			&v1.Membership{ObjectMeta: meta(ns), Spec: v1.MembershipSpec{Subject: member, Role: v1.RoleViewer}},
+			&v1.Team{ObjectMeta: meta(ns), Spec: v1.TeamSpec{Role: v1.TeamRoleViewer, Members: []v1.TeamMember{{Subject: member}}}},
+			&v1.Subscription{ObjectMeta: meta(ns), Spec: v1.SubscriptionSpec{Plan: "basic", Site: v1.SiteSpec{Template: "static"}}},
+			&v1.CustomDomain{ObjectMeta: meta(siteNS), Spec: v1.CustomDomainSpec{Hostname: testenv.Name(prefix) + ".example.com"}},
 		}
 	}
 	finalizersOf := func(o client.Object) []string {

@@ -23,16 +23,21 @@ import (
 func TestOnlyTheProviderPauses(t *testing.T) {
 	ns := testenv.Name("paused")
 	must(t, env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: map[string]string{v1.AccountLabel: "paused"}}}))
+	// CustomDomains live in site namespaces (config/admission/placement.yaml).
+	siteNS := ns + "--www"
+	must(t, env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: siteNS, Labels: map[string]string{v1.AccountLabel: "paused", v1.SubscriptionLabel: "www"}}}))
 	owner := "olga@" + ns + ".example"
-	must(t, env.Client.Create(ctx, &rbacv1.RoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "owner"},
-		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "landlord-tenant-owner"},
-		Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, Name: owner}},
-	}))
+	for _, n := range []string{ns, siteNS} {
+		must(t, env.Client.Create(ctx, &rbacv1.RoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Namespace: n, Name: "owner"},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "landlord-tenant-owner"},
+			Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, Name: owner}},
+		}))
+	}
 	tenant := env.As(owner)
 	paused := map[string]string{v1.PausedAnnotation: "true"}
 	domain := func(name string, ann map[string]string) *v1.CustomDomain {
-		return &v1.CustomDomain{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Annotations: ann},
+		return &v1.CustomDomain{ObjectMeta: metav1.ObjectMeta{Namespace: siteNS, Name: name, Annotations: ann},
 			Spec: v1.CustomDomainSpec{Hostname: name + ".example.com"}}
 	}
 	member := &v1.Membership{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "m", Annotations: paused},
