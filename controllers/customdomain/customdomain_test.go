@@ -16,6 +16,7 @@ import (
 	eventsv1 "k8s.io/api/events/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -558,9 +559,21 @@ func TestDomainOutsideASiteHoldsNothing(t *testing.T) {
 		h.noRoute(t, cd)
 	}
 
-	// In the account namespace: not a site.
+	// In the account namespace: refused at admission
+	// (config/admission/placement.yaml), with where it belongs.
 	inAccount := &v1.CustomDomain{ObjectMeta: metav1.ObjectMeta{Namespace: tn.ns, Name: "misplaced"},
 		Spec: v1.CustomDomainSpec{Hostname: "misplaced." + tn.account.Name + ".example"}}
+	if err := h.env.Client.Create(ctx, inAccount.DeepCopy()); !apierrors.IsForbidden(err) ||
+		!strings.Contains(err.Error(), "create it in the namespace of the site it is for, "+tn.ns+"--<subscription>") {
+		t.Fatalf("a CustomDomain in the account namespace: %v, want the placement policy's refusal", err)
+	}
+	// In a namespace that is no tenant's (out of the policy's scope): not a
+	// site, and the status says so.
+	plain := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: testenv.Name("plain")}}
+	if err := h.env.Client.Create(ctx, plain); err != nil {
+		t.Fatal(err)
+	}
+	inAccount.Namespace = plain.Name
 	if err := h.env.Client.Create(ctx, inAccount); err != nil {
 		t.Fatal(err)
 	}
