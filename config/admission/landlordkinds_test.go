@@ -197,7 +197,7 @@ func TestExpiryIsSetFromAbove(t *testing.T) {
 	refused(t, "Admin creates a second Membership for itself", tenant.Create(ctx, membership("adam-forever", user(a.admin))),
 		"you may not create a Membership for yourself")
 	refused(t, "Admin makes another's Membership name itself", mergePatch(tenant, other, fmt.Sprintf(`{"spec":{"subject":{"name":%q}}}`, a.admin)),
-		"nor make it name you")
+		"subject is immutable")
 	accepted(t, "Admin changes another member's expiresAt", mergePatch(tenant, other, `{"spec":{"expiresAt":"2031-01-01T00:00:00Z"}}`))
 	accepted(t, "Admin changes its own role", mergePatch(tenant, own, `{"spec":{"role":"Developer"}}`))
 	accepted(t, "provider changes the Admin's expiresAt", mergePatch(env.Client, own, `{"spec":{"expiresAt":"2031-01-01T00:00:00Z"}}`))
