@@ -63,11 +63,14 @@ func cleanedUp(t *testing.T, keep, gone *v1.CustomDomain) {
 func TestDomainDeletionWhateverTheFinalizers(t *testing.T) {
 	keep, gone := routedPair(t, "swap")
 	const hold = "example.com/hold"
-	patchDomain(t, gone, fmt.Sprintf(`{"metadata":{"finalizers":[%q]}}`, hold))
+	// Paused meanwhile, so that Landlord does not put its finalizer back
+	// before the delete (as a tenant's swap-and-delete could race it).
+	patchDomain(t, gone, fmt.Sprintf(`{"metadata":{"annotations":{%q:"true"},"finalizers":[%q]}}`, v1.PausedAnnotation, hold))
 	t.Cleanup(func() { patchDomain(t, gone, `{"metadata":{"finalizers":null}}`) })
 	if err := h.env.Client.Delete(context.Background(), gone); err != nil {
 		t.Fatal(err)
 	}
+	patchDomain(t, gone, fmt.Sprintf(`{"metadata":{"annotations":{%q:null}}}`, v1.PausedAnnotation))
 	cleanedUp(t, keep, gone)
 	h.domain(t, gone, func(cd *v1.CustomDomain) error {
 		c := findCond(cd, v1.ConditionReady)

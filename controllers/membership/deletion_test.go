@@ -44,9 +44,12 @@ func TestDeletionRemovesBindingsWhateverTheFinalizers(t *testing.T) {
 	m := create(t, membership(ns, "sam@swap.example", v1.RoleAdmin))
 	waitBound(t, m, "landlord-tenant-admin", ns, site)
 
-	must(t, patch(env.Client, m, fmt.Sprintf(`{"metadata":{"finalizers":[%q]}}`, hold)))
+	// Paused meanwhile, so that Landlord does not put its finalizer back
+	// before the delete (as a tenant's swap-and-delete could race it).
+	must(t, patch(env.Client, m, fmt.Sprintf(`{"metadata":{"annotations":{%q:"true"},"finalizers":[%q]}}`, v1.PausedAnnotation, hold)))
 	t.Cleanup(func() { _ = patch(env.Client, m, `{"metadata":{"finalizers":null}}`) })
 	must(t, env.Client.Delete(ctx, m))
+	must(t, patch(env.Client, m, fmt.Sprintf(`{"metadata":{"annotations":{%q:null}}}`, v1.PausedAnnotation)))
 	waitUnbound(t, m, ns, site)
 	got := waitCondition(t, m, metav1.ConditionFalse, v1.ReasonDeleting)
 	if got.DeletionTimestamp.IsZero() || !slices.Equal(got.Finalizers, []string{hold}) {

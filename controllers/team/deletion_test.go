@@ -75,9 +75,12 @@ func TestTeamDeletionWhateverTheFinalizers(t *testing.T) {
 	waitTeam(t, tm, ready(metav1.ConditionTrue, v1.ReasonReconciled))
 	waitAccess(t, tm, site, true)
 
-	must(t, patchTeam(tm, fmt.Sprintf(`{"metadata":{"finalizers":[%q]}}`, hold)))
+	// Paused meanwhile, so that Landlord does not put its finalizer back
+	// before the delete (as a tenant's swap-and-delete could race it).
+	must(t, patchTeam(tm, fmt.Sprintf(`{"metadata":{"annotations":{%q:"true"},"finalizers":[%q]}}`, v1.PausedAnnotation, hold)))
 	t.Cleanup(func() { _ = patchTeam(tm, `{"metadata":{"finalizers":null}}`) })
 	must(t, env.Client.Delete(ctx, tm))
+	must(t, patchTeam(tm, fmt.Sprintf(`{"metadata":{"annotations":{%q:null}}}`, v1.PausedAnnotation)))
 	waitAccess(t, tm, site, false)
 	testenv.Eventually(t, timeout, func() error {
 		if h := seatHolders(t, f, "shop"); len(h) != 0 {
