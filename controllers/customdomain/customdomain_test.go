@@ -671,6 +671,7 @@ func TestTwoSitesOfOneAccountHaveTheirOwnPlanGate(t *testing.T) {
 func TestAdmissionAgreesWithGoMirror(t *testing.T) {
 	ctx := context.Background()
 	tn := h.newTenant(t, "admission")
+	siteNS := h.newSiteNamespace(t, tn, "www") // where CustomDomains are admitted (config/admission/placement.yaml)
 	label63 := strings.Repeat("a", 63)
 	corpus := []string{
 		"shop.example.com", "Shop.Example.COM.", "café.fr", "cafe\u0301.fr", "xn--caf-dma.fr", "例え.テスト", "ｓｈｏｐ.example.com",
@@ -693,7 +694,7 @@ func TestAdmissionAgreesWithGoMirror(t *testing.T) {
 		label63 + "." + label63 + "." + label63 + "." + strings.Repeat("é", 61), "shop.example.com" + strings.Repeat(".", 1),
 	}
 	for i, s := range corpus {
-		cd := &v1.CustomDomain{ObjectMeta: metav1.ObjectMeta{Namespace: tn.ns, Name: fmt.Sprintf("c%d", i)},
+		cd := &v1.CustomDomain{ObjectMeta: metav1.ObjectMeta{Namespace: siteNS, Name: fmt.Sprintf("c%d", i)},
 			Spec: v1.CustomDomainSpec{Hostname: s}}
 		apiErr := h.env.Client.Create(ctx, cd, client.DryRunAll)
 		goErr := hostname.Admissible(s)
