@@ -563,10 +563,14 @@ func TestDomainOutsideASiteHoldsNothing(t *testing.T) {
 	// (config/admission/placement.yaml), with where it belongs.
 	inAccount := &v1.CustomDomain{ObjectMeta: metav1.ObjectMeta{Namespace: tn.ns, Name: "misplaced"},
 		Spec: v1.CustomDomainSpec{Hostname: "misplaced." + tn.account.Name + ".example"}}
-	if err := h.env.Client.Create(ctx, inAccount.DeepCopy()); !apierrors.IsForbidden(err) ||
-		!strings.Contains(err.Error(), "create it in the namespace of the site it is for, "+tn.ns+"--<subscription>") {
-		t.Fatalf("a CustomDomain in the account namespace: %v, want the placement policy's refusal", err)
-	}
+	// (The policy may take a moment to be enforced after the environment starts.)
+	testenv.Eventually(t, wait, func() error {
+		if err := h.env.Client.Create(ctx, inAccount.DeepCopy(), client.DryRunAll); !apierrors.IsForbidden(err) ||
+			!strings.Contains(err.Error(), "create it in the namespace of the site it is for, "+tn.ns+"--<subscription>") {
+			return fmt.Errorf("a CustomDomain in the account namespace: %v, want the placement policy's refusal", err)
+		}
+		return nil
+	})
 	// In a namespace that is no tenant's (out of the policy's scope): not a
 	// site, and the status says so.
 	plain := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: testenv.Name("plain")}}
