@@ -23,9 +23,18 @@ import (
 
 // Messages of the admission policies (config/admission).
 const (
-	landlords      = "is Landlord's (app.kubernetes.io/managed-by: landlord)"
-	labelsLandlord = "only Landlord labels objects app.kubernetes.io/managed-by: landlord"
-	wideEgress     = "an egress rule of a tenant policy may allow only pods of this namespace"
+	landlords        = "is Landlord's (app.kubernetes.io/managed-by: landlord)"
+	labelsLandlord   = "only Landlord labels objects app.kubernetes.io/managed-by: landlord"
+	wideEgress       = "an egress rule of a tenant policy may allow only pods of this namespace"
+	landlordsFinal   = "only Landlord and the provider may remove the finalizer hosting.landlord.dev/finalizer"
+	othersFinal      = "finalizers on Landlord's kinds are Landlord's and the provider's"
+	grantsNothing    = "where a Membership grants nothing; create it in the account namespace"
+	teamNothing      = "where a Team grants nothing; create it in the account namespace"
+	routesNothing    = "where a CustomDomain routes nothing; create it in the namespace of the site it is for"
+	ownExpiry        = "you may not change or remove its expiresAt"
+	ownTeamMember    = "you may not add yourself to a Team nor change or remove your own expiresAt"
+	hold             = "example.com/hold"
+	laterThanAnyDate = "2099-01-01T00:00:00Z"
 )
 
 // forbidden is a change no tenant role may make. rbacAllows says for which
@@ -38,9 +47,28 @@ type forbidden struct {
 	msg             string
 }
 
-func writers(r v1.MembershipRole) bool { return writer(r) }
-func editors(r v1.MembershipRole) bool { return writer(r) || r == v1.RoleEditor }
-func nobody(v1.MembershipRole) bool    { return false }
+// ownForbidden is a forbidden change that a member makes to what names it
+// (its own Membership, a Team entry of its own): do is made as the member
+// of role r.
+type ownForbidden struct {
+	benchmark, name string
+	do              func(c client.Client, tn tenant, r v1.MembershipRole) error
+	rbacAllows      func(v1.MembershipRole) bool
+	msg             string
+}
+
+func writers(r v1.MembershipRole) bool  { return writer(r) }
+func editors(r v1.MembershipRole) bool  { return writer(r) || r == v1.RoleEditor }
+func managers(r v1.MembershipRole) bool { return r == v1.RoleOwner || r == v1.RoleAdmin }
+func nobody(v1.MembershipRole) bool     { return false }
+
+// membershipOf is the key of the Membership of role r (newTenantOn names
+// them after their roles).
+func membershipOf(r v1.MembershipRole) func(tenant) client.ObjectKey {
+	return func(tn tenant) client.ObjectKey {
+		return client.ObjectKey{Namespace: tn.accountNS, Name: strings.ToLower(string(r))}
+	}
+}
 
 var dry = client.DryRunAll
 
@@ -171,6 +199,31 @@ var forbiddenThings = []forbidden{
 	{"MTB-PL2-BC-OPS-4", "a NetworkPolicy allowing egress anywhere on port 443", create(func(tn tenant) client.Object {
 		return ownPolicy(tn.siteNS, networkingv1.NetworkPolicyEgressRule{Ports: []networkingv1.NetworkPolicyPort{{Port: ptrIntstr(443)}}})
 	}), writers, wideEgress},
+	// Landlord's finalizers are Landlord's: no tenant removes one, swaps it
+	// or adds its own (issue 29, item 7).
+	{"Landlord's finalizers", "remove Landlord's finalizer from a Membership in the account namespace",
+		patchOf(&v1.Membership{}, membershipOf(v1.RoleViewer), `{"metadata":{"finalizers":null}}`), managers, landlordsFinal},
+	{"Landlord's finalizers", "swap Landlord's finalizer on a Membership in the account namespace",
+		patchOf(&v1.Membership{}, membershipOf(v1.RoleViewer), `{"metadata":{"finalizers":["`+hold+`"]}}`), managers, landlordsFinal},
+	{"Landlord's finalizers", "add a finalizer to a Membership in the account namespace",
+		patchOf(&v1.Membership{}, membershipOf(v1.RoleViewer), `{"metadata":{"finalizers":["`+v1.Finalizer+`","`+hold+`"]}}`), managers, othersFinal},
+	{"Landlord's finalizers", "create a CustomDomain with a finalizer", create(func(tn tenant) client.Object {
+		return &v1.CustomDomain{ObjectMeta: metav1.ObjectMeta{Namespace: tn.siteNS, Name: testenv.Name("held"), Finalizers: []string{hold}},
+			Spec: v1.CustomDomainSpec{Hostname: "held." + tn.account + ".example"}}
+	}), writers, othersFinal},
+	// Objects only where they mean something (item 8).
+	{"Placement", "create a Membership in the site namespace", create(func(tn tenant) client.Object {
+		return &v1.Membership{ObjectMeta: metav1.ObjectMeta{Namespace: tn.siteNS, Name: "viewer"},
+			Spec: v1.MembershipSpec{Subject: v1.Subject{Kind: v1.SubjectUser, Name: "richard@example.com"}, Role: v1.RoleViewer}}
+	}), managers, grantsNothing},
+	{"Placement", "create a Team in the site namespace", create(func(tn tenant) client.Object {
+		return &v1.Team{ObjectMeta: metav1.ObjectMeta{Namespace: tn.siteNS, Name: "www-freelancers"},
+			Spec: v1.TeamSpec{Role: v1.TeamRoleViewer, Members: []v1.TeamMember{{Subject: v1.Subject{Kind: v1.SubjectUser, Name: "f@example.com"}}}}}
+	}), managers, teamNothing},
+	{"Placement", "create a CustomDomain in the account namespace", create(func(tn tenant) client.Object {
+		return &v1.CustomDomain{ObjectMeta: metav1.ObjectMeta{Namespace: tn.accountNS, Name: "shop"},
+			Spec: v1.CustomDomainSpec{Hostname: "shop." + tn.account + ".example"}}
+	}), writers, routesNothing},
 	// MTB-PL2-BC-OPS-3 "Create Role Bindings": refused by design (access is
 	// given through Memberships and Teams only).
 	{"MTB-PL2-BC-OPS-3 (refused by design)", "create a RoleBinding", create(func(tn tenant) client.Object {
@@ -178,6 +231,21 @@ var forbiddenThings = []forbidden{
 			RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "landlord-tenant-viewer"},
 			Subjects: []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "friend@example.com"}}}
 	}), nobody, ""},
+}
+
+// ownForbiddenThings: changes a member may not make to what names it.
+var ownForbiddenThings = []ownForbidden{
+	// Expiry is set from above (issue 29, item 10).
+	{"Expiry from above", "extend one's own Membership in the account namespace",
+		func(c client.Client, tn tenant, r v1.MembershipRole) error {
+			return patchOf(&v1.Membership{}, membershipOf(r), `{"spec":{"expiresAt":"`+laterThanAnyDate+`"}}`)(c, tn)
+		}, managers, ownExpiry},
+	{"Expiry from above", "add oneself to a Team in the account namespace",
+		func(c client.Client, tn tenant, r v1.MembershipRole) error {
+			return c.Create(ctx, &v1.Team{ObjectMeta: metav1.ObjectMeta{Namespace: tn.accountNS, Name: testenv.Name("self")},
+				Spec: v1.TeamSpec{Role: v1.TeamRoleViewer, Sites: []string{tn.sub},
+					Members: []v1.TeamMember{{Subject: v1.Subject{Kind: v1.SubjectUser, Name: tn.users[r]}}}}}, dry)
+		}, managers, ownTeamMember},
 }
 
 func ptrIntstr(p int32) *intstr.IntOrString { v := intstr.FromInt32(p); return &v }
@@ -192,6 +260,15 @@ func TestForbiddenMatrix(t *testing.T) {
 		for _, f := range forbiddenThings {
 			t.Run(string(r)+"/"+f.benchmark+" "+f.name, func(t *testing.T) {
 				err := f.do(c, acme)
+				if err != nil && strings.HasPrefix(err.Error(), "setup:") {
+					t.Fatal(err)
+				}
+				checkRefused(t, err, f.rbacAllows(r), f.msg, f.benchmark)
+			})
+		}
+		for _, f := range ownForbiddenThings {
+			t.Run(string(r)+"/"+f.benchmark+" "+f.name, func(t *testing.T) {
+				err := f.do(c, acme, r)
 				if err != nil && strings.HasPrefix(err.Error(), "setup:") {
 					t.Fatal(err)
 				}
