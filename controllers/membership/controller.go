@@ -2,10 +2,12 @@
 // its role's tenant ClusterRole (the read-only role while the account is
 // suspended) in the account namespace and in every site namespace of the
 // account. The bindings are removed when the membership expires, is a
-// duplicate, its account is gone, or it is deleted (a finalizer; the
+// duplicate, its account is gone, or it is deleted: whether or not
+// Landlord's finalizer is still on it, and also once it is gone (the
 // account namespace's binding is also owned by the Membership). Site
 // namespaces' bindings carry no owner reference (cross-namespace owners are
-// invalid): the account and membership labels identify them.
+// invalid): the account and membership labels identify them, and Landlord
+// deletes or changes no binding whose labels do not name the membership.
 package membership
 
 import (

@@ -3,8 +3,11 @@
 // lists, and get on exactly those Subscriptions in the account namespace,
 // within the seats of each site (seats.go). A Team's RoleBindings in site
 // namespaces carry no owner reference (cross-namespace owners are invalid):
-// the account and team labels identify them and the Team's finalizer removes
-// them. Its Role and RoleBinding in the account namespace are owned by it.
+// the account and team labels identify them, and Landlord removes them when
+// the Team is deleted, whether or not its finalizer is still on it, or gone.
+// Its Role and RoleBinding in the account namespace are owned by it (and
+// removed with the rest). No object whose labels do not name the team is
+// deleted or changed.
 package team
 
 import (
