@@ -71,7 +71,13 @@ func TestOwnedDigestIsTheDesiredDigest(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want.SetNamespace(ns)
+			// A namespace per case: a quota case (0 Services) applied first
+			// would refuse the Service case's create.
+			caseNS := testenv.Name("digest")
+			if err := env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: caseNS}}); err != nil {
+				t.Fatal(err)
+			}
+			want.SetNamespace(caseNS)
 			want.SetOwnerReferences(nil) // no owner for the garbage collector to miss
 			if _, err := kernel.Apply(ctx, env.Client, nil, want.DeepCopy()); err != nil {
 				t.Fatal(err)
