@@ -53,7 +53,9 @@ func For(live map[string]string, desired map[string]string) bool {
 // cache) already holds it; when the existing binding has another roleRef,
 // it deletes that binding first. A binding of that name that exists and is
 // not labelled for the Membership or Team rb is for is neither changed nor
-// deleted: Apply returns NotOurs.
+// deleted: Apply returns NotOurs. (c is Landlord's cache, which holds only
+// bindings labelled as Landlord's: one without that label, which only the
+// provider can make, is not seen here.)
 func Apply(ctx context.Context, c client.Client, rb *rbacv1ac.RoleBindingApplyConfiguration) error {
 	live := &rbacv1.RoleBinding{}
 	if err := c.Get(ctx, client.ObjectKey{Namespace: *rb.Namespace, Name: *rb.Name}, live); err == nil {
