@@ -46,7 +46,7 @@ func newWorld(t *testing.T) world {
 	w := world{tenantNS: testenv.Name("tenant"), otherNS: testenv.Name("provider")}
 	user := "tester@" + w.tenantNS + ".example"
 	role := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: testenv.Name("guardrail-tester")}, Rules: []rbacv1.PolicyRule{
-		{APIGroups: []string{""}, Resources: []string{"services", "pods", "podtemplates", "secrets"}, Verbs: []string{"get", "create", "update", "patch"}},
+		{APIGroups: []string{""}, Resources: []string{"services", "pods", "podtemplates", "secrets"}, Verbs: []string{"get", "create", "update", "patch", "delete"}},
 		{APIGroups: []string{"apps"}, Resources: []string{"deployments", "statefulsets", "daemonsets", "replicasets"}, Verbs: []string{"get", "create", "update", "patch"}},
 		{APIGroups: []string{"batch"}, Resources: []string{"jobs", "cronjobs"}, Verbs: []string{"get", "create", "update", "patch"}},
 	}}

@@ -183,6 +183,16 @@ func TestTenantPodsGracePeriodIsBounded(t *testing.T) {
 	cj := workloads(w.siteNS, pod(w.siteNS, grace(year)).Spec)[6]
 	refused(t, "a CronJob with a grace period of a year", w.tenant.Create(ctx, cj, client.DryRunAll),
 		"CronJob web: terminationGracePeriodSeconds 31536000 is more than the 60 seconds")
+	// Deleting a pod with a grace period of a year would keep it running as
+	// long. (The API server deletes an unscheduled pod at once, whatever the
+	// grace period asked: this one is bound to a node, by the provider, as
+	// the scheduler would.)
+	running := pod(w.siteNS, func(p *corev1.Pod) { p.Name = testenv.Name("running"); p.Spec.NodeName = "node-1" })
+	accepted(t, "a pod on a node", env.Client.Create(ctx, running))
+	refused(t, "deleting it with a grace period of a year", w.tenant.Delete(ctx, running, client.GracePeriodSeconds(year), client.DryRunAll),
+		"Pod "+running.Name+": a grace period of 31536000 seconds is more than the 60 seconds this platform allows in tenant namespaces")
+	accepted(t, "deleting it with a grace period of 60 s", w.tenant.Delete(ctx, running, client.GracePeriodSeconds(60), client.DryRunAll))
+	accepted(t, "deleting it", w.tenant.Delete(ctx, running))
 }
 
 // spec.nodeName is refused: it skips the scheduler.
