@@ -2,15 +2,18 @@ package admission_test
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -364,4 +367,57 @@ func TestTenantsCreateNoServiceAccountTokens(t *testing.T) {
 		StringData: map[string]string{"k": "v"}}, client.DryRunAll))
 	accepted(t, "the provider's service-account token Secret", env.Client.Create(ctx, saToken(w.siteNS), client.DryRunAll))
 	accepted(t, "a service-account token Secret outside tenant namespaces", w.tenant.Create(ctx, saToken(w.otherNS), client.DryRunAll))
+}
+
+// The manager's generated ClusterRole (config/rbac/manager, from the
+// +kubebuilder:rbac marker in internal/tenantpods) lets Landlord's
+// ServiceAccount write the flags' values into landlord-tenant-pods, and the
+// API server then holds tenants to them; it may not change any other
+// admission policy.
+func TestManagerRoleWritesTheTenantPodValues(t *testing.T) {
+	w := newPodWorld(t)
+	if err := env.ApplyFile(ctx, filepath.Join(env.Root, "config", "rbac", "manager", "role.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	crb := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: testenv.Name("manager")},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "landlord-manager"},
+		Subjects: []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: platform.ManagerServiceAccountUser}}}
+	if err := env.Client.Create(ctx, crb); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = env.Client.Delete(ctx, crb) })
+	landlord := env.As(platform.ManagerServiceAccountUser, "system:serviceaccounts", "system:serviceaccounts:landlord-system")
+
+	grace := func(p *corev1.Pod) { p.Spec.TerminationGracePeriodSeconds = ptr.To(int64(90)) }
+	refused(t, "a grace period of 90 s", w.tenant.Create(ctx, pod(w.siteNS, grace), client.DryRunAll),
+		"terminationGracePeriodSeconds 90 is more than the 60 seconds")
+	cfg := platform.Default()
+	cfg.TenantMaxTerminationGracePeriodSeconds = 120
+	var err error
+	testenv.Eventually(t, 30*time.Second, func() error { // RBAC takes a moment to see the binding
+		err = tenantpods.Apply(ctx, landlord, landlord, cfg)
+		return err
+	})
+	t.Cleanup(func() {
+		if err := tenantpods.Apply(ctx, env.Client, env.Client, platform.Default()); err != nil {
+			t.Error(err)
+		}
+		testenv.Eventually(t, 30*time.Second, func() error {
+			if err := w.tenant.Create(ctx, pod(w.siteNS, grace), client.DryRunAll); err == nil {
+				return fmt.Errorf("a grace period of 90 s is still admitted")
+			}
+			return nil
+		})
+	})
+	testenv.Eventually(t, 30*time.Second, func() error {
+		return w.tenant.Create(ctx, pod(w.siteNS, grace), client.DryRunAll)
+	})
+	refused(t, "a grace period of 121 s", w.tenant.Create(ctx, pod(w.siteNS, func(p *corev1.Pod) {
+		p.Spec.TerminationGracePeriodSeconds = ptr.To(int64(121))
+	}), client.DryRunAll), "terminationGracePeriodSeconds 121 is more than the 120 seconds")
+
+	other := &admissionregistrationv1.ValidatingAdmissionPolicy{ObjectMeta: metav1.ObjectMeta{Name: "landlord-tenant-services"}}
+	if err := landlord.Patch(ctx, other, client.RawPatch(types.MergePatchType, []byte(`{"spec":{"failurePolicy":"Ignore"}}`)), client.DryRunAll); !apierrors.IsForbidden(err) {
+		t.Errorf("the manager patches another admission policy: want Forbidden, got %v", err)
+	}
 }
