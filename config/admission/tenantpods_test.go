@@ -421,3 +421,46 @@ func TestManagerRoleWritesTheTenantPodValues(t *testing.T) {
 		t.Errorf("the manager patches another admission policy: want Forbidden, got %v", err)
 	}
 }
+
+// The cluster's controllers make the site's pods (Landlord's labels, an
+// owner reference to its ReplicaSet, the tolerations and priority class the
+// cluster adds) and every workload's pods: they are exempt from those rules
+// by identity (a kube-system ServiceAccount), and held to the others when
+// they create a pod. Tenants cannot act as them.
+func TestClusterControllersMakePods(t *testing.T) {
+	w := newPodWorld(t)
+	const controller = "system:serviceaccount:kube-system:replicaset-controller"
+	rb := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: w.siteNS, Name: "replicaset-controller"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: w.role},
+		Subjects: []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: controller}}}
+	if err := env.Client.Create(ctx, rb); err != nil {
+		t.Fatal(err)
+	}
+	kcm := env.As(controller, "system:serviceaccounts", "system:serviceaccounts:kube-system")
+	sitePod := func(p *corev1.Pod) {
+		p.Labels = map[string]string{v1.SubscriptionLabel: "www", v1.ManagedByLabel: v1.ManagedByValue}
+		p.OwnerReferences = []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "www-5d4f8c7b9",
+			UID: "6b2f1c1e-0000-4000-8000-000000000001", Controller: ptr.To(true)}}
+		p.Spec.Tolerations = []corev1.Toleration{{Key: "node.kubernetes.io/memory-pressure", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}}
+	}
+	testenv.Eventually(t, 30*time.Second, func() error { // RBAC takes a moment to see the binding
+		return kcm.Create(ctx, pod(w.siteNS, sitePod), client.DryRunAll)
+	})
+	refused(t, "the controller creates a pod with nodeName", kcm.Create(ctx, pod(w.siteNS, sitePod, func(p *corev1.Pod) { p.Spec.NodeName = "node-1" }), client.DryRunAll),
+		"Pod web: spec.nodeName is not allowed in tenant namespaces")
+	refused(t, "the controller creates a pod asking for 0 cpu", kcm.Create(ctx, pod(w.siteNS, sitePod, func(p *corev1.Pod) {
+		p.Spec.Containers[0].Resources = resources("0", "16Mi")
+	}), client.DryRunAll), "Pod web: container web sets a cpu or memory request or limit to 0")
+	// (One refusal is reported, landlord-objects' for the managed-by label: each part alone.)
+	refused(t, "a tenant creates a pod with the site's label", w.tenant.Create(ctx, pod(w.siteNS, func(p *corev1.Pod) {
+		p.Labels = map[string]string{v1.SubscriptionLabel: "www"}
+	}), client.DryRunAll), "the label hosting.landlord.dev/subscription is Landlord's")
+	refused(t, "a tenant creates a pod owned by the site's ReplicaSet", w.tenant.Create(ctx, pod(w.siteNS, func(p *corev1.Pod) {
+		sitePod(p)
+		p.Labels, p.Spec.Tolerations = map[string]string{"app": "web"}, nil
+	}), client.DryRunAll), "owner references are not allowed on pods in tenant namespaces")
+	refused(t, "a tenant creates a pod with the controller's toleration", w.tenant.Create(ctx, pod(w.siteNS, func(p *corev1.Pod) {
+		sitePod(p)
+		p.Labels, p.OwnerReferences = map[string]string{"app": "web"}, nil
+	}), client.DryRunAll), "toleration node.kubernetes.io/memory-pressure:NoSchedule is not allowed")
+}
