@@ -426,7 +426,7 @@ func TestManagerRoleWritesTheTenantPodValues(t *testing.T) {
 // owner reference to its ReplicaSet, the tolerations and priority class the
 // cluster adds) and every workload's pods: they are exempt from those rules
 // by identity (a kube-system ServiceAccount), and held to the others when
-// they create a pod. Tenants cannot act as them.
+// they create a tenant workload's pod. Tenants cannot act as them.
 func TestClusterControllersMakePods(t *testing.T) {
 	w := newPodWorld(t)
 	const controller = "system:serviceaccount:kube-system:replicaset-controller"
@@ -446,9 +446,15 @@ func TestClusterControllersMakePods(t *testing.T) {
 	testenv.Eventually(t, 30*time.Second, func() error { // RBAC takes a moment to see the binding
 		return kcm.Create(ctx, pod(w.siteNS, sitePod), client.DryRunAll)
 	})
-	refused(t, "the controller creates a pod with nodeName", kcm.Create(ctx, pod(w.siteNS, sitePod, func(p *corev1.Pod) { p.Spec.NodeName = "node-1" }), client.DryRunAll),
+	// A pod of a tenant's workload: owned and tolerating, but held to the rest.
+	workloadPod := func(p *corev1.Pod) {
+		sitePod(p)
+		p.Labels = map[string]string{"app": "web"}
+	}
+	accepted(t, "the controller creates a workload's pod", kcm.Create(ctx, pod(w.siteNS, workloadPod), client.DryRunAll))
+	refused(t, "the controller creates a pod with nodeName", kcm.Create(ctx, pod(w.siteNS, workloadPod, func(p *corev1.Pod) { p.Spec.NodeName = "node-1" }), client.DryRunAll),
 		"Pod web: spec.nodeName is not allowed in tenant namespaces")
-	refused(t, "the controller creates a pod asking for 0 cpu", kcm.Create(ctx, pod(w.siteNS, sitePod, func(p *corev1.Pod) {
+	refused(t, "the controller creates a pod asking for 0 cpu", kcm.Create(ctx, pod(w.siteNS, workloadPod, func(p *corev1.Pod) {
 		p.Spec.Containers[0].Resources = resources("0", "16Mi")
 	}), client.DryRunAll), "Pod web: container web sets a cpu or memory request or limit to 0")
 	// (One refusal is reported, landlord-objects' for the managed-by label: each part alone.)

@@ -182,9 +182,14 @@ var forbiddenThings = []forbidden{
 	}), nobody, ""},
 	// Beyond the benchmarks: what runs stays within the plan and the
 	// provider's placement (config/admission/tenant-pods.yaml, the LimitRange).
+	// In a site namespace the LimitRange's min refuses a pod first; a pod
+	// template (which no LimitRange sees) meets the admission policy.
 	{"compute is counted", "a pod asking for 0 cpu and memory", create(func(tn tenant) client.Object {
 		return podOf(tn.siteNS, func(p *corev1.Pod) { p.Spec.Containers[0].Resources = zeroCompute() })
-	}), writers, "sets a cpu or memory request or limit to 0"},
+	}), writers, "minimum cpu usage per Container is 10m, but request is 0"},
+	{"compute is counted", "a Deployment asking for 0 cpu and memory", create(func(tn tenant) client.Object {
+		return deploymentOf(tn.siteNS, map[string]string{"app": "mine"}, func(p *corev1.Pod) { p.Spec.Containers[0].Resources = zeroCompute() })
+	}), writers, "container worker sets a cpu or memory request or limit to 0"},
 	{"compute is counted", "a pod asking for 0 cpu and memory in the account namespace", create(func(tn tenant) client.Object {
 		return podOf(tn.accountNS, func(p *corev1.Pod) { p.Spec.Containers[0].Resources = zeroCompute() })
 	}), writers, "sets a cpu or memory request or limit to 0"},
@@ -215,11 +220,7 @@ var forbiddenThings = []forbidden{
 		return podOf(tn.siteNS, func(p *corev1.Pod) { p.Labels = map[string]string{v1.SubscriptionLabel: tn.sub} })
 	}), writers, "the label hosting.landlord.dev/subscription is Landlord's"},
 	{"the site is the site", "a Deployment whose pods are labelled as Landlord's", create(func(tn tenant) client.Object {
-		p := podOf(tn.siteNS)
-		labels := map[string]string{"app": "mine", v1.ManagedByLabel: v1.ManagedByValue}
-		return &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: tn.siteNS, Name: testenv.Name("mine")},
-			Spec: appsv1.DeploymentSpec{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "mine"}},
-				Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: p.Spec}}}
+		return deploymentOf(tn.siteNS, map[string]string{"app": "mine", v1.ManagedByLabel: v1.ManagedByValue})
 	}), writers, "the label app.kubernetes.io/managed-by in its pod template is Landlord's"},
 	{"the site is the site", "a pod owned by the site's ReplicaSet", func(c client.Client, tn tenant) error {
 		var sets appsv1.ReplicaSetList
@@ -245,6 +246,15 @@ func podOf(ns string, mod ...func(*corev1.Pod)) *corev1.Pod {
 		m(p)
 	}
 	return p
+}
+
+// deploymentOf is a tenant's Deployment of podOf's pods labelled labels
+// (selected by app: mine).
+func deploymentOf(ns string, labels map[string]string, mod ...func(*corev1.Pod)) *appsv1.Deployment {
+	p := podOf(ns, mod...)
+	return &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: testenv.Name("mine")},
+		Spec: appsv1.DeploymentSpec{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "mine"}},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: p.Spec}}}
 }
 
 func zeroCompute() corev1.ResourceRequirements {
