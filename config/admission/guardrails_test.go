@@ -38,6 +38,7 @@ func TestMain(m *testing.M) { testenv.Main(m, &env, testenv.Options{}) }
 type world struct {
 	tenantNS, otherNS string
 	tenant            client.Client
+	user, role        string
 }
 
 func newWorld(t *testing.T) world {
@@ -45,7 +46,7 @@ func newWorld(t *testing.T) world {
 	w := world{tenantNS: testenv.Name("tenant"), otherNS: testenv.Name("provider")}
 	user := "tester@" + w.tenantNS + ".example"
 	role := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: testenv.Name("guardrail-tester")}, Rules: []rbacv1.PolicyRule{
-		{APIGroups: []string{""}, Resources: []string{"services", "pods"}, Verbs: []string{"get", "create", "update", "patch"}},
+		{APIGroups: []string{""}, Resources: []string{"services", "pods", "podtemplates", "secrets"}, Verbs: []string{"get", "create", "update", "patch", "delete"}},
 		{APIGroups: []string{"apps"}, Resources: []string{"deployments", "statefulsets", "daemonsets", "replicasets"}, Verbs: []string{"get", "create", "update", "patch"}},
 		{APIGroups: []string{"batch"}, Resources: []string{"jobs", "cronjobs"}, Verbs: []string{"get", "create", "update", "patch"}},
 	}}
@@ -66,6 +67,7 @@ func newWorld(t *testing.T) world {
 	}
 	t.Cleanup(func() { _ = env.Client.Delete(ctx, role) })
 	w.tenant = env.As(user)
+	w.user, w.role = user, role.Name
 	// Pods need their namespace's default ServiceAccount (kube-controller-manager makes it).
 	testenv.Eventually(t, 30*time.Second, func() error {
 		for _, ns := range []string{w.tenantNS, w.otherNS} {

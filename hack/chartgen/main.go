@@ -8,8 +8,9 @@
 // chart templates from its values) becomes one file. The output directory is
 // replaced as a whole, so an object removed from config/ leaves the chart too.
 // What changes on the way: the chart's labels are added, the operator
-// namespace becomes the release namespace, and CRDs get the crds.install and
-// crds.keep switches.
+// namespace becomes the release namespace, CRDs get the crds.install and
+// crds.keep switches, and the variables of landlord-tenant-pods that the
+// manager's --tenant-* flags set come from the chart's tenantPods values.
 package main
 
 import (
@@ -25,6 +26,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
+
+	"github.com/landlord-dev/landlord/internal/tenantpods"
 )
 
 // OperatorNamespace is the namespace config/ installs into.
@@ -53,6 +56,24 @@ const (
 	namespacePlaceholder = "landlord-chartgen-namespace"
 	keepPlaceholder      = "landlord-chartgen-keep"
 )
+
+// valueExpressions are the variables of admission policies whose CEL
+// expression the chart writes from its values, the same values it passes
+// to the manager as flags (which the manager writes there too): policy name,
+// then variable name, to template text.
+var valueExpressions = map[string]map[string]string{
+	tenantpods.PolicyName: {
+		tenantpods.MaxTerminationGracePeriodSecondsVariable: `{{ .Values.tenantPods.maxTerminationGracePeriodSeconds | int | toString | quote }}`,
+		// A JSON list of strings is a CEL list literal (and the manager's text).
+		tenantpods.AllowedTolerationsVariable:     `{{ .Values.tenantPods.tolerations | default list | toJson | quote }}`,
+		tenantpods.AllowedPriorityClassesVariable: `{{ .Values.tenantPods.priorityClasses | default list | toJson | quote }}`,
+	},
+}
+
+// valuePlaceholder stands for the template text of a variable's expression.
+func valuePlaceholder(policy, variable string) string {
+	return "landlord-chartgen-value-" + policy + "-" + variable
+}
 
 var placeholders = strings.NewReplacer(
 	chartPlaceholder, `{{ include "landlord.chart" . }}`,
@@ -179,11 +200,33 @@ func template(u *unstructured.Unstructured) ([]byte, error) {
 			return nil, err
 		}
 	}
+	exprs := valueExpressions[u.GetName()]
+	if u.GetKind() == "ValidatingAdmissionPolicy" && exprs != nil {
+		vars, _, _ := unstructured.NestedSlice(u.Object, "spec", "variables")
+		found := 0
+		for _, v := range vars {
+			if m, ok := v.(map[string]any); ok {
+				if _, ok := exprs[fmt.Sprint(m["name"])]; ok {
+					m["expression"] = valuePlaceholder(u.GetName(), fmt.Sprint(m["name"]))
+					found++
+				}
+			}
+		}
+		if found != len(exprs) {
+			return nil, fmt.Errorf("the policy has %d of the %d variables the chart writes from its values", found, len(exprs))
+		}
+		if err := unstructured.SetNestedSlice(u.Object, vars, "spec", "variables"); err != nil {
+			return nil, err
+		}
+	}
 	raw, err := yaml.Marshal(u.Object)
 	if err != nil {
 		return nil, err
 	}
 	text := placeholders.Replace(escape(string(raw)))
+	for name, tmpl := range exprs {
+		text = strings.ReplaceAll(text, valuePlaceholder(u.GetName(), name), tmpl)
+	}
 	text = replaceLine(text, keepPlaceholder, func(indent string) string {
 		return indent + "{{- if .Values.crds.keep }}\n" + indent + "helm.sh/resource-policy: keep\n" + indent + "{{- end }}"
 	})

@@ -95,3 +95,47 @@ func TestRender(t *testing.T) {
 		t.Errorf("rendered %d files, want 4", len(files))
 	}
 }
+
+// The variables of landlord-tenant-pods that the manager's --tenant-* flags
+// set come from the chart's values (the same values that set the flags);
+// its other variables stay as config/ writes them. A policy without them
+// is an error, not a chart that silently ignores its values.
+func TestRenderTenantPodValues(t *testing.T) {
+	const policy = `
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: landlord-tenant-pods}
+spec:
+  variables:
+  - {name: maxTerminationGracePeriodSeconds, expression: "60"}
+  - {name: allowedTolerations, expression: "[]"}
+  - {name: allowedPriorityClasses, expression: "[]"}
+  - {name: other, expression: "[]"}
+`
+	objs, err := decode(strings.NewReader(policy))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := Render(objs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := string(files["validatingadmissionpolicy-landlord-tenant-pods.yaml"])
+	for _, want := range []string{
+		"expression: {{ .Values.tenantPods.maxTerminationGracePeriodSeconds | int | toString | quote }}\n    name: maxTerminationGracePeriodSeconds",
+		"expression: {{ .Values.tenantPods.tolerations | default list | toJson | quote }}\n    name: allowedTolerations",
+		"expression: {{ .Values.tenantPods.priorityClasses | default list | toJson | quote }}\n    name: allowedPriorityClasses",
+		"expression: '[]'\n    name: other",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("lacks %q:\n%s", want, got)
+		}
+	}
+	objs, err = decode(strings.NewReader(strings.Replace(policy, "allowedTolerations", "renamed", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Render(objs); err == nil || !strings.Contains(err.Error(), "has 2 of the 3 variables") {
+		t.Errorf("a policy without a variable the chart writes: %v", err)
+	}
+}

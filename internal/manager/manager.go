@@ -6,6 +6,7 @@ package manager
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -32,6 +33,7 @@ import (
 	"github.com/landlord-dev/landlord/internal/index"
 	"github.com/landlord-dev/landlord/internal/metrics"
 	"github.com/landlord-dev/landlord/internal/platform"
+	"github.com/landlord-dev/landlord/internal/tenantpods"
 )
 
 // ManagedSelector selects the objects Landlord creates.
@@ -127,6 +129,15 @@ func SetupControllers(mgr ctrl.Manager, cfg platform.Config, clk clock.Clock, on
 		return err
 	}
 	if err := index.Register(context.Background(), mgr.GetFieldIndexer()); err != nil {
+		return err
+	}
+	// The provider's rules for tenant pods (--tenant-* flags) into their
+	// admission policy, before anything reconciles. Without the policy they
+	// do not hold at all: said loudly, but the controllers still run (as on
+	// a cluster where config/admission is not installed yet).
+	if err := tenantpods.Apply(context.Background(), mgr.GetClient(), mgr.GetAPIReader(), cfg); errors.Is(err, tenantpods.ErrNotInstalled) {
+		mgr.GetLogger().Error(err, "tenant pod rules not enforced")
+	} else if err != nil {
 		return err
 	}
 	enabled := func(name string) bool { return len(only) == 0 || slices.Contains(only, name) }

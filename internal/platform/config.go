@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -90,6 +91,16 @@ type Config struct {
 	// SupportMaxDuration bounds a Support Membership: its expiresAt may be at
 	// most this far from now, else it grants nothing.
 	SupportMaxDuration time.Duration
+	// TenantMaxTerminationGracePeriodSeconds bounds the
+	// terminationGracePeriodSeconds of tenant pods (config/admission/tenant-pods.yaml).
+	TenantMaxTerminationGracePeriodSeconds int64
+	// TenantTolerations are the tolerations tenant pods may carry, each as
+	// kubectl taint writes a taint: key, key=value, key:effect or
+	// key=value:effect (ParseTolerations). Empty: none.
+	TenantTolerations []string
+	// TenantPriorityClasses are the PriorityClasses tenant pods may name.
+	// Empty: none.
+	TenantPriorityClasses []string
 }
 
 // Default is the configuration used when no flag is given.
@@ -117,8 +128,19 @@ func Default() Config {
 		SupportGroup:         "landlord:support",
 		SupportMaxDuration:   72 * time.Hour,
 		DefaultHTTPS:         true,
+
+		TenantMaxTerminationGracePeriodSeconds: DefaultTenantMaxTerminationGracePeriodSeconds,
 	}
 }
+
+// DefaultTenantMaxTerminationGracePeriodSeconds is the default bound of a
+// tenant pod's terminationGracePeriodSeconds.
+const DefaultTenantMaxTerminationGracePeriodSeconds = 60
+
+// MinTenantMaxTerminationGracePeriodSeconds is the least bound the flag
+// takes: Kubernetes gives every pod that names none 30 seconds, Landlord's
+// site pods included, and they must stay admitted.
+const MinTenantMaxTerminationGracePeriodSeconds = 30
 
 // BindFlags registers the configuration's flags on fs, with c's values as defaults.
 func (c *Config) BindFlags(fs *flag.FlagSet) {
@@ -184,6 +206,30 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.SupportGroup, "support-group", c.SupportGroup, "The provider's support group: a Support Membership (the customer's consent) binds it, read, logs and exec, on the account's sites.")
 	fs.DurationVar(&c.SupportMaxDuration, "support-max-duration", c.SupportMaxDuration, "Longest support access: a Support Membership whose expiresAt is further than this from now grants nothing while it is (support access in force never has more than this left).")
 	fs.BoolVar(&c.DefaultHTTPS, "default-https", c.DefaultHTTPS, "Sites' default hostnames are served over HTTPS (the platform Gateway has an HTTPS listener with a wildcard certificate for the base domain): status.site.url is https://. false: http://.")
+	fs.Func("tenant-max-termination-grace-period-seconds", fmt.Sprintf("Longest terminationGracePeriodSeconds a tenant pod may set: a pod keeps running that long after it is stopped or its site suspended (default %d; at least %d, what Kubernetes gives a pod that sets none).", DefaultTenantMaxTerminationGracePeriodSeconds, MinTenantMaxTerminationGracePeriodSeconds), func(s string) error {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < MinTenantMaxTerminationGracePeriodSeconds {
+			return errInvalid(fmt.Sprintf("tenant-max-termination-grace-period-seconds %q must be a whole number of seconds, at least %d", s, MinTenantMaxTerminationGracePeriodSeconds))
+		}
+		c.TenantMaxTerminationGracePeriodSeconds = n
+		return nil
+	})
+	fs.Func("tenant-tolerations", "Comma-separated tolerations tenant pods may carry, written as kubectl taint writes taints: key (any value and effect), key=value, key:effect or key=value:effect, e.g. dedicated=tenants:NoSchedule (default: none).", func(s string) error {
+		t, err := ParseTolerations(s)
+		if err != nil {
+			return err
+		}
+		c.TenantTolerations = t
+		return nil
+	})
+	fs.Func("tenant-priority-classes", "Comma-separated PriorityClasses tenant pods may name (default: none; a cluster with a globalDefault PriorityClass lists it).", func(s string) error {
+		p, err := ParsePriorityClasses(s)
+		if err != nil {
+			return err
+		}
+		c.TenantPriorityClasses = p
+		return nil
+	})
 	fs.DurationVar(&c.TerminationFloor, "termination-floor", c.TerminationFloor, "Least time a site is observed suspended or cancelled before it is terminated, whatever its deadlines say (0: none).")
 }
 

@@ -81,6 +81,15 @@ var (
 	// so a container asking for none must get some to be admitted.
 	DefaultEphemeralStorageRequest = resource.MustParse("64Mi")
 	DefaultEphemeralStorageLimit   = resource.MustParse("512Mi")
+	// The least cpu and memory a container may ask for (and be limited
+	// to): every container counts against the plan's quota. A container
+	// asking for 0 counts nothing and is bounded by nothing; the LimitRange
+	// cannot default an explicit 0, its min refuses it (and so does the
+	// landlord-tenant-pods admission policy, with a clearer message, for
+	// pod templates too). Small enough for any sidecar; the defaults above
+	// are well above it.
+	MinCPU    = resource.MustParse("10m")
+	MinMemory = resource.MustParse("16Mi")
 )
 
 // accountOwner is a controller owner reference to the account.
@@ -245,12 +254,14 @@ func appendNew(list []string, s string) []string {
 
 // BuildLimitRange gives containers of a site namespace default requests and
 // limits of CPU, memory and ephemeral storage, so that a container asking
-// for nothing fits the quota.
+// for nothing fits the quota, and a floor of CPU and memory (MinCPU,
+// MinMemory) for requests and limits, so that no container asks for 0.
 func BuildLimitRange(t Target) *corev1ac.LimitRangeApplyConfiguration {
 	return corev1ac.LimitRange(platform.LimitRangeName, t.Namespace).
 		WithLabels(t.Labels).
 		WithSpec(corev1ac.LimitRangeSpec().WithLimits(corev1ac.LimitRangeItem().
 			WithType(corev1.LimitTypeContainer).
+			WithMin(corev1.ResourceList{corev1.ResourceCPU: MinCPU, corev1.ResourceMemory: MinMemory}).
 			WithDefaultRequest(corev1.ResourceList{corev1.ResourceCPU: DefaultCPURequest, corev1.ResourceMemory: DefaultMemoryRequest,
 				corev1.ResourceEphemeralStorage: DefaultEphemeralStorageRequest}).
 			WithDefault(corev1.ResourceList{corev1.ResourceCPU: DefaultCPULimit, corev1.ResourceMemory: DefaultMemoryLimit,

@@ -129,6 +129,23 @@ func TestBuildLimitRange(t *testing.T) {
 			t.Error("no ephemeral-storage default")
 		}
 	}
+	// A floor of cpu and memory, below every default: a container asking
+	// for nothing gets the defaults and passes; one asking for 0 does not.
+	if item.Min == nil {
+		t.Fatal("no min: a container may ask for 0 cpu and memory")
+	}
+	for _, res := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
+		least, ok := (*item.Min)[res]
+		if !ok || least.Sign() <= 0 {
+			t.Errorf("min %s is %v: a container may ask for 0", res, least.String())
+			continue
+		}
+		for _, rl := range []corev1.ResourceList{*item.Default, *item.DefaultRequest} {
+			if d := rl[res]; d.Cmp(least) < 0 {
+				t.Errorf("default %s %s is below the min %s: a container asking for nothing would be refused", res, d.String(), least.String())
+			}
+		}
+	}
 }
 
 func TestBuildOwnerBinding(t *testing.T) {

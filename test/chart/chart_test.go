@@ -179,11 +179,14 @@ func TestValues(t *testing.T) {
 		"crds.keep=false",
 		"nodeSelector.pool=system",
 		"image.tag=v9.9.9",
+		"tenantPods.maxTerminationGracePeriodSeconds=120",
+		"tenantPods.priorityClasses={tenant-low,tenant-high}",
 	)
 	args := managerArgs(t, objs, "ops")
 	for _, want := range []string{
 		"--base-domain=sites.example.net", "--gateway=gw/public", "--dns-server=10.0.0.53:53",
 		"--max-concurrent-reconciles=8", "--zap-encoder=console", "--operator-namespace=ops",
+		"--tenant-max-termination-grace-period-seconds=120", "--tenant-priority-classes=tenant-low,tenant-high",
 	} {
 		if !slices.Contains(args, want) {
 			t.Errorf("manager args %q lack %s", args, want)
@@ -191,6 +194,16 @@ func TestValues(t *testing.T) {
 	}
 	if slices.Contains(args, "--leader-elect") {
 		t.Errorf("manager.leaderElection=false still passes --leader-elect")
+	}
+	// The same values are in the tenant pod policy, as the manager writes them.
+	vars, _, _ := unstructured.NestedSlice(objs["ValidatingAdmissionPolicy//landlord-tenant-pods"].Object, "spec", "variables")
+	got := map[string]any{}
+	for _, v := range vars {
+		got[fmt.Sprint(v.(map[string]any)["name"])] = v.(map[string]any)["expression"]
+	}
+	if got["maxTerminationGracePeriodSeconds"] != "120" || got["allowedPriorityClasses"] != `["tenant-low","tenant-high"]` ||
+		got["allowedTolerations"] != "[]" {
+		t.Errorf("landlord-tenant-pods variables %v do not carry the tenantPods values", got)
 	}
 	d := objs["Deployment/ops/landlord-manager"]
 	if r, _, _ := unstructured.NestedFieldNoCopy(d.Object, "spec", "replicas"); fmt.Sprint(r) != "3" {

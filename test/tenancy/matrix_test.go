@@ -11,9 +11,11 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/landlord-dev/landlord/api/v1alpha1"
@@ -231,6 +233,86 @@ var forbiddenThings = []forbidden{
 			RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "landlord-tenant-viewer"},
 			Subjects: []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "friend@example.com"}}}
 	}), nobody, ""},
+	// Beyond the benchmarks: what runs stays within the plan and the
+	// provider's placement (config/admission/tenant-pods.yaml, the LimitRange).
+	// In a site namespace the LimitRange's min refuses a pod first; a pod
+	// template (which no LimitRange sees) meets the admission policy.
+	{"compute is counted", "a pod asking for 0 cpu and memory", create(func(tn tenant) client.Object {
+		return podOf(tn.siteNS, func(p *corev1.Pod) { p.Spec.Containers[0].Resources = zeroCompute() })
+	}), writers, "minimum cpu usage per Container is 10m, but request is 0"},
+	{"compute is counted", "a Deployment asking for 0 cpu and memory", create(func(tn tenant) client.Object {
+		return deploymentOf(tn.siteNS, map[string]string{"app": "mine"}, func(p *corev1.Pod) { p.Spec.Containers[0].Resources = zeroCompute() })
+	}), writers, "container worker sets a cpu or memory request or limit to 0"},
+	{"compute is counted", "a pod asking for 0 cpu and memory in the account namespace", create(func(tn tenant) client.Object {
+		return podOf(tn.accountNS, func(p *corev1.Pod) { p.Spec.Containers[0].Resources = zeroCompute() })
+	}), writers, "sets a cpu or memory request or limit to 0"},
+	{"compute is counted", "a pod asking for less than the LimitRange's min", create(func(tn tenant) client.Object {
+		return podOf(tn.siteNS, func(p *corev1.Pod) {
+			p.Spec.Containers[0].Resources.Requests = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("5m")}
+		})
+	}), writers, "minimum cpu usage per Container is 10m"},
+	{"compute is counted", "a memory emptyDir without sizeLimit", create(func(tn tenant) client.Object {
+		return podOf(tn.siteNS, func(p *corev1.Pod) {
+			p.Spec.Volumes = []corev1.Volume{{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory}}}}
+		})
+	}), writers, "emptyDir volume tmp is memory-backed (medium: Memory) without a sizeLimit"},
+	{"placement", "a grace period of a year", create(func(tn tenant) client.Object {
+		return podOf(tn.siteNS, func(p *corev1.Pod) { p.Spec.TerminationGracePeriodSeconds = ptr.To(int64(365 * 24 * 3600)) })
+	}), writers, "terminationGracePeriodSeconds 31536000 is more than the 60 seconds"},
+	{"placement", "a pod naming its node", create(func(tn tenant) client.Object {
+		return podOf(tn.siteNS, func(p *corev1.Pod) { p.Spec.NodeName = "kwok-node-0" })
+	}), writers, "spec.nodeName is not allowed in tenant namespaces"},
+	{"placement", "a pod tolerating every taint", create(func(tn tenant) client.Object {
+		return podOf(tn.siteNS, func(p *corev1.Pod) { p.Spec.Tolerations = []corev1.Toleration{{Operator: corev1.TolerationOpExists}} })
+	}), writers, "toleration (every key) is not allowed in tenant namespaces"},
+	{"placement", "a pod of priority class system-node-critical", create(func(tn tenant) client.Object {
+		return podOf(tn.siteNS, func(p *corev1.Pod) { p.Spec.PriorityClassName = "system-node-critical" })
+	}), writers, "priorityClassName system-node-critical is not allowed in tenant namespaces"},
+	// The site is the site: its Service selects hosting.landlord.dev/subscription.
+	{"the site is the site", "a pod labelled as the site's", create(func(tn tenant) client.Object {
+		return podOf(tn.siteNS, func(p *corev1.Pod) { p.Labels = map[string]string{v1.SubscriptionLabel: tn.sub} })
+	}), writers, "the label hosting.landlord.dev/subscription is Landlord's"},
+	{"the site is the site", "a Deployment whose pods are labelled as Landlord's", create(func(tn tenant) client.Object {
+		return deploymentOf(tn.siteNS, map[string]string{"app": "mine", v1.ManagedByLabel: v1.ManagedByValue})
+	}), writers, "the label app.kubernetes.io/managed-by in its pod template is Landlord's"},
+	{"the site is the site", "a pod owned by the site's ReplicaSet", func(c client.Client, tn tenant) error {
+		var sets appsv1.ReplicaSetList
+		if err := env.Client.List(ctx, &sets, client.InNamespace(tn.siteNS), client.MatchingLabels{v1.SubscriptionLabel: tn.sub}); err != nil || len(sets.Items) == 0 {
+			return fmt.Errorf("setup: the site has no ReplicaSet (%v)", err)
+		}
+		rs := sets.Items[0]
+		return c.Create(ctx, podOf(tn.siteNS, func(p *corev1.Pod) {
+			p.OwnerReferences = []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: rs.Name, UID: rs.UID}}
+		}), dry)
+	}, writers, "owner references are not allowed on pods in tenant namespaces"},
+	{"no long-lived tokens", "a service-account token Secret", create(func(tn tenant) client.Object {
+		return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: tn.siteNS, Name: testenv.Name("token"),
+			Annotations: map[string]string{corev1.ServiceAccountNameKey: "default"}}, Type: corev1.SecretTypeServiceAccountToken}
+	}), writers, "type kubernetes.io/service-account-token is not allowed in tenant namespaces"},
+}
+
+// podOf is a tenant's pod that Pod Security "restricted" admits, changed by mod.
+func podOf(ns string, mod ...func(*corev1.Pod)) *corev1.Pod {
+	p := tenantPod(ns, nil)
+	p.Labels = map[string]string{"app": "mine"}
+	for _, m := range mod {
+		m(p)
+	}
+	return p
+}
+
+// deploymentOf is a tenant's Deployment of podOf's pods labelled labels
+// (selected by app: mine).
+func deploymentOf(ns string, labels map[string]string, mod ...func(*corev1.Pod)) *appsv1.Deployment {
+	p := podOf(ns, mod...)
+	return &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: testenv.Name("mine")},
+		Spec: appsv1.DeploymentSpec{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "mine"}},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: p.Spec}}}
+}
+
+func zeroCompute() corev1.ResourceRequirements {
+	zero := corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("0"), corev1.ResourceMemory: resource.MustParse("0")}
+	return corev1.ResourceRequirements{Requests: zero, Limits: zero}
 }
 
 // ownForbiddenThings: changes a member may not make to what names it.
