@@ -26,6 +26,7 @@ import (
 	"github.com/landlord-dev/landlord/internal/platform"
 	"github.com/landlord-dev/landlord/internal/rbacbind"
 	"github.com/landlord-dev/landlord/internal/site"
+	"github.com/landlord-dev/landlord/internal/suspension"
 	"github.com/landlord-dev/landlord/internal/tenancy"
 )
 
@@ -123,6 +124,10 @@ func (r *Reconciler) lifecycleInput(sub *v1.Subscription, plan *v1.Plan, acctSus
 // trip less.
 func (r *Reconciler) recordFacts(ctx context.Context, s *scope) (ctrl.Result, error) {
 	add := s.life.Record.Annotations()
+	if stopsWorkloads(s.life.Phase) {
+		// Before reconcileWorkloads stops anything (joinFacts waits).
+		add[suspension.StoppedAnnotation] = "true"
+	}
 	for k, v := range add {
 		// Recorded once; an observation of a suspension is replaced.
 		if old, ok := s.sub.Annotations[k]; ok && (k != lifecycle.SuspendedAtAnnotation || old == v) {
@@ -200,7 +205,13 @@ func (r *Reconciler) reconcileSiteNamespace(ctx context.Context, s *scope) (ctrl
 		s.stop = true
 		return ctrl.Result{RequeueAfter: terminatingRetry}, nil
 	}
-	if _, err := kernel.Apply(ctx, r.Client, nil, tenancy.BuildSiteNamespace(s.account, s.sub, r.Config)); err != nil {
+	desired := tenancy.BuildSiteNamespace(s.account, s.sub, r.Config)
+	// Labelled while nothing may run (config/admission/suspension.yaml);
+	// Pending leaves the site, and so the label, as it is.
+	if stopsWorkloads(s.life.Phase) || s.life.Phase == v1.PhasePending && found && ns.Labels[suspension.NamespaceLabel] == "true" {
+		desired.WithLabels(map[string]string{suspension.NamespaceLabel: "true"})
+	}
+	if _, err := kernel.Apply(ctx, r.Client, nil, desired); err != nil {
 		return ctrl.Result{}, err
 	}
 	s.siteNSReady = true
