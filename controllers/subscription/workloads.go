@@ -136,7 +136,7 @@ func (w *workloads) changes(stop bool) []change {
 	}
 	for i := range w.cronJobs {
 		cj := &w.cronJobs[i]
-		if c := cron(cj.Annotations, cj.Spec.Suspend); c != nil && suspension.Tenants(cj) {
+		if c := cron(cj.Annotations, cj.Spec.Suspend); c != nil { // Landlord makes none
 			out = append(out, change{cj, "CronJob", c})
 		}
 	}
@@ -168,7 +168,7 @@ func (w *workloads) stopped() *v1.StoppedWorkloads {
 		}
 	}
 	for _, cj := range w.cronJobs {
-		if suspension.Tenants(&cj) && (has(cj.Annotations, suspension.SuspendAnnotation) || suspension.StopCronJob(cj.Annotations, cj.Spec.Suspend) != nil) {
+		if (has(cj.Annotations, suspension.SuspendAnnotation) || suspension.StopCronJob(cj.Annotations, cj.Spec.Suspend) != nil) {
 			n.CronJobs++
 		}
 	}
@@ -189,7 +189,7 @@ func (r *Reconciler) stopWorkloads(ctx context.Context, s *scope) error {
 	if err != nil {
 		return err
 	}
-	done, err := r.make(ctx, w.changes(true))
+	done, err := r.makeChanges(ctx, w.changes(true))
 	s.stoppedWorkloads = w.stopped()
 	if len(done) > 0 {
 		r.Recorder.Eventf(s.sub, nil, corev1.EventTypeWarning, "WorkloadsStopped", "Suspend", "%s",
@@ -205,7 +205,7 @@ func (r *Reconciler) restoreWorkloads(ctx context.Context, s *scope) error {
 	if err != nil {
 		return err
 	}
-	done, err := r.make(ctx, w.changes(false))
+	done, err := r.makeChanges(ctx, w.changes(false))
 	if len(done) > 0 {
 		r.Recorder.Eventf(s.sub, nil, corev1.EventTypeNormal, "WorkloadsRestored", "Resume", "%s", truncate(strings.Join(done, "; "), 1000))
 	}
@@ -224,10 +224,10 @@ func (r *Reconciler) restoreWorkloads(ctx context.Context, s *scope) error {
 	return nil
 }
 
-// make sends the changes at once, each one patch (a conflict if the object
+// makeChanges sends the changes at once, each one patch (a conflict if the object
 // moved since it was listed) or one delete (UID precondition), and
 // describes those made ("scaled to 0: Deployment api (3 replicas)").
-func (r *Reconciler) make(ctx context.Context, changes []change) ([]string, error) {
+func (r *Reconciler) makeChanges(ctx context.Context, changes []change) ([]string, error) {
 	var mu sync.Mutex
 	var done []string
 	steps := make([]func(context.Context) error, len(changes))

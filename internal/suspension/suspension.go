@@ -83,7 +83,9 @@ func (c *Change) MergePatch(resourceVersion string) ([]byte, error) {
 }
 
 // Tenants reports whether obj is the tenant's (not one of Landlord's own
-// objects, such as the site's Deployment, which the site objects handle).
+// objects, such as the site's Deployment, which the site objects handle;
+// config/admission/landlord-objects.yaml keeps tenants from labelling
+// Deployments, StatefulSets and pods as Landlord's).
 func Tenants(obj metav1.Object) bool {
 	return obj.GetLabels()[v1.ManagedByLabel] != v1.ManagedByValue
 }
@@ -146,10 +148,12 @@ func RestoreCronJob(annotations map[string]string, _ *bool) *Change {
 	return c
 }
 
-// StopsJob reports whether a suspension deletes job: a tenant's Job that
-// has not finished (a finished one runs nothing and keeps its history).
+// StopsJob reports whether a suspension deletes job: a Job that has not
+// finished (a finished one runs nothing and keeps its history). Landlord
+// makes no Jobs or CronJobs in a site namespace, so none is exempt (the
+// managed-by label is not protected on these kinds).
 func StopsJob(job *batchv1.Job) bool {
-	if !Tenants(job) || !job.DeletionTimestamp.IsZero() {
+	if !job.DeletionTimestamp.IsZero() {
 		return false
 	}
 	for _, c := range job.Status.Conditions {
