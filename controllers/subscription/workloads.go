@@ -168,7 +168,7 @@ func (w *workloads) stopped() *v1.StoppedWorkloads {
 		}
 	}
 	for _, cj := range w.cronJobs {
-		if (has(cj.Annotations, suspension.SuspendAnnotation) || suspension.StopCronJob(cj.Annotations, cj.Spec.Suspend) != nil) {
+		if has(cj.Annotations, suspension.SuspendAnnotation) || suspension.StopCronJob(cj.Annotations, cj.Spec.Suspend) != nil {
 			n.CronJobs++
 		}
 	}

@@ -177,7 +177,9 @@ func TestSuspensionStopsTenantWorkloadsAndRenewalRestoresThem(t *testing.T) {
 		}
 	}
 	testenv.Eventually(t, wait, all(
-		func() error { return condition(get(t, sub), v1.ConditionSuspended, metav1.ConditionTrue, string(v1.SuspensionNonPayment)) },
+		func() error {
+			return condition(get(t, sub), v1.ConditionSuspended, metav1.ConditionTrue, string(v1.SuspensionNonPayment))
+		},
 		replicas(web, 0, "2"), replicas(idle, 0, ""), replicas(db, 0, "1"),
 		suspended(nightly, true, "false"), suspended(paused, true, ""),
 		func() error { return deleted(migrate) }, func() error { return deleted(debug) },
@@ -230,7 +232,9 @@ func TestSuspensionStopsTenantWorkloadsAndRenewalRestoresThem(t *testing.T) {
 	must(t, tenant.Patch(ctx, &appsv1.Deployment{ObjectMeta: web.ObjectMeta}, client.RawPatch(types.MergePatchType, []byte(`{"metadata":{"labels":{"tier":"front"}}}`))))
 
 	// The customer pays: renewed from the old paidThrough.
-	update(t, sub, func(s *v1.Subscription) { s.Spec.PaidThrough = &metav1.Time{Time: s.Spec.PaidThrough.Add(60 * 24 * time.Hour)} })
+	update(t, sub, func(s *v1.Subscription) {
+		s.Spec.PaidThrough = &metav1.Time{Time: s.Spec.PaidThrough.Add(60 * 24 * time.Hour)}
+	})
 	testenv.Eventually(t, wait, all(
 		func() error { return condition(get(t, sub), v1.ConditionSuspended, metav1.ConditionFalse, "") },
 		replicas(web, 2, ""), replicas(idle, 0, ""), replicas(db, 1, ""), replicas(tenantDeployment(site, "later", 0), 0, ""),
