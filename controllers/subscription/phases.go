@@ -124,10 +124,6 @@ func (r *Reconciler) lifecycleInput(sub *v1.Subscription, plan *v1.Plan, acctSus
 // trip less.
 func (r *Reconciler) recordFacts(ctx context.Context, s *scope) (ctrl.Result, error) {
 	add := s.life.Record.Annotations()
-	if stopsWorkloads(s.life.Phase) {
-		// Before reconcileWorkloads stops anything (joinFacts waits).
-		add[suspension.StoppedAnnotation] = "true"
-	}
 	for k, v := range add {
 		// Recorded once; an observation of a suspension is replaced.
 		if old, ok := s.sub.Annotations[k]; ok && (k != lifecycle.SuspendedAtAnnotation || old == v) {

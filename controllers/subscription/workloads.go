@@ -41,8 +41,9 @@ func stopsWorkloads(p v1.SubscriptionPhase) bool {
 // something to do: on every reconcile of a suspended site (it must find
 // what still runs, and a tenant may have created something since), and on a
 // site in service only while its Subscription carries StoppedAnnotation,
-// which recordFacts writes before the first object is stopped and this
-// phase removes after the last one is restored. A site in service with
+// which this phase writes before it stops the first object and removes
+// after it restored the last (a suspended site with nothing of the tenant's
+// to stop gets no such write). A site in service with
 // nothing recorded, the idle case of almost every site, costs no request. A
 // cache of every Deployment, StatefulSet, CronJob, Job and Pod of the
 // cluster would cost memory on every idle site for the few that change
@@ -189,7 +190,13 @@ func (r *Reconciler) stopWorkloads(ctx context.Context, s *scope) error {
 	if err != nil {
 		return err
 	}
-	done, err := r.makeChanges(ctx, w.changes(true))
+	changes := w.changes(true)
+	if len(changes) > 0 {
+		if err := r.markStopped(ctx, s, true); err != nil {
+			return err
+		}
+	}
+	done, err := r.makeChanges(ctx, changes)
 	s.stoppedWorkloads = w.stopped()
 	if len(done) > 0 {
 		r.Recorder.Eventf(s.sub, nil, corev1.EventTypeWarning, "WorkloadsStopped", "Suspend", "%s",
@@ -212,12 +219,28 @@ func (r *Reconciler) restoreWorkloads(ctx context.Context, s *scope) error {
 	if err != nil {
 		return err
 	}
+	return r.markStopped(ctx, s, false)
+}
+
+// markStopped records on the Subscription that workloads may be stopped
+// (before the first is), or forgets it (after the last is restored).
+func (r *Reconciler) markStopped(ctx context.Context, s *scope, stopped bool) error {
+	if _, ok := s.sub.Annotations[suspension.StoppedAnnotation]; ok == stopped {
+		return nil
+	}
 	patch := client.MergeFrom(s.sub.DeepCopy())
 	patched := s.sub.DeepCopy()
-	delete(patched.Annotations, suspension.StoppedAnnotation)
+	if stopped {
+		if patched.Annotations == nil {
+			patched.Annotations = map[string]string{}
+		}
+		patched.Annotations[suspension.StoppedAnnotation] = "true"
+	} else {
+		delete(patched.Annotations, suspension.StoppedAnnotation)
+	}
 	rv := patched.ResourceVersion
 	if err := r.Client.Patch(ctx, patched, patch); err != nil {
-		return fmt.Errorf("forgetting the stopped workloads (annotation %s): %w", suspension.StoppedAnnotation, err)
+		return fmt.Errorf("recording on the subscription that workloads are stopped (annotation %s: %v): %w", suspension.StoppedAnnotation, stopped, err)
 	}
 	kernel.Wrote(patched, rv)
 	s.sub.ObjectMeta = patched.ObjectMeta
