@@ -119,6 +119,13 @@ func TestSuspensionStopsTenantWorkloadsAndRenewalRestoresThem(t *testing.T) {
 	for _, o := range []client.Object{web, idle, db, nightly, paused, migrate, debug} {
 		must(t, tenant.Create(ctx, o))
 	}
+	// A pod that names one of the tenant's ConfigMaps as its controller, so
+	// that it looks owned.
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: site, Name: "owner"}}
+	must(t, tenant.Create(ctx, cm))
+	hidden := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: site, Name: "hidden", OwnerReferences: []metav1.OwnerReference{{
+		APIVersion: "v1", Kind: "ConfigMap", Name: cm.Name, UID: cm.UID, Controller: ptr.To(true)}}}, Spec: tenantPodSpec()}
+	must(t, tenant.Create(ctx, hidden))
 	tenantPods := func() ([]string, error) {
 		var pods corev1.PodList
 		if err := env.Client.List(ctx, &pods, client.InNamespace(site)); err != nil {
@@ -135,8 +142,8 @@ func TestSuspensionStopsTenantWorkloadsAndRenewalRestoresThem(t *testing.T) {
 	// The bare pod and web's two run.
 	testenv.Eventually(t, wait, func() error {
 		running, err := tenantPods()
-		if err == nil && len(running) != 3 {
-			err = fmt.Errorf("running tenant pods %v, want web's two and debug", running)
+		if err == nil && len(running) != 4 {
+			err = fmt.Errorf("running tenant pods %v, want web's two, debug and hidden", running)
 		}
 		return err
 	})
@@ -182,7 +189,7 @@ func TestSuspensionStopsTenantWorkloadsAndRenewalRestoresThem(t *testing.T) {
 		},
 		replicas(web, 0, "2"), replicas(idle, 0, ""), replicas(db, 0, "1"),
 		suspended(nightly, true, "false"), suspended(paused, true, ""),
-		func() error { return deleted(migrate) }, func() error { return deleted(debug) },
+		func() error { return deleted(migrate) }, func() error { return deleted(debug) }, func() error { return deleted(hidden) },
 		func() error {
 			if got := get(t, sub).Status.Site.StoppedWorkloads; got == nil || *got != (v1.StoppedWorkloads{Deployments: 1, StatefulSets: 1, CronJobs: 1}) {
 				return fmt.Errorf("status.site.stoppedWorkloads %+v", got)

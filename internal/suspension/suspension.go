@@ -11,8 +11,8 @@
 // objects carry a record and which still run. An object that was already
 // stopped (a Deployment the tenant scaled to 0, a CronJob the tenant
 // suspended) gets no record and is left as it is, so it stays stopped after
-// the resume. Jobs that have not finished and bare pods (no controller) are
-// deleted: they cannot be restored.
+// the resume. Jobs that have not finished and bare pods (no controller, or
+// one that stops nothing) are deleted: they cannot be restored.
 package suspension
 
 import (
@@ -164,12 +164,27 @@ func StopsJob(job *batchv1.Job) bool {
 	return true
 }
 
-// StopsPod reports whether a suspension deletes pod: a tenant's bare pod
-// (no controller: a Deployment's, StatefulSet's or Job's pods go with
-// them) that has not finished.
+// StopsPod reports whether a suspension deletes pod: a tenant's pod that
+// has not finished and that nothing else stops. The pods of a ReplicaSet
+// (a Deployment's: tenants may not create ReplicaSets), a StatefulSet or a
+// Job go when those are scaled to 0 or deleted; any other pod is deleted,
+// a bare one and one whose controller is of another kind alike (a tenant
+// may name any object of its own as a pod's controller).
 func StopsPod(pod *corev1.Pod) bool {
-	if !Tenants(pod) || !pod.DeletionTimestamp.IsZero() || metav1.GetControllerOf(pod) != nil {
+	if !Tenants(pod) || !pod.DeletionTimestamp.IsZero() {
+		return false
+	}
+	if c := metav1.GetControllerOf(pod); c != nil && stoppedThrough(c) {
 		return false
 	}
 	return pod.Status.Phase != corev1.PodSucceeded && pod.Status.Phase != corev1.PodFailed
+}
+
+// stoppedThrough: the controllers whose pods a suspension stops through them.
+func stoppedThrough(c *metav1.OwnerReference) bool {
+	switch c.APIVersion + "/" + c.Kind {
+	case "apps/v1/ReplicaSet", "apps/v1/StatefulSet", "batch/v1/Job":
+		return true
+	}
+	return false
 }

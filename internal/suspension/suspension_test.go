@@ -146,7 +146,10 @@ func TestStopsJobAndPod(t *testing.T) {
 			t.Errorf("job %s: %v, want %v", c.name, got, c.want)
 		}
 	}
-	owned := metav1.ObjectMeta{OwnerReferences: []metav1.OwnerReference{{Kind: "ReplicaSet", Name: "x", Controller: ptr.To(true)}}}
+	ownedBy := func(apiVersion, kind string) metav1.ObjectMeta {
+		return metav1.ObjectMeta{OwnerReferences: []metav1.OwnerReference{{APIVersion: apiVersion, Kind: kind, Name: "x", Controller: ptr.To(true)}}}
+	}
+	running := corev1.PodStatus{Phase: corev1.PodRunning}
 	for _, c := range []struct {
 		name string
 		pod  corev1.Pod
@@ -156,7 +159,11 @@ func TestStopsJobAndPod(t *testing.T) {
 		{"bare, pending", corev1.Pod{Status: corev1.PodStatus{Phase: corev1.PodPending}}, true},
 		{"bare, succeeded", corev1.Pod{Status: corev1.PodStatus{Phase: corev1.PodSucceeded}}, false},
 		{"bare, failed", corev1.Pod{Status: corev1.PodStatus{Phase: corev1.PodFailed}}, false},
-		{"a ReplicaSet's", corev1.Pod{ObjectMeta: owned, Status: corev1.PodStatus{Phase: corev1.PodRunning}}, false},
+		{"a ReplicaSet's", corev1.Pod{ObjectMeta: ownedBy("apps/v1", "ReplicaSet"), Status: running}, false},
+		{"a StatefulSet's", corev1.Pod{ObjectMeta: ownedBy("apps/v1", "StatefulSet"), Status: running}, false},
+		{"a Job's", corev1.Pod{ObjectMeta: ownedBy("batch/v1", "Job"), Status: running}, false},
+		{"controlled by a ConfigMap (named so by the tenant)", corev1.Pod{ObjectMeta: ownedBy("v1", "ConfigMap"), Status: running}, true},
+		{"controlled by another group's ReplicaSet", corev1.Pod{ObjectMeta: ownedBy("example.com/v1", "ReplicaSet"), Status: running}, true},
 		{"Landlord's", corev1.Pod{ObjectMeta: landlords}, false},
 	} {
 		if got := StopsPod(&c.pod); got != c.want {
