@@ -11,6 +11,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -61,8 +62,21 @@ func (r *Reconciler) reconcileWorkloads(ctx context.Context, s *scope) (ctrl.Res
 	case s.life.Phase == v1.PhasePending || !recorded:
 		// Pending leaves the site as it is.
 		return ctrl.Result{}, nil
+	case s.deployment != nil && !started(s.deployment):
+		// The site first: its pod asks for the plan's whole compute, so the
+		// tenant's pods, restored before it, would take its place in the
+		// quota. They come back once the site's pods exist (created, so
+		// counted); the Deployment's status change wakes this reconcile.
+		return ctrl.Result{}, nil
 	}
 	return ctrl.Result{}, r.restoreWorkloads(ctx, s)
+}
+
+// started: the site's Deployment, as read, asks for pods and has them all
+// created.
+func started(d *appsv1.Deployment) bool {
+	want := ptr.Deref(d.Spec.Replicas, 1)
+	return want > 0 && d.Status.ObservedGeneration >= d.Generation && d.Status.Replicas >= want
 }
 
 // workloads are the tenant's objects of a site namespace that a suspension

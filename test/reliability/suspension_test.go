@@ -36,10 +36,13 @@ func workloadPod() corev1.PodSpec {
 	}
 }
 
-// deployWorkloads gives the tenant a Deployment of 2 replicas, a CronJob
-// and a Job in its site namespace.
+// deployWorkloads gives the tenant, once its site runs, a Deployment of 2
+// replicas, a CronJob and a Job in its site namespace. (The site's pod asks
+// for the plan's whole compute: the Deployment's pods are refused by the
+// quota, but the Deployment is what a suspension scales.)
 func deployWorkloads(t testing.TB, tn *tenant) {
 	t.Helper()
+	testenv.Eventually(t, wait, all(tn.provisioned, func() error { return tn.replicas(1) }))
 	l := map[string]string{"app": webName}
 	web := workloadPod()
 	web.RestartPolicy = corev1.RestartPolicyAlways
