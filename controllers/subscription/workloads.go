@@ -44,13 +44,15 @@ func stopsWorkloads(p v1.SubscriptionPhase) bool {
 // site in service only while its Subscription carries StoppedAnnotation,
 // which this phase writes before it stops the first object and removes
 // after it restored the last (a suspended site with nothing of the tenant's
-// to stop gets no such write). A site in service with
-// nothing recorded, the idle case of almost every site, costs no request. A
-// cache of every Deployment, StatefulSet, CronJob, Job and Pod of the
-// cluster would cost memory on every idle site for the few that change
-// phase, and no watch is needed: while the site is suspended its namespace
-// is labelled (suspension.NamespaceLabel) and config/admission/suspension.yaml
-// refuses whatever would start something, and the quota's compute is 0.
+// to stop gets no such write). A site in service with nothing recorded, the
+// idle case of almost every site, costs no request. A cache of every
+// Deployment, StatefulSet, CronJob, Job and Pod of the cluster would cost
+// memory on every idle site for the few that change phase; and no watch is
+// needed: while the site is suspended its namespace is labelled
+// (suspension.NamespaceLabel), config/admission/suspension.yaml refuses
+// whatever would start something there, and the quota's compute is 0. A
+// suspended site's reconciles (rare: on its own events) list five kinds in
+// its namespace each.
 func (r *Reconciler) reconcileWorkloads(ctx context.Context, s *scope) (ctrl.Result, error) {
 	if !s.siteNSReady {
 		return ctrl.Result{}, nil
