@@ -16,8 +16,8 @@ import (
 
 	v1 "github.com/landlord-dev/landlord/api/v1alpha1"
 	"github.com/landlord-dev/landlord/internal/lifecycle"
-	"github.com/landlord-dev/landlord/internal/suspension"
 	"github.com/landlord-dev/landlord/internal/platform"
+	"github.com/landlord-dev/landlord/internal/suspension"
 	"github.com/landlord-dev/landlord/internal/testenv"
 )
 
