@@ -17,6 +17,7 @@ import (
 	v1 "github.com/landlord-dev/landlord/api/v1alpha1"
 	"github.com/landlord-dev/landlord/internal/lifecycle"
 	"github.com/landlord-dev/landlord/internal/platform"
+	"github.com/landlord-dev/landlord/internal/suspension"
 	"github.com/landlord-dev/landlord/internal/testenv"
 )
 
@@ -89,6 +90,9 @@ func TestLifecycleFactsOnlyByLandlord(t *testing.T) {
 	if err := annotate(landlord, sub, terminated, at("2030-01-01T00:00:00Z")); err != nil {
 		t.Fatalf("Landlord records terminated-at: %v", err)
 	}
+	if err := annotate(landlord, sub, suspension.StoppedAnnotation, at("true")); err != nil {
+		t.Fatalf("Landlord records workloads-stopped: %v", err)
+	}
 
 	refused := func(t *testing.T, who string, err error, rbac bool, key string) {
 		t.Helper()
@@ -109,6 +113,7 @@ func TestLifecycleFactsOnlyByLandlord(t *testing.T) {
 			refused(t, c.name+" sets cancelled-at", annotate(c.c, sub, cancelled, at("2030-01-01T00:00:00Z")), c.rbac, cancelled)
 			refused(t, c.name+" changes terminated-at", annotate(c.c, sub, terminated, at("2099-01-01T00:00:00Z")), c.rbac, terminated)
 			refused(t, c.name+" removes terminated-at", annotate(c.c, sub, terminated, nil), c.rbac, terminated)
+			refused(t, c.name+" removes workloads-stopped (the stopped workloads would never come back)", annotate(c.c, sub, suspension.StoppedAnnotation, nil), c.rbac, suspension.StoppedAnnotation)
 			refused(t, c.name+" backdates suspended-observed-at", annotate(c.c, sub, lifecycle.SuspendedAtAnnotation, at("2000-01-01T00:00:00Z")), c.rbac, lifecycle.SuspendedAtAnnotation)
 		})
 	}

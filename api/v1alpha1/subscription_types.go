@@ -150,6 +150,35 @@ type SiteStatus struct {
 	// ready is true when the site's Deployment is available.
 	// +optional
 	Ready bool `json:"ready,omitempty"`
+
+	// stoppedWorkloads counts the tenant's own workloads in the site
+	// namespace that Landlord stopped while the site is Suspended or
+	// Cancelled and restores when it is resumed (absent: none). Jobs that had
+	// not finished and bare pods are deleted and cannot be restored; an Event
+	// (WorkloadsStopped) names them.
+	// +optional
+	StoppedWorkloads *StoppedWorkloads `json:"stoppedWorkloads,omitempty"`
+}
+
+// StoppedWorkloads counts the tenant's workloads a suspension stopped, each
+// carrying its former state in an annotation until it is restored.
+type StoppedWorkloads struct {
+	// deployments scaled to 0 (annotation
+	// hosting.landlord.dev/replicas-before-suspension: their replica count).
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	Deployments int32 `json:"deployments,omitempty"`
+
+	// statefulSets scaled to 0 (the same annotation).
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	StatefulSets int32 `json:"statefulSets,omitempty"`
+
+	// cronJobs suspended (annotation
+	// hosting.landlord.dev/suspend-before-suspension: "false").
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	CronJobs int32 `json:"cronJobs,omitempty"`
 }
 
 // Usage is what the subscription currently uses.

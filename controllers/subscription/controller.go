@@ -200,6 +200,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 		r.reconcileSiteNamespace,
 		r.applySite,
 		r.joinFacts,
+		r.reconcileWorkloads,
 		r.observe,
 	)
 }

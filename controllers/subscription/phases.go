@@ -26,6 +26,7 @@ import (
 	"github.com/landlord-dev/landlord/internal/platform"
 	"github.com/landlord-dev/landlord/internal/rbacbind"
 	"github.com/landlord-dev/landlord/internal/site"
+	"github.com/landlord-dev/landlord/internal/suspension"
 	"github.com/landlord-dev/landlord/internal/tenancy"
 )
 
@@ -200,7 +201,13 @@ func (r *Reconciler) reconcileSiteNamespace(ctx context.Context, s *scope) (ctrl
 		s.stop = true
 		return ctrl.Result{RequeueAfter: terminatingRetry}, nil
 	}
-	if _, err := kernel.Apply(ctx, r.Client, nil, tenancy.BuildSiteNamespace(s.account, s.sub, r.Config)); err != nil {
+	desired := tenancy.BuildSiteNamespace(s.account, s.sub, r.Config)
+	// Labelled while nothing may run (config/admission/suspension.yaml);
+	// Pending leaves the site, and so the label, as it is.
+	if stopsWorkloads(s.life.Phase) || s.life.Phase == v1.PhasePending && found && ns.Labels[suspension.NamespaceLabel] == "true" {
+		desired.WithLabels(map[string]string{suspension.NamespaceLabel: "true"})
+	}
+	if _, err := kernel.Apply(ctx, r.Client, nil, desired); err != nil {
 		return ctrl.Result{}, err
 	}
 	s.siteNSReady = true

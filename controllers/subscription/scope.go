@@ -55,6 +55,10 @@ type scope struct {
 	// routesMissing: the Gateway API is not served, so no route was written.
 	routesMissing bool
 
+	// stoppedWorkloads counts the tenant's workloads that carry a
+	// suspension's record (reconcileWorkloads); nil: none.
+	stoppedWorkloads *v1.StoppedWorkloads
+
 	// facts, while set, waits for the facts recordFacts is writing.
 	facts func() error
 

@@ -26,6 +26,7 @@ func setStatus(s *scope) {
 	st.Site = v1.SiteStatus{}
 	if s.siteNSReady && s.life.Phase != v1.PhaseTerminated {
 		st.Site.Namespace = s.siteNS
+		st.Site.StoppedWorkloads = s.stoppedWorkloads
 	}
 	if s.deployment != nil && s.life.Phase != v1.PhaseTerminated {
 		st.Site.URL = s.url

@@ -28,6 +28,20 @@ type stage struct {
 	check func(*tenant) func() error
 	// terminates: the volume may be deleted from this stage on.
 	terminates bool
+	// act, if set, is what the customer does at the stage (before the clock
+	// moves), once per life.
+	act func(testing.TB, *tenant)
+}
+
+// A lifeSpec is a life to crash: its stages, what the tenant has besides
+// its site, and from when the crash points count.
+type lifeSpec struct {
+	stages []stage
+	// setup adds to the new tenant (nil: nothing).
+	setup func(testing.TB, *tenant)
+	// armAfter: the crash points count from the end of this stage (-1:
+	// from the start); the stages before run uncrashed.
+	armAfter int
 }
 
 var life = []stage{
@@ -66,9 +80,29 @@ func stable(t *testing.T, tn *tenant) snapshot {
 // returns the state at each stage; otherwise it waits for want's states.
 // It reports how many writes the first manager made and whether it crashed.
 func live(t *testing.T, crashAt int, want []snapshot) (got []snapshot, writes int64, crashed bool) {
+	return liveOf(t, lifeSpec{stages: life, armAfter: -1}, crashAt, want)
+}
+
+// liveOf is live for the life l: it returns the effective writes counted
+// from where l arms the crash.
+func liveOf(t *testing.T, l lifeSpec, crashAt int, want []snapshot) (got []snapshot, writes int64, crashed bool) {
 	clk := clock.NewFake(epoch)
-	sup := supervise(t, clk, crashAt)
+	armed := crashAt
+	if l.armAfter >= 0 {
+		armed = 0
+	}
+	sup := supervise(t, clk, armed)
+	var base int64
+	arm := func() {
+		base = sup.first.effective.Load()
+		if crashAt > 0 {
+			sup.first.crashAt.Store(base + int64(crashAt))
+		}
+	}
 	tn := newTenant(t, "life", epoch)
+	if l.setup != nil {
+		l.setup(t, tn)
+	}
 	allow, stopGuard := tn.guardVolume(t)
 	t.Cleanup(func() {
 		allow()
@@ -76,14 +110,20 @@ func live(t *testing.T, crashAt int, want []snapshot) (got []snapshot, writes in
 		sup.Stop()
 		tn.discard(t)
 	})
-	for i, st := range life {
+	for i, st := range l.stages {
 		if st.terminates {
 			allow()
+		}
+		if st.act != nil {
+			st.act(t, tn)
 		}
 		clk.Set(st.at(tn))
 		if want == nil {
 			testenv.Eventually(t, wait, st.check(tn))
 			got = append(got, stable(t, tn))
+			if i == l.armAfter {
+				arm()
+			}
 			continue
 		}
 		var last snapshot
@@ -101,8 +141,11 @@ func live(t *testing.T, crashAt int, want []snapshot) (got []snapshot, writes in
 			t.Fatalf("stage %q: the state differs from the uninterrupted run's:\n%s", st.name, d)
 		}
 		got = append(got, last)
+		if i == l.armAfter {
+			arm()
+		}
 	}
-	return got, sup.first.effective.Load(), sup.first.isCrashed()
+	return got, sup.first.effective.Load() - base, sup.first.isCrashed()
 }
 
 // Crash points: for every k, a manager that dies right after its k-th write
@@ -111,10 +154,17 @@ func live(t *testing.T, crashAt int, want []snapshot) (got []snapshot, writes in
 // does: same objects, none orphaned or duplicated, same statuses; and the
 // site's volume is never deleted before terminateAt.
 func TestCrashAtEveryWrite(t *testing.T) {
+	crashEveryWrite(t, lifeSpec{stages: life, armAfter: -1})
+}
+
+// crashEveryWrite crashes the life l at each of its effective writes in
+// turn (counted from where l arms the crash) and compares every stage with
+// an uninterrupted life's.
+func crashEveryWrite(t *testing.T, l lifeSpec) {
 	var want []snapshot
 	var total int64
 	t.Run("uninterrupted", func(t *testing.T) {
-		want, total, _ = live(t, 0, nil)
+		want, total, _ = liveOf(t, l, 0, nil)
 		t.Logf("an uninterrupted life takes %d effective writes", total)
 	})
 	if want == nil {
@@ -123,7 +173,7 @@ func TestCrashAtEveryWrite(t *testing.T) {
 	for k := 1; k < 1000; k++ {
 		crashed := true
 		t.Run(fmt.Sprintf("crash-at-write-%d", k), func(t *testing.T) {
-			_, _, crashed = live(t, k, want)
+			_, _, crashed = liveOf(t, l, k, want)
 		})
 		if !crashed {
 			// Lives differ by a write or two (a conflict retried, a status

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -316,6 +317,8 @@ var listed = []struct {
 	{"Service", func() client.ObjectList { return &corev1.ServiceList{} }},
 	{"PersistentVolumeClaim", func() client.ObjectList { return &corev1.PersistentVolumeClaimList{} }},
 	{"Deployment", func() client.ObjectList { return &appsv1.DeploymentList{} }},
+	{"CronJob", func() client.ObjectList { return &batchv1.CronJobList{} }},
+	{"Job", func() client.ObjectList { return &batchv1.JobList{} }},
 	{"HTTPRoute", func() client.ObjectList { return &gatewayv1.HTTPRouteList{} }},
 	{"ReferenceGrant", func() client.ObjectList { return &gatewayv1.ReferenceGrantList{} }},
 	{"Membership", func() client.ObjectList { return &v1.MembershipList{} }},
