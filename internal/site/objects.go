@@ -189,18 +189,23 @@ func Service(s Site) *corev1.Service {
 }
 
 // Route sends the default hostname to the site, or to the suspended page
-// while not serving.
+// while not serving; a site created before --legacy-hostnames-before keeps
+// its hostname of the old scheme too (platform.Config.LegacyHostname).
 func Route(s Site) client.Object {
 	sub := s.Subscription
 	backend := routing.SiteBackend(sub.Name)
 	if !s.Serving {
 		backend = routing.SuspendedBackend(s.Config)
 	}
+	hostnames := []string{s.Config.DefaultHostname(sub.Name, s.Account)}
+	if legacy := s.Config.LegacyHostname(sub.Name, s.Account, sub.CreationTimestamp.Time); legacy != "" {
+		hostnames = append(hostnames, legacy)
+	}
 	return routing.Build(s.Config, routing.Route{
 		Name:      platform.SiteName(sub.Name),
 		Namespace: s.Namespace,
 		Labels:    platform.SiteLabels(s.Account, sub.Name),
-		Hostnames: []string{s.Config.DefaultHostname(sub.Name, s.Account)},
+		Hostnames: hostnames,
 		Backend:   backend,
 	})
 }

@@ -219,7 +219,7 @@ func TestRoute(t *testing.T) {
 		case *networkingv1.Ingress:
 			got, host = r.Spec.Rules[0].HTTP.Paths[0].Backend.Service.Name, r.Spec.Rules[0].Host
 		}
-		if got != c.backend || host != "www-acme.sites.landlord.localhost" || obj.GetName() != "www" || obj.GetNamespace() != "acct-acme--www" || len(obj.GetOwnerReferences()) != 0 {
+		if got != c.backend || host != "www--acme.sites.landlord.localhost" || obj.GetName() != "www" || obj.GetNamespace() != "acct-acme--www" || len(obj.GetOwnerReferences()) != 0 {
 			t.Errorf("%s: backend %s host %s", c.name, got, host)
 		}
 	}

@@ -13,8 +13,8 @@ func TestURL(t *testing.T) {
 		https bool
 		want  string
 	}{
-		{"HTTPS by default (the Gateway's wildcard listener)", true, "https://www-acme.sites.landlord.localhost"},
-		{"plain HTTP with --default-https=false", false, "http://www-acme.sites.landlord.localhost"},
+		{"HTTPS by default (the Gateway's wildcard listener)", true, "https://www--acme.sites.landlord.localhost"},
+		{"plain HTTP with --default-https=false", false, "http://www--acme.sites.landlord.localhost"},
 	}
 	for _, tc := range cases {
 		cfg.DefaultHTTPS = tc.https
