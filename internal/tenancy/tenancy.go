@@ -297,29 +297,16 @@ func AccountQuota(cfg platform.Config) corev1.ResourceList {
 		corev1.ResourceRequestsMemory:           zero(),
 		corev1.ResourceLimitsCPU:                zero(),
 		corev1.ResourceLimitsMemory:             zero(),
-		CountDeployments:                        zero(),
-		CountStatefulSets:                       zero(),
-		CountJobs:                               zero(),
-		CountCronJobs:                           zero(),
-		CountNetworkPolicies:                    n(1),
-		CountCustomDomains:                      zero(),
-		CountMemberships:                        n(int64(cfg.AccountMaxMemberships)),
-		CountTeams:                              n(int64(cfg.AccountMaxTeams)),
+		platform.CountDeployments:               zero(),
+		platform.CountStatefulSets:              zero(),
+		platform.CountJobs:                      zero(),
+		platform.CountCronJobs:                  zero(),
+		platform.CountNetworkPolicies:           n(1),
+		platform.CountCustomDomains:             zero(),
+		platform.CountMemberships:               n(int64(cfg.AccountMaxMemberships)),
+		platform.CountTeams:                     n(int64(cfg.AccountMaxTeams)),
 	}
 }
-
-// Object-count resources of the tenant namespaces' quotas beyond the core
-// ones (corev1.ResourcePods and friends).
-const (
-	CountDeployments     corev1.ResourceName = "count/deployments.apps"
-	CountStatefulSets    corev1.ResourceName = "count/statefulsets.apps"
-	CountJobs            corev1.ResourceName = "count/jobs.batch"
-	CountCronJobs        corev1.ResourceName = "count/cronjobs.batch"
-	CountNetworkPolicies corev1.ResourceName = "count/networkpolicies.networking.k8s.io"
-	CountCustomDomains   corev1.ResourceName = "count/customdomains.hosting.landlord.dev"
-	CountMemberships     corev1.ResourceName = "count/memberships.hosting.landlord.dev"
-	CountTeams           corev1.ResourceName = "count/teams.hosting.landlord.dev"
-)
 
 // BuildAccountQuota is the account namespace's ResourceQuota (AccountQuota).
 func BuildAccountQuota(acct *hostingv1alpha1.Account, cfg platform.Config) *corev1ac.ResourceQuotaApplyConfiguration {
