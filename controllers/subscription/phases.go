@@ -334,6 +334,12 @@ func (r *Reconciler) reconcileSite(ctx context.Context, s *scope) (ctrl.Result, 
 	case v1.PhaseTerminated:
 		return ctrl.Result{}, r.removeSite(ctx, s)
 	}
+	if taken, err := r.takenSiteObjects(ctx, s); err != nil || len(taken) > 0 {
+		if len(taken) > 0 {
+			s.taken = takenMessage(s.siteNS, s.accountName, s.sub.Name, taken)
+		}
+		return ctrl.Result{}, err // adopt.go: reported, nothing applied
+	}
 	st := r.site(s)
 
 	vol := site.Volume(st, s.volume)
