@@ -100,7 +100,7 @@ type Config struct {
 	// has no plan: these are the platform's bounds, not something sold.
 	AccountMaxMemberships, AccountMaxTeams int32
 	// LegacyHostnamesBefore, when set, keeps the default hostname of the
-	// scheme before v0.2.0 (<subscription>-<account>.<base domain>, which
+	// scheme before v0.1.0 (<subscription>-<account>.<base domain>, which
 	// two sites could share) on the route of every site whose Subscription
 	// was created before it, beside its new one (LegacyHostname).
 	LegacyHostnamesBefore time.Time
@@ -208,7 +208,7 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.Func("account-max-teams", "Teams an account namespace may hold (its ResourceQuota's count; default 50).", func(s string) error {
 		return parseCount(s, &c.AccountMaxTeams)
 	})
-	fs.Func("legacy-hostnames-before", "An RFC 3339 time: sites whose Subscription was created before it keep serving their hostname of the scheme before v0.2.0, <subscription>-<account>.<base-domain>, beside <subscription>--<account>.<base-domain> (see docs/upgrading.md). Default: none.", func(s string) error {
+	fs.Func("legacy-hostnames-before", "An RFC 3339 time: sites whose Subscription was created before it keep serving their hostname of the scheme before v0.1.0, <subscription>-<account>.<base-domain>, beside <subscription>--<account>.<base-domain> (see docs/upgrading.md). Default: none.", func(s string) error {
 		t, err := time.Parse(time.RFC3339, s)
 		if err != nil {
 			return errInvalid(fmt.Sprintf("legacy-hostnames-before %q must be an RFC 3339 time such as 2027-01-01T00:00:00Z", s))

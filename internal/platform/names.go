@@ -43,7 +43,7 @@ func (c Config) DefaultHostname(subscription, account string) string {
 	return subscription + HostnameSeparator + account + "." + strings.TrimSuffix(c.BaseDomain, ".")
 }
 
-// LegacyHostname is the default hostname of the scheme before v0.2.0,
+// LegacyHostname is the default hostname of the scheme before v0.1.0,
 // <subscription>-<account>.<base domain>, that two sites could share (site
 // a-b of account c and site a of account b-c), kept on the routes of sites
 // created before --legacy-hostnames-before. "" when it is off, when the
