@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -27,6 +28,11 @@ import (
 // class). Such an object is reported (ReasonSiteObjectTaken) and the site
 // is not applied until it is gone; Landlord deletes nothing of the tenant's
 // (a claim holds data).
+
+// takenRetry is how often a site whose names are taken is looked at again:
+// the cache holds only Landlord's objects, so the deletion of a tenant's
+// object under a site name is no event for the Subscription.
+const takenRetry = 10 * time.Second
 
 // siteObject is one of the site's objects, under its name in the site namespace.
 type siteObject struct {
@@ -94,15 +100,12 @@ func landlordsFor(labels map[string]string, account, subscription string) bool {
 
 // takenMessage says what is in the way and what to do.
 func takenMessage(siteNS, account, subscription string, taken []string) string {
-	return fmt.Sprintf("%s in namespace %s %s not made by Landlord for this site (Landlord's carry %s=%s, %s=%s, %s=%s); "+
-		"Landlord does not adopt or overwrite it: delete or rename it and the site is created",
-		strings.Join(taken, ", "), siteNS, verb(len(taken)),
-		v1.ManagedByLabel, v1.ManagedByValue, v1.AccountLabel, account, v1.SubscriptionLabel, subscription)
-}
-
-func verb(n int) string {
-	if n == 1 {
-		return "was"
+	verb, them := "was", "it"
+	if len(taken) > 1 {
+		verb, them = "were", "them"
 	}
-	return "were"
+	return fmt.Sprintf("%s in namespace %s %s not made by Landlord for this site (Landlord's carry %s=%s, %s=%s, %s=%s); "+
+		"Landlord does not adopt, change or delete %s: delete or rename %s and the site is created",
+		strings.Join(taken, ", "), siteNS, verb,
+		v1.ManagedByLabel, v1.ManagedByValue, v1.AccountLabel, account, v1.SubscriptionLabel, subscription, them, them)
 }
