@@ -156,8 +156,9 @@ type Limits struct {
 }
 
 // ObjectLimits are counts of objects a site namespace may hold (the
-// ResourceQuota's object counts). NodePort and LoadBalancer Services,
-// ReplicationControllers and further ResourceQuotas are always 0.
+// ResourceQuota's object counts): every kind a tenant can create there is
+// counted. NodePort and LoadBalancer Services, ReplicationControllers and
+// further ResourceQuotas are always 0.
 type ObjectLimits struct {
 	// pods the tenant may run besides the site's (default 10).
 	// +optional
@@ -192,4 +193,46 @@ type ObjectLimits struct {
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=10000
 	PersistentVolumeClaims *int32 `json:"persistentVolumeClaims,omitempty"`
+
+	// deployments the tenant may create besides the site's (default 5). A
+	// Deployment at zero replicas costs no compute but is still counted.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=10000
+	Deployments *int32 `json:"deployments,omitempty"`
+
+	// statefulSets the tenant may create (default 2).
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=10000
+	StatefulSets *int32 `json:"statefulSets,omitempty"`
+
+	// jobs the namespace may hold, those a CronJob creates and keeps as
+	// history included (default 20).
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=10000
+	Jobs *int32 `json:"jobs,omitempty"`
+
+	// cronJobs the tenant may create (default 5).
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=10000
+	CronJobs *int32 `json:"cronJobs,omitempty"`
+
+	// networkPolicies the tenant may create besides Landlord's
+	// landlord-default-deny (default 10).
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=10000
+	NetworkPolicies *int32 `json:"networkPolicies,omitempty"`
+
+	// customDomains is how many CustomDomains the site namespace may hold
+	// beyond limits.customDomains (default 10): domains waiting for their
+	// DNS record or for a free slot of the plan gate. The quota counts
+	// limits.customDomains plus this.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=10000
+	CustomDomains *int32 `json:"customDomains,omitempty"`
 }

@@ -44,6 +44,12 @@ const (
 	// ReasonSiteNamespaceTaken: a namespace with the site namespace's name
 	// exists and is not labelled for this site; it is never adopted.
 	ReasonSiteNamespaceTaken = "SiteNamespaceTaken"
+	// ReasonSiteObjectTaken: an object under one of the site's names (its
+	// Deployment, Service, volume claim or default route) exists in the site
+	// namespace and was not made by Landlord for this site; it is never
+	// adopted, and no site object is applied until it is gone (SiteReady
+	// and Ready say which).
+	ReasonSiteObjectTaken = "SiteObjectTaken"
 	// ReasonNoSite: the object's namespace is no site namespace.
 	ReasonNoSite = "NoSite"
 	// ReasonAccountSuspended: the account is suspended.

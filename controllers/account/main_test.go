@@ -24,6 +24,7 @@ var (
 	cfg = func() platform.Config {
 		c := platform.Default()
 		c.IngressNamespace = "test-gateway"
+		c.AccountMaxTeams = 2 // TestAccountQuotaCountsEveryKind
 		return c
 	}()
 	ctx = context.Background()

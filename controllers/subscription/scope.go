@@ -54,6 +54,9 @@ type scope struct {
 
 	// routesMissing: the Gateway API is not served, so no route was written.
 	routesMissing bool
+	// taken says which of the site's names hold objects Landlord did not
+	// make (adopt.go); the site is then not applied.
+	taken string
 
 	// stoppedWorkloads counts the tenant's workloads that carry a
 	// suspension's record (reconcileWorkloads); nil: none.

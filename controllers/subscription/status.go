@@ -89,7 +89,7 @@ func setRouted(s *scope) {
 		set(s, v1.ConditionRouted, false, v1.ReasonGatewayAPIMissing,
 			"the Gateway API CRDs (gateway.networking.k8s.io/v1 HTTPRoute, ReferenceGrant) are not installed, so the site has no route; "+
 				"install them (make install-gateway-api, or the Gateway API standard-install manifest): Landlord writes the route without a restart")
-	case s.problem != nil && s.deployment == nil, s.life.Phase == v1.PhaseTerminated, s.life.Phase == v1.PhasePending:
+	case s.problem != nil && s.deployment == nil, s.life.Phase == v1.PhaseTerminated, s.life.Phase == v1.PhasePending, s.taken != "":
 		meta.RemoveStatusCondition(&s.sub.Status.Conditions, v1.ConditionRouted)
 	default:
 		set(s, v1.ConditionRouted, true, v1.ReasonReconciled, "")
@@ -164,6 +164,8 @@ func setSiteReady(s *scope) {
 		set(s, v1.ConditionSiteReady, false, v1.ReasonTerminated, "the site was removed")
 	case s.problem != nil && s.deployment == nil:
 		set(s, v1.ConditionSiteReady, false, s.problem.reason, s.problem.message)
+	case s.taken != "":
+		set(s, v1.ConditionSiteReady, false, v1.ReasonSiteObjectTaken, s.taken)
 	case !s.serving():
 		set(s, v1.ConditionSiteReady, false, v1.ReasonScaledDown, "scaled to zero; visitors see the suspended page; the data is kept")
 	case s.deployment != nil && available(s.deployment):

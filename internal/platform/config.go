@@ -25,13 +25,16 @@ type TenantEgress string
 
 // Tenant egress modes.
 const (
-	// TenantEgressOpen leaves egress unrestricted (sites fetch updates and
-	// call APIs, and can reach anything the network lets them).
+	// TenantEgressOpen leaves egress unrestricted: tenant pods reach
+	// anything the network lets them, the nodes, other tenants' pods, the
+	// cloud's metadata service and the manager's metrics port included. An
+	// explicit choice, for clusters whose network restricts egress itself.
 	TenantEgressOpen TenantEgress = "open"
-	// TenantEgressInternet allows DNS to kube-system, pods of the tenant's own
-	// namespace and the internet, but no private address: not the cluster's
-	// ranges (ClusterCIDRs), not RFC 1918 or link-local addresses (the nodes,
-	// other tenants, the cloud's metadata service).
+	// TenantEgressInternet (the default) allows DNS to kube-system, pods of
+	// the tenant's own namespace and the internet, but no private address:
+	// not the cluster's ranges (ClusterCIDRs), not RFC 1918, link-local,
+	// carrier-grade NAT or NAT64 addresses (the nodes, other tenants, the
+	// cloud's metadata service; tenancy.PrivateCIDRs).
 	TenantEgressInternet TenantEgress = "internet"
 )
 
@@ -49,7 +52,8 @@ type Config struct {
 	SuspendedService string
 	// SuspendedServicePort is that Service's port.
 	SuspendedServicePort int
-	// BaseDomain is the platform's domain: sites get <sub>-<account>.<BaseDomain>.
+	// BaseDomain is the platform's domain: sites get
+	// <subscription>--<account>.<BaseDomain> (DefaultHostname).
 	BaseDomain string
 	// RouteKind is HTTPRoute (Gateway API) or Ingress.
 	RouteKind RouteKind
@@ -101,6 +105,15 @@ type Config struct {
 	// TenantPriorityClasses are the PriorityClasses tenant pods may name.
 	// Empty: none.
 	TenantPriorityClasses []string
+	// AccountMaxMemberships and AccountMaxTeams are the counts of
+	// Memberships and Teams an account namespace's quota allows. An account
+	// has no plan: these are the platform's bounds, not something sold.
+	AccountMaxMemberships, AccountMaxTeams int32
+	// LegacyHostnamesBefore, when set, keeps the default hostname of the
+	// scheme before v0.1.0 (<subscription>-<account>.<base domain>, which
+	// two sites could share) on the route of every site whose Subscription
+	// was created before it, beside its new one (LegacyHostname).
+	LegacyHostnamesBefore time.Time
 }
 
 // Default is the configuration used when no flag is given.
@@ -122,7 +135,7 @@ func Default() Config {
 		ReverifyInterval:     24 * time.Hour,
 		LapseGrace:           7 * 24 * time.Hour,
 		APICheckInterval:     10 * time.Second,
-		TenantEgress:         TenantEgressOpen,
+		TenantEgress:         TenantEgressInternet,
 		DomainClaimTTL:       72 * time.Hour,
 		TerminationFloor:     24 * time.Hour,
 		SupportGroup:         "landlord:support",
@@ -130,6 +143,8 @@ func Default() Config {
 		DefaultHTTPS:         true,
 
 		TenantMaxTerminationGracePeriodSeconds: DefaultTenantMaxTerminationGracePeriodSeconds,
+		AccountMaxMemberships:                  100,
+		AccountMaxTeams:                        50,
 	}
 }
 
@@ -155,7 +170,7 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.OperatorNamespace, "operator-namespace", c.OperatorNamespace, "Namespace Landlord runs in (serves the suspended page).")
 	fs.StringVar(&c.SuspendedService, "suspended-service", c.SuspendedService, "Service in the operator namespace that serves the suspended page.")
 	fs.IntVar(&c.SuspendedServicePort, "suspended-service-port", c.SuspendedServicePort, "Port of the suspended-page Service.")
-	fs.StringVar(&c.BaseDomain, "base-domain", c.BaseDomain, "Platform base domain; sites get <subscription>-<account>.<base-domain>.")
+	fs.StringVar(&c.BaseDomain, "base-domain", c.BaseDomain, "Platform base domain; sites get <subscription>--<account>.<base-domain>.")
 	fs.Func("route-kind", "HTTPRoute (Gateway API) or Ingress (default HTTPRoute).", func(s string) error {
 		switch RouteKind(s) {
 		case RouteHTTPRoute, RouteIngress:
@@ -186,7 +201,7 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.ReverifyInterval, "domain-reverify-interval", c.ReverifyInterval, "How often verified domains are re-checked in DNS.")
 	fs.DurationVar(&c.LapseGrace, "domain-lapse-grace", c.LapseGrace, "How long a lapsed domain stays routed before it is unrouted.")
 	fs.DurationVar(&c.APICheckInterval, "api-check-interval", c.APICheckInterval, "How often to check whether the Gateway API and cert-manager are served (they may be installed after Landlord starts).")
-	fs.Func("tenant-egress", "What tenant pods may connect to: open (anything, the default) or internet (DNS, their own namespace and public addresses; not the cluster's ranges, RFC 1918 or link-local).", func(s string) error {
+	fs.Func("tenant-egress", "What tenant pods may connect to: internet (the default: DNS, their own namespace and public addresses; not the cluster's ranges, RFC 1918, link-local, carrier-grade NAT 100.64.0.0/10 or NAT64 64:ff9b::/96) or open (anything the network lets them reach, the cloud's metadata service and the nodes included).", func(s string) error {
 		switch TenantEgress(s) {
 		case TenantEgressOpen, TenantEgressInternet:
 			c.TenantEgress = TenantEgress(s)
@@ -231,6 +246,30 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 		return nil
 	})
 	fs.DurationVar(&c.TerminationFloor, "termination-floor", c.TerminationFloor, "Least time a site is observed suspended or cancelled before it is terminated, whatever its deadlines say (0: none).")
+	fs.Func("account-max-memberships", "Memberships an account namespace may hold (its ResourceQuota's count; default 100).", func(s string) error {
+		return parseCount(s, &c.AccountMaxMemberships)
+	})
+	fs.Func("account-max-teams", "Teams an account namespace may hold (its ResourceQuota's count; default 50).", func(s string) error {
+		return parseCount(s, &c.AccountMaxTeams)
+	})
+	fs.Func("legacy-hostnames-before", "An RFC 3339 time: sites whose Subscription was created before it keep serving their hostname of the scheme before v0.1.0, <subscription>-<account>.<base-domain>, beside <subscription>--<account>.<base-domain> (see docs/upgrading.md). Default: none.", func(s string) error {
+		t, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			return errInvalid(fmt.Sprintf("legacy-hostnames-before %q must be an RFC 3339 time such as 2027-01-01T00:00:00Z", s))
+		}
+		c.LegacyHostnamesBefore = t
+		return nil
+	})
+}
+
+// parseCount parses a non-negative count of at most 100000 into *into.
+func parseCount(s string, into *int32) error {
+	n, err := strconv.ParseInt(s, 10, 32)
+	if err != nil || n < 0 || n > 100000 {
+		return errInvalid(fmt.Sprintf("%q must be a count from 0 to 100000", s))
+	}
+	*into = int32(n)
+	return nil
 }
 
 // ParseCIDRs parses a comma-separated list of CIDRs into their canonical

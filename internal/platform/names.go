@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"strings"
+	"time"
 
 	hostingv1alpha1 "github.com/landlord-dev/landlord/api/v1alpha1"
 )
@@ -27,9 +28,38 @@ const (
 	NetworkPolicyName = "landlord-default-deny"
 )
 
-// DefaultHostname is a site's default hostname: <subscription>-<account>.<base domain>.
+// HostnameSeparator joins the subscription and the account in a site's
+// default hostname. Account names may not contain it (admission, as for
+// SiteNamespaceSeparator) and start with a letter or digit, so its last
+// occurrence in the first label splits the label back into its pair: no two
+// (account, subscription) pairs share a default hostname.
+const HostnameSeparator = "--"
+
+// DefaultHostname is a site's default hostname:
+// <subscription>--<account>.<base domain>, one DNS label of at most
+// 26+2+30 = 58 characters before the base domain (a wildcard certificate
+// of the base domain covers it).
 func (c Config) DefaultHostname(subscription, account string) string {
-	return subscription + "-" + account + "." + strings.TrimSuffix(c.BaseDomain, ".")
+	return subscription + HostnameSeparator + account + "." + strings.TrimSuffix(c.BaseDomain, ".")
+}
+
+// LegacyHostname is the default hostname of the scheme before v0.1.0,
+// <subscription>-<account>.<base domain>, that two sites could share (site
+// a-b of account c and site a of account b-c), kept on the routes of sites
+// created before --legacy-hostnames-before. "" when it is off, when the
+// Subscription is not older than it, or when the legacy name contains
+// HostnameSeparator (a subscription name with "--"): such a name could be
+// another site's new default hostname, and a new name must never be
+// shadowed by an old one.
+func (c Config) LegacyHostname(subscription, account string, created time.Time) string {
+	if c.LegacyHostnamesBefore.IsZero() || !created.Before(c.LegacyHostnamesBefore) {
+		return ""
+	}
+	label := subscription + "-" + account
+	if strings.Contains(label, HostnameSeparator) {
+		return ""
+	}
+	return label + "." + strings.TrimSuffix(c.BaseDomain, ".")
 }
 
 // AccountLabels are the labels of every object Landlord creates for an account.

@@ -32,6 +32,14 @@ const (
 	DefaultSecrets                int32 = 20
 	DefaultConfigMaps             int32 = 20
 	DefaultPersistentVolumeClaims int32 = 2
+	DefaultDeployments            int32 = 5
+	DefaultStatefulSets           int32 = 2
+	DefaultJobs                   int32 = 20
+	DefaultCronJobs               int32 = 5
+	DefaultNetworkPolicies        int32 = 10
+	// DefaultWaitingCustomDomains are CustomDomains a site namespace may
+	// hold beyond limits.customDomains (waiting for DNS or for a slot).
+	DefaultWaitingCustomDomains int32 = 10
 )
 
 // DefaultSeats is a site's seats when the plan says nothing: how many people
@@ -74,6 +82,12 @@ func EffectiveLimits(plan *v1.Plan, addOns []v1.AddOnRef) (v1.Limits, error) {
 			addCount(l.Objects.Secrets, o.Secrets, n)
 			addCount(l.Objects.ConfigMaps, o.ConfigMaps, n)
 			addCount(l.Objects.PersistentVolumeClaims, o.PersistentVolumeClaims, n)
+			addCount(l.Objects.Deployments, o.Deployments, n)
+			addCount(l.Objects.StatefulSets, o.StatefulSets, n)
+			addCount(l.Objects.Jobs, o.Jobs, n)
+			addCount(l.Objects.CronJobs, o.CronJobs, n)
+			addCount(l.Objects.NetworkPolicies, o.NetworkPolicies, n)
+			addCount(l.Objects.CustomDomains, o.CustomDomains, n)
 		}
 		if d := offered.Limits.Seats; d != nil {
 			*l.Seats += *d * int32(n)
@@ -109,6 +123,12 @@ func WithDefaults(l v1.Limits) v1.Limits {
 	o.Secrets = cmp.Or(o.Secrets, ptr.To(DefaultSecrets))
 	o.ConfigMaps = cmp.Or(o.ConfigMaps, ptr.To(DefaultConfigMaps))
 	o.PersistentVolumeClaims = cmp.Or(o.PersistentVolumeClaims, ptr.To(DefaultPersistentVolumeClaims))
+	o.Deployments = cmp.Or(o.Deployments, ptr.To(DefaultDeployments))
+	o.StatefulSets = cmp.Or(o.StatefulSets, ptr.To(DefaultStatefulSets))
+	o.Jobs = cmp.Or(o.Jobs, ptr.To(DefaultJobs))
+	o.CronJobs = cmp.Or(o.CronJobs, ptr.To(DefaultCronJobs))
+	o.NetworkPolicies = cmp.Or(o.NetworkPolicies, ptr.To(DefaultNetworkPolicies))
+	o.CustomDomains = cmp.Or(o.CustomDomains, ptr.To(DefaultWaitingCustomDomains))
 	if out.Seats == nil {
 		out.Seats = ptr.To(DefaultSeats)
 	}

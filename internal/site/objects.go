@@ -189,18 +189,23 @@ func Service(s Site) *corev1.Service {
 }
 
 // Route sends the default hostname to the site, or to the suspended page
-// while not serving.
+// while not serving; a site created before --legacy-hostnames-before keeps
+// its hostname of the old scheme too (platform.Config.LegacyHostname).
 func Route(s Site) client.Object {
 	sub := s.Subscription
 	backend := routing.SiteBackend(sub.Name)
 	if !s.Serving {
 		backend = routing.SuspendedBackend(s.Config)
 	}
+	hostnames := []string{s.Config.DefaultHostname(sub.Name, s.Account)}
+	if legacy := s.Config.LegacyHostname(sub.Name, s.Account, sub.CreationTimestamp.Time); legacy != "" {
+		hostnames = append(hostnames, legacy)
+	}
 	return routing.Build(s.Config, routing.Route{
 		Name:      platform.SiteName(sub.Name),
 		Namespace: s.Namespace,
 		Labels:    platform.SiteLabels(s.Account, sub.Name),
-		Hostnames: []string{s.Config.DefaultHostname(sub.Name, s.Account)},
+		Hostnames: hostnames,
 		Backend:   backend,
 	})
 }
@@ -215,14 +220,17 @@ func URL(cfg platform.Config, subscription, account string) string {
 
 // Landlord's own objects in a site namespace, which the quota's counts
 // hold on top of the tenant's (ObjectLimits): the site's pod (one: the
-// Deployment recreates rather than surges), its Service (and, with Ingress
-// routes, the suspended page's ExternalName Service), its volume claim, and
-// the kube-root-ca.crt ConfigMap the cluster puts in every namespace.
+// Deployment recreates rather than surges), its Deployment, its Service
+// (and, with Ingress routes, the suspended page's ExternalName Service),
+// its volume claim, the landlord-default-deny NetworkPolicy, and the
+// kube-root-ca.crt ConfigMap the cluster puts in every namespace.
 const (
 	ownPods                   = 1
+	ownDeployments            = 1
 	ownServices               = 1
 	ownConfigMaps             = 1
 	ownPersistentVolumeClaims = 1
+	ownNetworkPolicies        = 1
 )
 
 // Quota is the site namespace's ResourceQuota: exactly the site's effective
@@ -254,6 +262,12 @@ func Quota(s Site) *corev1.ResourceQuota {
 		corev1.ResourceSecrets:                  count(int64(*l.Objects.Secrets)),
 		corev1.ResourceConfigMaps:               count(int64(*l.Objects.ConfigMaps) + ownConfigMaps),
 		corev1.ResourcePersistentVolumeClaims:   count(int64(*l.Objects.PersistentVolumeClaims) + ownPersistentVolumeClaims),
+		platform.CountDeployments:               count(int64(*l.Objects.Deployments) + ownDeployments),
+		platform.CountStatefulSets:              count(int64(*l.Objects.StatefulSets)),
+		platform.CountJobs:                      count(int64(*l.Objects.Jobs)),
+		platform.CountCronJobs:                  count(int64(*l.Objects.CronJobs)),
+		platform.CountNetworkPolicies:           count(int64(*l.Objects.NetworkPolicies) + ownNetworkPolicies),
+		platform.CountCustomDomains:             count(int64(*l.CustomDomains) + int64(*l.Objects.CustomDomains)),
 	}
 	maps.Copy(hard, fixedCounts())
 	return &corev1.ResourceQuota{

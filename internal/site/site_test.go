@@ -24,7 +24,8 @@ var plan = &v1.Plan{ObjectMeta: metav1.ObjectMeta{Name: "business"}, Spec: v1.Pl
 		{Name: "extra-storage", Limits: v1.Limits{Storage: q("10Gi")}},
 		{Name: "extra-domains", Limits: v1.Limits{CustomDomains: ptr.To[int32](5)}},
 		{Name: "performance", Limits: v1.Limits{CPU: q("500m"), Memory: q("1Gi")}},
-		{Name: "scratch", Limits: v1.Limits{EphemeralStorage: q("1Gi"), Objects: &v1.ObjectLimits{Pods: ptr.To[int32](5), Secrets: ptr.To[int32](10)}}},
+		{Name: "scratch", Limits: v1.Limits{EphemeralStorage: q("1Gi"), Objects: &v1.ObjectLimits{Pods: ptr.To[int32](5), Secrets: ptr.To[int32](10),
+			Deployments: ptr.To[int32](2), CronJobs: ptr.To[int32](1)}}},
 	},
 }}
 
@@ -35,7 +36,10 @@ func TestEffectiveLimitsEphemeralAndObjects(t *testing.T) {
 	}
 	o := l.Objects
 	if l.EphemeralStorage.Cmp(resource.MustParse("4Gi")) != 0 || *o.Pods != DefaultPods+10 || *o.Secrets != DefaultSecrets+20 ||
-		*o.Services != DefaultServices || *o.ConfigMaps != DefaultConfigMaps || *o.PersistentVolumeClaims != DefaultPersistentVolumeClaims {
+		*o.Services != DefaultServices || *o.ConfigMaps != DefaultConfigMaps || *o.PersistentVolumeClaims != DefaultPersistentVolumeClaims ||
+		*o.Deployments != DefaultDeployments+4 || *o.CronJobs != DefaultCronJobs+2 ||
+		*o.StatefulSets != DefaultStatefulSets || *o.Jobs != DefaultJobs || *o.NetworkPolicies != DefaultNetworkPolicies ||
+		*o.CustomDomains != DefaultWaitingCustomDomains {
 		t.Fatalf("ephemeral %v, objects %+v", l.EphemeralStorage, *o)
 	}
 	if plan.Spec.Limits.Objects != nil || plan.Spec.AddOns[3].Limits.Objects.Pods == nil || *plan.Spec.AddOns[3].Limits.Objects.Pods != 5 {
@@ -219,7 +223,7 @@ func TestRoute(t *testing.T) {
 		case *networkingv1.Ingress:
 			got, host = r.Spec.Rules[0].HTTP.Paths[0].Backend.Service.Name, r.Spec.Rules[0].Host
 		}
-		if got != c.backend || host != "www-acme.sites.landlord.localhost" || obj.GetName() != "www" || obj.GetNamespace() != "acct-acme--www" || len(obj.GetOwnerReferences()) != 0 {
+		if got != c.backend || host != "www--acme.sites.landlord.localhost" || obj.GetName() != "www" || obj.GetNamespace() != "acct-acme--www" || len(obj.GetOwnerReferences()) != 0 {
 			t.Errorf("%s: backend %s host %s", c.name, got, host)
 		}
 	}
@@ -233,17 +237,21 @@ func TestQuota(t *testing.T) {
 		limits            v1.Limits
 		storage, cpu, mem string
 		ephemeral         string
-		// pods, services, secrets, configmaps, persistentvolumeclaims
-		counts [5]int64
+		// pods, services, secrets, configmaps, persistentvolumeclaims,
+		// deployments, statefulsets, jobs, cronjobs, networkpolicies,
+		// customdomains
+		counts [11]int64
 	}{
 		{"serving: the site's own limits, default counts", true, platform.RouteHTTPRoute,
-			v1.Limits{Storage: q("20Gi"), CPU: q("1"), Memory: q("1Gi")}, "20Gi", "1", "1Gi", "2Gi", [5]int64{11, 6, 20, 21, 3}},
+			v1.Limits{Storage: q("20Gi"), CPU: q("1"), Memory: q("1Gi")}, "20Gi", "1", "1Gi", "2Gi", [11]int64{11, 6, 20, 21, 3, 6, 2, 20, 5, 11, 10}},
 		{"suspended: no compute, storage and counts kept", false, platform.RouteHTTPRoute,
-			v1.Limits{Storage: q("20Gi"), CPU: q("1"), Memory: q("1Gi")}, "20Gi", "0", "0", "2Gi", [5]int64{11, 6, 20, 21, 3}},
+			v1.Limits{Storage: q("20Gi"), CPU: q("1"), Memory: q("1Gi")}, "20Gi", "0", "0", "2Gi", [11]int64{11, 6, 20, 21, 3, 6, 2, 20, 5, 11, 10}},
 		{"the plan's counts plus the site's own; Ingress adds the suspended page's Service", true, platform.RouteIngress,
 			v1.Limits{Storage: q("5Gi"), CPU: q("1"), Memory: q("1Gi"), EphemeralStorage: q("1Gi"), Objects: &v1.ObjectLimits{
-				Pods: ptr.To[int32](0), Services: ptr.To[int32](2), Secrets: ptr.To[int32](3), ConfigMaps: ptr.To[int32](4), PersistentVolumeClaims: ptr.To[int32](0)}},
-			"5Gi", "1", "1Gi", "1Gi", [5]int64{1, 4, 3, 5, 1}},
+				Pods: ptr.To[int32](0), Services: ptr.To[int32](2), Secrets: ptr.To[int32](3), ConfigMaps: ptr.To[int32](4), PersistentVolumeClaims: ptr.To[int32](0),
+				Deployments: ptr.To[int32](0), StatefulSets: ptr.To[int32](1), Jobs: ptr.To[int32](2), CronJobs: ptr.To[int32](3),
+				NetworkPolicies: ptr.To[int32](0), CustomDomains: ptr.To[int32](4)}, CustomDomains: ptr.To[int32](3)},
+			"5Gi", "1", "1Gi", "1Gi", [11]int64{1, 4, 3, 5, 1, 1, 1, 2, 3, 1, 7}},
 	} {
 		s := testSite(c.serving, c.kind)
 		s.Limits = c.limits
@@ -258,7 +266,9 @@ func TestQuota(t *testing.T) {
 			corev1.ResourceReplicationControllers: "0", corev1.ResourceQuotas: "1",
 		}
 		for i, res := range []corev1.ResourceName{corev1.ResourcePods, corev1.ResourceServices, corev1.ResourceSecrets,
-			corev1.ResourceConfigMaps, corev1.ResourcePersistentVolumeClaims} {
+			corev1.ResourceConfigMaps, corev1.ResourcePersistentVolumeClaims,
+			platform.CountDeployments, platform.CountStatefulSets, platform.CountJobs, platform.CountCronJobs,
+			platform.CountNetworkPolicies, platform.CountCustomDomains} {
 			want[res] = resource.NewQuantity(c.counts[i], resource.DecimalSI).String()
 		}
 		for res, w := range want {

@@ -203,8 +203,15 @@ func BuildNetworkPolicyIn(t Target, cfg platform.Config) *networkingv1ac.Network
 // PrivateCIDRs are never reachable from tenants under --tenant-egress=internet,
 // whatever --cluster-cidrs says: RFC 1918 (nodes, most pod and Service
 // ranges, other tenants), link-local (the cloud's metadata service at
-// 169.254.169.254), and their IPv6 counterparts (unique local, link-local).
-var PrivateCIDRs = []string{"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "fc00::/7", "fe80::/10"}
+// 169.254.169.254), carrier-grade NAT 100.64.0.0/10 (RFC 6598: some clouds'
+// metadata services, e.g. 100.100.100.200, and many clusters' pod ranges),
+// their IPv6 counterparts (unique local, link-local), and NAT64's
+// 64:ff9b::/96 (RFC 6052: through a NAT64 gateway it reaches every IPv4
+// address, the private ones included).
+var PrivateCIDRs = []string{
+	"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10",
+	"fc00::/7", "fe80::/10", "64:ff9b::/96",
+}
 
 // DNSNamespace is where tenant pods may send DNS queries under
 // --tenant-egress=internet.
@@ -271,26 +278,45 @@ func BuildLimitRange(t Target) *corev1ac.LimitRangeApplyConfiguration {
 // AccountQuota is the hard limit of the account namespace: nothing runs
 // there (sites run in their own namespaces, each with its plan's quota), so
 // a workload deployed beside the account's objects cannot spend any site's
-// resources. Secrets and ConfigMaps are counted (a few for a portal's
-// or the tenant's own configuration; the ConfigMaps include the cluster's
-// kube-root-ca.crt), and no ResourceQuota but Landlord's.
-var AccountQuota = corev1.ResourceList{
-	corev1.ResourcePods:                     resource.MustParse("0"),
-	corev1.ResourceServices:                 resource.MustParse("0"),
-	corev1.ResourceServicesNodePorts:        resource.MustParse("0"),
-	corev1.ResourceServicesLoadBalancers:    resource.MustParse("0"),
-	corev1.ResourceReplicationControllers:   resource.MustParse("0"),
-	corev1.ResourceQuotas:                   resource.MustParse("1"),
-	corev1.ResourceSecrets:                  resource.MustParse("20"),
-	corev1.ResourceConfigMaps:               resource.MustParse("20"),
-	corev1.ResourceRequestsEphemeralStorage: resource.MustParse("0"),
-	corev1.ResourceLimitsEphemeralStorage:   resource.MustParse("0"),
-	corev1.ResourcePersistentVolumeClaims:   resource.MustParse("0"),
-	corev1.ResourceRequestsStorage:          resource.MustParse("0"),
-	corev1.ResourceRequestsCPU:              resource.MustParse("0"),
-	corev1.ResourceRequestsMemory:           resource.MustParse("0"),
-	corev1.ResourceLimitsCPU:                resource.MustParse("0"),
-	corev1.ResourceLimitsMemory:             resource.MustParse("0"),
+// resources, and no workload kind (Deployment, StatefulSet, Job, CronJob)
+// may be created there at all. Secrets and ConfigMaps are counted (a few
+// for a portal's or the tenant's own configuration; the ConfigMaps include
+// the cluster's kube-root-ca.crt), NetworkPolicies are Landlord's one, no
+// ResourceQuota but Landlord's, no CustomDomain (they live in site
+// namespaces), and Memberships and Teams are bounded by
+// --account-max-memberships and --account-max-teams: an account has no
+// plan, so these are the platform's bounds against a tenant filling etcd,
+// not something a plan sells. A new map every call: the apply decodes the
+// server's answer into what it was given.
+func AccountQuota(cfg platform.Config) corev1.ResourceList {
+	zero := func() resource.Quantity { return *resource.NewQuantity(0, resource.DecimalSI) }
+	n := func(v int64) resource.Quantity { return *resource.NewQuantity(v, resource.DecimalSI) }
+	return corev1.ResourceList{
+		corev1.ResourcePods:                     zero(),
+		corev1.ResourceServices:                 zero(),
+		corev1.ResourceServicesNodePorts:        zero(),
+		corev1.ResourceServicesLoadBalancers:    zero(),
+		corev1.ResourceReplicationControllers:   zero(),
+		corev1.ResourceQuotas:                   n(1),
+		corev1.ResourceSecrets:                  n(20),
+		corev1.ResourceConfigMaps:               n(20),
+		corev1.ResourceRequestsEphemeralStorage: zero(),
+		corev1.ResourceLimitsEphemeralStorage:   zero(),
+		corev1.ResourcePersistentVolumeClaims:   zero(),
+		corev1.ResourceRequestsStorage:          zero(),
+		corev1.ResourceRequestsCPU:              zero(),
+		corev1.ResourceRequestsMemory:           zero(),
+		corev1.ResourceLimitsCPU:                zero(),
+		corev1.ResourceLimitsMemory:             zero(),
+		platform.CountDeployments:               zero(),
+		platform.CountStatefulSets:              zero(),
+		platform.CountJobs:                      zero(),
+		platform.CountCronJobs:                  zero(),
+		platform.CountNetworkPolicies:           n(1),
+		platform.CountCustomDomains:             zero(),
+		platform.CountMemberships:               n(int64(cfg.AccountMaxMemberships)),
+		platform.CountTeams:                     n(int64(cfg.AccountMaxTeams)),
+	}
 }
 
 // BuildAccountQuota is the account namespace's ResourceQuota (AccountQuota).
@@ -298,7 +324,7 @@ func BuildAccountQuota(acct *hostingv1alpha1.Account, cfg platform.Config) *core
 	return corev1ac.ResourceQuota(platform.QuotaName, cfg.AccountNamespace(acct.Name)).
 		WithLabels(platform.AccountLabels(acct.Name)).
 		WithOwnerReferences(accountOwner(acct)).
-		WithSpec(corev1ac.ResourceQuotaSpec().WithHard(AccountQuota))
+		WithSpec(corev1ac.ResourceQuotaSpec().WithHard(AccountQuota(cfg)))
 }
 
 // RBACSubject is the RoleBinding subject of a Landlord subject.

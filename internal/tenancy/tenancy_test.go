@@ -94,7 +94,8 @@ func TestBuildNetworkPolicy(t *testing.T) {
 	if len(np.Spec.PodSelector.MatchLabels) != 0 || np.Spec.PodSelector.MatchExpressions != nil {
 		t.Error("the policy must select every pod of the namespace")
 	}
-	if len(np.Spec.PolicyTypes) != 1 || np.Spec.PolicyTypes[0] != "Ingress" {
+	// Egress is restricted by default (TestBuildNetworkPolicyEgress).
+	if len(np.Spec.PolicyTypes) != 2 || np.Spec.PolicyTypes[0] != "Ingress" || np.Spec.PolicyTypes[1] != "Egress" {
 		t.Errorf("policy types %v", np.Spec.PolicyTypes)
 	}
 	if len(np.Spec.Ingress) != 1 || len(np.Spec.Ingress[0].From) != 2 {
@@ -274,8 +275,10 @@ func TestMembershipBindingNameIsBoundedAndDistinct(t *testing.T) {
 
 // The tenant NetworkPolicy's egress, per --tenant-egress and --cluster-cidrs.
 func TestBuildNetworkPolicyEgress(t *testing.T) {
-	private4 := []string{"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"}
-	private6 := []string{"fc00::/7", "fe80::/10"}
+	// Carrier-grade NAT (some clouds' metadata at 100.100.100.200) and
+	// NAT64 (every IPv4 address, the private ones too) are private as well.
+	private4 := []string{"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10"}
+	private6 := []string{"fc00::/7", "fe80::/10", "64:ff9b::/96"}
 	for _, tc := range []struct {
 		name         string
 		egress       platform.TenantEgress
@@ -284,11 +287,14 @@ func TestBuildNetworkPolicyEgress(t *testing.T) {
 		// wantExcept4 and wantExcept6 are the ranges excepted from 0.0.0.0/0 and ::/0.
 		wantExcept4, wantExcept6 []string
 	}{
-		{"open (default)", platform.TenantEgressOpen, nil, "Ingress", nil, nil},
-		{"open ignores cluster CIDRs", platform.TenantEgressOpen, []string{"100.64.0.0/10"}, "Ingress", nil, nil},
+		{"the default is internet", platform.Default().TenantEgress, nil, "Ingress,Egress", private4, private6},
+		{"open (explicit)", platform.TenantEgressOpen, nil, "Ingress", nil, nil},
+		{"open ignores cluster CIDRs", platform.TenantEgressOpen, []string{"198.18.0.0/15"}, "Ingress", nil, nil},
 		{"internet", platform.TenantEgressInternet, nil, "Ingress,Egress", private4, private6},
-		{"internet without the cluster's ranges", platform.TenantEgressInternet, []string{"100.64.0.0/10", "fd00:10:96::/108"},
-			"Ingress,Egress", append(slices.Clone(private4), "100.64.0.0/10"), append(slices.Clone(private6), "fd00:10:96::/108")},
+		{"internet without the cluster's ranges", platform.TenantEgressInternet, []string{"198.18.0.0/15", "fd00:10:96::/108"},
+			"Ingress,Egress", append(slices.Clone(private4), "198.18.0.0/15"), append(slices.Clone(private6), "fd00:10:96::/108")},
+		{"a cluster range equal to carrier-grade NAT is listed once", platform.TenantEgressInternet, []string{"100.64.0.0/10"},
+			"Ingress,Egress", private4, private6},
 		{"a cluster range inside RFC 1918 is listed once", platform.TenantEgressInternet, []string{"10.0.0.0/8", "10.96.0.0/12"},
 			"Ingress,Egress", append(slices.Clone(private4), "10.96.0.0/12"), private6},
 	} {
@@ -365,5 +371,34 @@ func TestParseCIDRs(t *testing.T) {
 		if err != nil || strings.Join(got, ",") != tc.want {
 			t.Errorf("ParseCIDRs(%q) = %v, %v; want %s", tc.in, got, err, tc.want)
 		}
+	}
+}
+
+// The account namespace's quota counts every kind a tenant can create
+// there: no workload kind at all, Landlord's one NetworkPolicy, no
+// CustomDomain, and Memberships and Teams up to the platform's flags.
+func TestAccountQuotaCounts(t *testing.T) {
+	cfg := platform.Default()
+	cfg.AccountMaxMemberships, cfg.AccountMaxTeams = 7, 3
+	hard := BuildAccountQuota(account(nil), cfg).Spec.Hard
+	for name, want := range map[corev1.ResourceName]int64{
+		"count/deployments.apps":                   0,
+		"count/statefulsets.apps":                  0,
+		"count/jobs.batch":                         0,
+		"count/cronjobs.batch":                     0,
+		"count/networkpolicies.networking.k8s.io":  1,
+		"count/customdomains.hosting.landlord.dev": 0,
+		"count/memberships.hosting.landlord.dev":   7,
+		"count/teams.hosting.landlord.dev":         3,
+		corev1.ResourcePods:                        0,
+		corev1.ResourceQuotas:                      1,
+	} {
+		q, ok := (*hard)[name]
+		if !ok || q.Value() != want {
+			t.Errorf("%s = %v (set: %v), want %d", name, q.String(), ok, want)
+		}
+	}
+	if d := platform.Default(); d.AccountMaxMemberships != 100 || d.AccountMaxTeams != 50 {
+		t.Errorf("defaults: %d memberships, %d teams; want 100 and 50", d.AccountMaxMemberships, d.AccountMaxTeams)
 	}
 }

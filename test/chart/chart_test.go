@@ -170,6 +170,8 @@ func TestValues(t *testing.T) {
 	objs := template(t, "ops",
 		"platform.baseDomain=sites.example.net",
 		"platform.gateway=gw/public",
+		"platform.tenantEgress=open",
+		"platform.clusterCIDRs=198.18.0.0/15",
 		"dnsServer=10.0.0.53:53",
 		"manager.workers=8",
 		"manager.logFormat=console",
@@ -187,6 +189,7 @@ func TestValues(t *testing.T) {
 		"--base-domain=sites.example.net", "--gateway=gw/public", "--dns-server=10.0.0.53:53",
 		"--max-concurrent-reconciles=8", "--zap-encoder=console", "--operator-namespace=ops",
 		"--tenant-max-termination-grace-period-seconds=120", "--tenant-priority-classes=tenant-low,tenant-high",
+		"--tenant-egress=open", "--cluster-cidrs=198.18.0.0/15",
 	} {
 		if !slices.Contains(args, want) {
 			t.Errorf("manager args %q lack %s", args, want)
