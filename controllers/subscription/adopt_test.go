@@ -24,9 +24,9 @@ import (
 	"github.com/landlord-dev/landlord/internal/testenv"
 )
 
-// tenantDeployment is a Deployment a tenant writes: no pod yet (0
+// squatterDeployment is a Deployment a tenant writes: no pod yet (0
 // replicas), a container of its own.
-func tenantDeployment(ns, name, container string) *appsv1.Deployment {
+func squatterDeployment(ns, name, container string) *appsv1.Deployment {
 	labels := map[string]string{"app": "mine"}
 	return &appsv1.Deployment{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
@@ -64,7 +64,7 @@ func TestTenantObjectsUnderSiteNamesAreNotAdopted(t *testing.T) {
 	owner := env.As("owner@example.com")
 
 	// The site namespace exists (the site waits for its plan) and its owner may write in it.
-	dep := tenantDeployment(siteNamespace, platform.SiteName(sub.Name), "miner")
+	dep := squatterDeployment(siteNamespace, platform.SiteName(sub.Name), "miner")
 	testenv.Eventually(t, wait, func() error { return owner.Create(ctx, dep.DeepCopy()) })
 	claim := &corev1.PersistentVolumeClaim{
 		ObjectMeta: metav1.ObjectMeta{Namespace: siteNamespace, Name: platform.SiteVolumeName(sub.Name)},
@@ -177,9 +177,9 @@ func TestSiteQuotaCountsEveryKind(t *testing.T) {
 	// One Deployment of the tenant's besides the site's: admitted (once the
 	// quota controller has counted the namespace).
 	testenv.Eventually(t, wait, func() error {
-		return owner.Create(ctx, tenantDeployment(siteNamespace, "worker", "worker"))
+		return owner.Create(ctx, squatterDeployment(siteNamespace, "worker", "worker"))
 	})
-	err := owner.Create(ctx, tenantDeployment(siteNamespace, "worker-2", "worker"))
+	err := owner.Create(ctx, squatterDeployment(siteNamespace, "worker-2", "worker"))
 	if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "exceeded quota") || !strings.Contains(err.Error(), "count/deployments.apps") {
 		t.Fatalf("a second Deployment of the tenant's: %v, want refused by the quota (count/deployments.apps)", err)
 	}
@@ -200,7 +200,7 @@ func TestSiteQuotaCountsEveryKind(t *testing.T) {
 		Schedule: "0 3 * * *",
 		JobTemplate: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
 			RestartPolicy: corev1.RestartPolicyNever,
-			Containers:    tenantDeployment(siteNamespace, "x", "backup").Spec.Template.Spec.Containers,
+			Containers:    squatterDeployment(siteNamespace, "x", "backup").Spec.Template.Spec.Containers,
 		}}}},
 	}}
 	if err := owner.Create(ctx, cron); !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "count/cronjobs.batch") {
