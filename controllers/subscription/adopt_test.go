@@ -73,7 +73,18 @@ func TestTenantObjectsUnderSiteNamesAreNotAdopted(t *testing.T) {
 			Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("100Mi")}},
 		},
 	}
-	must(t, owner.Create(ctx, claim))
+	// The quota of a site waiting for its plan admits no storage, and Landlord
+	// keeps whatever quota such a site has: the provider lends the claim's
+	// storage, so that the tenant can take the claim's name.
+	testenv.Eventually(t, wait, func() error {
+		quota := &corev1.ResourceQuota{}
+		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: siteNamespace, Name: platform.QuotaName}, quota); err != nil {
+			return err
+		}
+		quota.Spec.Hard[corev1.ResourceRequestsStorage] = resource.MustParse("1Gi")
+		return env.Client.Update(ctx, quota)
+	})
+	testenv.Eventually(t, wait, func() error { return owner.Create(ctx, claim.DeepCopy()) })
 
 	// The plan appears: the site would be created now.
 	must(t, env.Client.Create(ctx, &v1.Plan{ObjectMeta: metav1.ObjectMeta{Name: plan}, Spec: v1.PlanSpec{
