@@ -153,6 +153,20 @@ type Limits struct {
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=10000
 	Seats *int32 `json:"seats,omitempty"`
+
+	// databases is how many MySQL/MariaDB Databases the site may have on
+	// the provider's database server (0 = none; default 0).
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=1000
+	Databases *int32 `json:"databases,omitempty"`
+
+	// databaseStorage is how large each of the site's databases may grow
+	// (data and indexes, as the server reports them; default 1Gi). A larger
+	// database's user may read and delete, not write, until it is back under.
+	// +optional
+	// +kubebuilder:validation:XValidation:rule="!string(self).startsWith('-')",message="databaseStorage must not be negative"
+	DatabaseStorage *resource.Quantity `json:"databaseStorage,omitempty"`
 }
 
 // ObjectLimits are counts of objects a site namespace may hold (the
