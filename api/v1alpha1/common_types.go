@@ -167,6 +167,13 @@ type Limits struct {
 	// +optional
 	// +kubebuilder:validation:XValidation:rule="!string(self).startsWith('-')",message="databaseStorage must not be negative"
 	DatabaseStorage *resource.Quantity `json:"databaseStorage,omitempty"`
+
+	// databaseConnections is how many connections each database user of
+	// the site may hold at once (MAX_USER_CONNECTIONS; default 10).
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=10000
+	DatabaseConnections *int32 `json:"databaseConnections,omitempty"`
 }
 
 // ObjectLimits are counts of objects a site namespace may hold (the

@@ -95,14 +95,12 @@ type DatabaseStatus struct {
 	// +kubebuilder:validation:MaxLength=253
 	SecretName string `json:"secretName,omitempty"`
 
-	// size is the database's size on the server (data and indexes), as
-	// last measured; refreshed periodically.
+	// size is the database's size on the server (data and indexes, as the
+	// server's statistics say). It is measured on every reconcile (at least
+	// every --database-size-interval) and written when it moved by more
+	// than 1% or 1Mi, so a database that barely changes costs no writes.
 	// +optional
 	Size *resource.Quantity `json:"size,omitempty"`
-
-	// sizeCheckedAt is when size was measured.
-	// +optional
-	SizeCheckedAt *metav1.Time `json:"sizeCheckedAt,omitempty"`
 
 	// observedGeneration is the generation the status was computed from.
 	// +optional
@@ -190,9 +188,6 @@ const (
 	// ReasonWithinStorage (WritesAllowed=True).
 	ReasonWithinStorage = "WithinStorage"
 )
-
-// DatabaseLabel names the Database a Secret or slot belongs to.
-const DatabaseLabel = "hosting.landlord.dev/database"
 
 func init() {
 	SchemeBuilder.Register(&Database{}, &DatabaseList{})

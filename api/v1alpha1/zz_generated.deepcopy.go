@@ -349,10 +349,6 @@ func (in *DatabaseStatus) DeepCopyInto(out *DatabaseStatus) {
 		x := (*in).DeepCopy()
 		*out = &x
 	}
-	if in.SizeCheckedAt != nil {
-		in, out := &in.SizeCheckedAt, &out.SizeCheckedAt
-		*out = (*in).DeepCopy()
-	}
 	if in.Conditions != nil {
 		in, out := &in.Conditions, &out.Conditions
 		*out = make([]v1.Condition, len(*in))
@@ -507,6 +503,11 @@ func (in *Limits) DeepCopyInto(out *Limits) {
 		in, out := &in.DatabaseStorage, &out.DatabaseStorage
 		x := (*in).DeepCopy()
 		*out = &x
+	}
+	if in.DatabaseConnections != nil {
+		in, out := &in.DatabaseConnections, &out.DatabaseConnections
+		*out = new(int32)
+		**out = **in
 	}
 }
 

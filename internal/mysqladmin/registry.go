@@ -28,6 +28,9 @@ type Holder struct {
 	Subscription string
 	// Object is the Database's name.
 	Object string
+	// DeletionPolicy is the site's Subscription's deletionPolicy (Delete or
+	// Retain), kept here so that it is known when the Subscription is gone.
+	DeletionPolicy string
 	// Retained: the site was terminated under deletionPolicy Retain; the
 	// database and its user are kept, locked.
 	Retained bool
@@ -46,6 +49,7 @@ func (s *Server) EnsureRegistry(ctx context.Context) error {
 		namespace VARCHAR(64) NOT NULL,
 		subscription VARCHAR(64) NOT NULL,
 		object VARCHAR(253) NOT NULL,
+		deletion_policy VARCHAR(16) NOT NULL DEFAULT 'Delete',
 		retained TINYINT NOT NULL DEFAULT 0,
 		created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
 	) CHARACTER SET utf8mb4`)
@@ -76,8 +80,8 @@ func (s *Server) Claim(ctx context.Context, name string, h Holder) (Holder, erro
 // Holder reads who holds name.
 func (s *Server) Holder(ctx context.Context, name string) (Holder, bool, error) {
 	var h Holder
-	err := s.db.QueryRowContext(ctx, "SELECT uid, account, account_uid, namespace, subscription, object, retained FROM "+registryTable+" WHERE name = ?", name).
-		Scan(&h.UID, &h.Account, &h.AccountUID, &h.Namespace, &h.Subscription, &h.Object, &h.Retained)
+	err := s.db.QueryRowContext(ctx, "SELECT uid, account, account_uid, namespace, subscription, object, deletion_policy, retained FROM "+registryTable+" WHERE name = ?", name).
+		Scan(&h.UID, &h.Account, &h.AccountUID, &h.Namespace, &h.Subscription, &h.Object, &h.DeletionPolicy, &h.Retained)
 	if errors.Is(err, sql.ErrNoRows) {
 		return h, false, nil
 	}
@@ -85,6 +89,11 @@ func (s *Server) Holder(ctx context.Context, name string) (Holder, bool, error) 
 		return h, false, fmt.Errorf("reading the holder of %s: %w", name, err)
 	}
 	return h, true, nil
+}
+
+// SetDeletionPolicy records the site's deletionPolicy for name, held by uid.
+func (s *Server) SetDeletionPolicy(ctx context.Context, name, uid, policy string) error {
+	return s.exec(ctx, "UPDATE "+registryTable+" SET deletion_policy = ? WHERE name = ? AND uid = ?", policy, name, uid)
 }
 
 // Retain marks name, held by uid, as retained.
@@ -104,4 +113,22 @@ func (s *Server) Count(ctx context.Context, namespace string) (int, error) {
 		return 0, fmt.Errorf("counting the databases of %s: %w", namespace, err)
 	}
 	return n, nil
+}
+
+// HeldBy lists the names uid holds.
+func (s *Server) HeldBy(ctx context.Context, uid string) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT name FROM "+registryTable+" WHERE uid = ?", uid)
+	if err != nil {
+		return nil, fmt.Errorf("listing the names of %s: %w", uid, err)
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		names = append(names, n)
+	}
+	return names, rows.Err()
 }

@@ -90,6 +90,21 @@ type Config struct {
 	// SupportMaxDuration bounds a Support Membership: its expiresAt may be at
 	// most this far from now, else it grants nothing.
 	SupportMaxDuration time.Duration
+	// DatabaseHost and DatabasePort are where Landlord reaches the
+	// provider's MySQL or MariaDB server; empty host: no database server
+	// (Databases stay Pending).
+	DatabaseHost string
+	DatabasePort int
+	// DatabaseSiteHost is the server's host name as sites reach it (in
+	// Databases' status and Secrets); empty: DatabaseHost.
+	DatabaseSiteHost string
+	// DatabaseAdminSecret names the Secret in OperatorNamespace holding
+	// Landlord's administrative account on the server (keys username and
+	// password). Only the manager reads it: tenants have no role in the
+	// operator namespace.
+	DatabaseAdminSecret string
+	// DatabaseSizeInterval is how often each Database's size is measured.
+	DatabaseSizeInterval time.Duration
 }
 
 // Default is the configuration used when no flag is given.
@@ -117,6 +132,9 @@ func Default() Config {
 		SupportGroup:         "landlord:support",
 		SupportMaxDuration:   72 * time.Hour,
 		DefaultHTTPS:         true,
+		DatabasePort:         3306,
+		DatabaseAdminSecret:  "landlord-database-admin",
+		DatabaseSizeInterval: 5 * time.Minute,
 	}
 }
 
@@ -184,7 +202,20 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.SupportGroup, "support-group", c.SupportGroup, "The provider's support group: a Support Membership (the customer's consent) binds it, read, logs and exec, on the account's sites.")
 	fs.DurationVar(&c.SupportMaxDuration, "support-max-duration", c.SupportMaxDuration, "Longest support access: a Support Membership whose expiresAt is further than this from now grants nothing while it is (support access in force never has more than this left).")
 	fs.BoolVar(&c.DefaultHTTPS, "default-https", c.DefaultHTTPS, "Sites' default hostnames are served over HTTPS (the platform Gateway has an HTTPS listener with a wildcard certificate for the base domain): status.site.url is https://. false: http://.")
+	fs.StringVar(&c.DatabaseHost, "database-host", c.DatabaseHost, "Host of the provider's MySQL 8 or MariaDB 10.6+ server for site Databases; empty: none (Databases stay Pending).")
+	fs.IntVar(&c.DatabasePort, "database-port", c.DatabasePort, "Port of the database server.")
+	fs.StringVar(&c.DatabaseSiteHost, "database-site-host", c.DatabaseSiteHost, "Host name of the database server as sites reach it (in Databases' status and Secrets); default: --database-host.")
+	fs.StringVar(&c.DatabaseAdminSecret, "database-admin-secret", c.DatabaseAdminSecret, "Secret in the operator namespace with Landlord's administrative account on the database server (keys username, password).")
+	fs.DurationVar(&c.DatabaseSizeInterval, "database-size-interval", c.DatabaseSizeInterval, "How often each Database's size is measured (and compared with the plan's databaseStorage).")
 	fs.DurationVar(&c.TerminationFloor, "termination-floor", c.TerminationFloor, "Least time a site is observed suspended or cancelled before it is terminated, whatever its deadlines say (0: none).")
+}
+
+// SiteDatabaseHost is the database server's host as sites reach it.
+func (c Config) SiteDatabaseHost() string {
+	if c.DatabaseSiteHost != "" {
+		return c.DatabaseSiteHost
+	}
+	return c.DatabaseHost
 }
 
 // ParseCIDRs parses a comma-separated list of CIDRs into their canonical

@@ -40,6 +40,10 @@ const (
 // the account's Teams may give access to the site.
 const DefaultSeats int32 = 5
 
+// DefaultDatabaseConnections is how many connections each database user of
+// a site may hold when the plan says nothing.
+const DefaultDatabaseConnections int32 = 10
+
 // AddOnNotOfferedError says spec.addOns names an add-on the plan does not offer.
 type AddOnNotOfferedError struct{ Plan, AddOn string }
 
@@ -72,6 +76,7 @@ func EffectiveLimits(plan *v1.Plan, addOns []v1.AddOnRef) (v1.Limits, error) {
 		addCount(l.CustomDomains, offered.Limits.CustomDomains, n)
 		addCount(l.Databases, offered.Limits.Databases, n)
 		addTimes(l.DatabaseStorage, offered.Limits.DatabaseStorage, n)
+		addCount(l.DatabaseConnections, offered.Limits.DatabaseConnections, n)
 		if o := offered.Limits.Objects; o != nil {
 			addCount(l.Objects.Pods, o.Pods, n)
 			addCount(l.Objects.Services, o.Services, n)
@@ -103,6 +108,9 @@ func WithDefaults(l v1.Limits) v1.Limits {
 	}
 	if out.Databases == nil {
 		out.Databases = ptr.To[int32](0)
+	}
+	if out.DatabaseConnections == nil {
+		out.DatabaseConnections = ptr.To(DefaultDatabaseConnections)
 	}
 	if out.DatabaseStorage == nil {
 		out.DatabaseStorage = ptr.To(DefaultDatabaseStorage.DeepCopy())

@@ -1,0 +1,81 @@
+package database
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/landlord-dev/landlord/internal/mysqladmin"
+	"github.com/landlord-dev/landlord/internal/platform"
+)
+
+// errNoServer: the manager has no database server configured.
+var errNoServer = errors.New("no database server is configured (--database-host)")
+
+// Servers gives the reconciler its connection to the provider's server.
+type Servers interface {
+	// Server is the pool to the server as its administrator; errNoServer
+	// when none is configured.
+	Server(ctx context.Context) (*mysqladmin.Server, error)
+}
+
+// adminServers connects with the credential in the admin Secret of the
+// operator namespace, read (uncached, by name: no informer of Secrets) on
+// each call, so that a rotated credential is used at once; the pool is kept
+// while the credential stays the same.
+type adminServers struct {
+	reader client.Reader
+	cfg    platform.Config
+
+	mu       sync.Mutex
+	key      mysqladmin.Config
+	srv      *mysqladmin.Server
+	registry bool
+}
+
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;create;delete
+
+func (a *adminServers) Server(ctx context.Context) (*mysqladmin.Server, error) {
+	if a.cfg.DatabaseHost == "" {
+		return nil, errNoServer
+	}
+	sec := &corev1.Secret{}
+	key := client.ObjectKey{Namespace: a.cfg.OperatorNamespace, Name: a.cfg.DatabaseAdminSecret}
+	if err := a.reader.Get(ctx, key, sec); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, fmt.Errorf("the database server's admin Secret %s is missing (keys username, password)", key)
+		}
+		return nil, fmt.Errorf("reading the database server's admin Secret %s: %w", key, err)
+	}
+	want := mysqladmin.Config{
+		Host: a.cfg.DatabaseHost, Port: a.cfg.DatabasePort,
+		User: string(sec.Data["username"]), Password: string(sec.Data["password"]),
+	}
+	if want.User == "" {
+		return nil, fmt.Errorf("the database server's admin Secret %s has no username", key)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.srv == nil || a.key != want {
+		if a.srv != nil {
+			_ = a.srv.Close()
+		}
+		srv, err := mysqladmin.Open(want)
+		if err != nil {
+			return nil, err
+		}
+		a.srv, a.key, a.registry = srv, want, false
+	}
+	if !a.registry {
+		if err := a.srv.EnsureRegistry(ctx); err != nil {
+			return nil, err
+		}
+		a.registry = true
+	}
+	return a.srv, nil
+}
