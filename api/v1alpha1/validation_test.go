@@ -352,7 +352,7 @@ func TestSamplesAreAccepted(t *testing.T) {
 			kinds[o.GetKind()] = true
 		}
 	}
-	for _, k := range []string{"Plan", "SiteTemplate", "Account", "Membership", "Team", "Subscription", "CustomDomain"} {
+	for _, k := range []string{"Plan", "SiteTemplate", "Account", "Membership", "Team", "Subscription", "CustomDomain", "Database"} {
 		if !kinds[k] {
 			t.Errorf("config/samples has no %s", k)
 		}

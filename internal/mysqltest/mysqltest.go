@@ -59,6 +59,8 @@ type Options struct {
 	// Dir is the directory to use (made if missing); empty: a new
 	// temporary one, removed by Stop.
 	Dir string
+	// Port to listen on; 0: a free one.
+	Port int
 }
 
 // binary finds a MariaDB program in PATH or Debian's sbin.
@@ -102,6 +104,9 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		}
 		owned = true
 	}
+	if dir, err = filepath.Abs(dir); err != nil {
+		return nil, err
+	}
 	s := &Server{Host: "127.0.0.1", Dir: dir, done: make(chan error, 1)}
 	fail := func(err error) (*Server, error) {
 		if owned {
@@ -129,9 +134,11 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err := install.Run(); err != nil {
 		return fail(fmt.Errorf("mariadb-install-db: %w (log in %s)", err, dir))
 	}
-	port, err := freePort()
-	if err != nil {
-		return fail(err)
+	port := opts.Port
+	if port == 0 {
+		if port, err = freePort(); err != nil {
+			return fail(err)
+		}
 	}
 	s.Port = port
 	socket := filepath.Join(dir, "mariadb.sock")
