@@ -88,8 +88,9 @@ type DatabaseStatus struct {
 	// +kubebuilder:validation:MaxLength=32
 	User string `json:"user,omitempty"`
 
-	// secretName is the Secret in this namespace holding the credentials:
-	// keys host, port, database, username, password. It is Landlord's:
+	// secretName is the Secret in this namespace holding the credentials
+	// (<metadata.name>-mysql): keys host, port, address (host:port),
+	// database, username, password. It is Landlord's:
 	// tenants read it, they cannot change or delete it.
 	// +optional
 	// +kubebuilder:validation:MaxLength=253
@@ -125,6 +126,7 @@ type DatabaseStatus struct {
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=db,categories=landlord
 // +kubebuilder:validation:XValidation:rule="has(self.spec.name) || (self.metadata.name.size() <= 25 && self.metadata.name.matches('^[a-z0-9-]+$'))",message="without spec.name the Database's metadata.name is its name on the server: it must be at most 25 lowercase letters, digits or '-'; set spec.name (at most 25 lowercase letters, digits or '_') instead"
+// +kubebuilder:validation:XValidation:rule="self.metadata.name.size() <= 200",message="a Database's name must be at most 200 characters (its Secret is <name>-mysql)"
 // +kubebuilder:printcolumn:name="Database",type=string,JSONPath=`.status.database`
 // +kubebuilder:printcolumn:name="User",type=string,JSONPath=`.status.user`
 // +kubebuilder:printcolumn:name="Secret",type=string,JSONPath=`.status.secretName`

@@ -10,9 +10,13 @@
 package database
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"net"
+	"strconv"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -46,10 +50,10 @@ type Reconciler struct {
 	Servers Servers
 }
 
-// +kubebuilder:rbac:groups=hosting.landlord.dev,resources=databases,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=hosting.landlord.dev,resources=databases,verbs=get;list;watch;create;update;patch
 // +kubebuilder:rbac:groups=hosting.landlord.dev,resources=databases/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=hosting.landlord.dev,resources=databases/finalizers,verbs=update
-// +kubebuilder:rbac:groups=hosting.landlord.dev,resources=accounts;subscriptions;plans,verbs=get;list;watch
+// +kubebuilder:rbac:groups=hosting.landlord.dev,resources=accounts;subscriptions;plans;sitetemplates,verbs=get;list;watch
 // +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
@@ -222,10 +226,11 @@ func holder(db *v1.Database, acct *v1.Account, subscription string) mysqladmin.H
 }
 
 // SecretName names a Database's Secret.
-func SecretName(db *v1.Database) string { return db.Name + "-mysql" }
+func SecretName(db *v1.Database) string { return platform.DatabaseSecretName(db.Name) }
 
-// reconcileSecret makes sure the credentials' Secret exists; a missing one
-// is created with a new password (set on the server by the next phase).
+// reconcileSecret makes sure the credentials' Secret exists and says what
+// BuildSecret says; a missing one is created with a new password (set on
+// the server by the next phase).
 func (r *Reconciler) reconcileSecret(ctx context.Context, s *scope) (ctrl.Result, error) {
 	key := client.ObjectKey{Namespace: s.db.Namespace, Name: SecretName(s.db)}
 	sec := &corev1.Secret{}
@@ -236,8 +241,17 @@ func (r *Reconciler) reconcileSecret(ctx context.Context, s *scope) (ctrl.Result
 			s.obs.secretTaken, s.stopped = true, true
 			return ctrl.Result{}, nil
 		}
-		s.obs.password = string(sec.Data["password"])
-		if s.obs.password != "" && string(sec.Data["username"]) == s.obs.name {
+		if pw := string(sec.Data["password"]); pw != "" && string(sec.Data["username"]) == s.obs.name {
+			s.obs.password = pw
+			want := BuildSecret(r.Config, s.db, s.account.Name, s.sub.Name, s.obs.name, pw)
+			if maps.EqualFunc(sec.Data, want.Data, bytes.Equal) {
+				return ctrl.Result{}, nil
+			}
+			// Another host or port (a flag changed), or a key added since.
+			sec.Data = want.Data
+			if err := r.Update(ctx, sec); err != nil {
+				return ctrl.Result{}, fmt.Errorf("updating Secret %s: %w", key, err)
+			}
 			return ctrl.Result{}, nil
 		}
 		// Emptied or not this name's: made again below.
@@ -276,7 +290,8 @@ func BuildSecret(cfg platform.Config, db *v1.Database, account, subscription, na
 		Type: corev1.SecretTypeOpaque,
 		Data: map[string][]byte{
 			"host":     []byte(cfg.SiteDatabaseHost()),
-			"port":     fmt.Appendf(nil, "%d", cfg.DatabasePort),
+			"port":     []byte(strconv.Itoa(cfg.DatabasePort)),
+			"address":  []byte(net.JoinHostPort(cfg.SiteDatabaseHost(), strconv.Itoa(cfg.DatabasePort))),
 			"database": []byte(name),
 			"username": []byte(name),
 			"password": []byte(password),

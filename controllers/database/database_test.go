@@ -420,3 +420,100 @@ func TestTenantsCannotReadTheAdminCredential(t *testing.T) {
 		}
 	}
 }
+
+// A SiteTemplate that asks for a database gives each of its sites that
+// Database, Landlord's: ready, with the Secret its env reads, and out of
+// the tenants' reach (not deletable, not changeable), while a tenant's own
+// Database is theirs to delete.
+func TestTemplateDatabaseIsCreatedAndProtected(t *testing.T) {
+	ctx := context.Background()
+	tmpl := &v1.SiteTemplate{
+		ObjectMeta: metav1.ObjectMeta{Name: testenv.Name("wordpress")},
+		Spec: v1.SiteTemplateSpec{Image: "wordpress:6", Database: &v1.TemplateDatabase{Name: "wp", Env: []v1.DatabaseEnvVar{
+			{Name: "WORDPRESS_DB_HOST", Fact: v1.DatabaseFactAddress},
+			{Name: "WORDPRESS_DB_PASSWORD", Fact: v1.DatabaseFactPassword},
+		}}},
+	}
+	if err := env.Client.Create(ctx, tmpl); err != nil {
+		t.Fatal(err)
+	}
+	tn := newTenant(t, "tmpl")
+	siteNS := cfg.SiteNamespace(tn.account.Name, "www")
+	if err := env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: siteNS, Labels: map[string]string{
+		v1.AccountLabel: tn.account.Name, v1.SubscriptionLabel: "www", v1.ManagedByLabel: v1.ManagedByValue,
+	}}}); err != nil {
+		t.Fatal(err)
+	}
+	sub := &v1.Subscription{
+		ObjectMeta: metav1.ObjectMeta{Namespace: tn.ns, Name: "www"},
+		Spec:       v1.SubscriptionSpec{Plan: "basic", Site: v1.SiteSpec{Template: tmpl.Name}},
+	}
+	if err := env.Client.Create(ctx, sub); err != nil {
+		t.Fatal(err)
+	}
+	setSite(t, tn, "www", v1.PhaseActive, ptr.To(dbLimits(2)))
+
+	db := waitDB(t, &v1.Database{ObjectMeta: metav1.ObjectMeta{Namespace: siteNS, Name: "wp"}}, phase(v1.DatabaseReady))
+	if db.Labels[v1.ManagedByLabel] != v1.ManagedByValue || db.Labels[v1.SubscriptionLabel] != "www" {
+		t.Fatalf("the template's Database is not labelled as Landlord's: %v", db.Labels)
+	}
+	sec := secretOf(t, env.Client, db)
+	if want := fmt.Sprintf("%s:%d", cfg.DatabaseSiteHost, srv.Port); string(sec.Data["address"]) != want {
+		t.Fatalf("address %q, want %q", sec.Data["address"], want)
+	}
+	if err := login(sec, "SELECT 1"); err != nil {
+		t.Fatal(err)
+	}
+
+	dev := developer(t, "dev@tmpl.example", tn.ns, siteNS)
+	err := dev.Delete(ctx, db)
+	if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "site template's database") {
+		t.Fatalf("a Developer deleting the template's Database: %v, want Forbidden", err)
+	}
+	db.Spec.Name = "renamed"
+	if err := dev.Update(ctx, db); !apierrors.IsForbidden(err) && !apierrors.IsInvalid(err) {
+		t.Fatalf("a Developer changing the template's Database: %v, want refused", err)
+	}
+	forged := &v1.Database{ObjectMeta: metav1.ObjectMeta{Namespace: siteNS, Name: "forged", Labels: map[string]string{v1.ManagedByLabel: v1.ManagedByValue}}}
+	if err := dev.Create(ctx, forged); !apierrors.IsForbidden(err) {
+		t.Fatalf("a Developer creating a Database labelled as Landlord's: %v, want Forbidden", err)
+	}
+	own := waitDB(t, newDatabase(t, dev, siteNS, "mine", ""), phase(v1.DatabaseReady))
+	if err := dev.Delete(ctx, own); err != nil {
+		t.Fatalf("a Developer deleting their own Database: %v", err)
+	}
+	if d, _ := onServer(t, db.Status.Database); !d {
+		t.Fatal("the template's database is gone from the server")
+	}
+}
+
+// spec.site.env is validated at admission: a value or a Secret's key.
+func TestSiteEnvAdmission(t *testing.T) {
+	tn := newTenant(t, "env")
+	for _, c := range []struct {
+		env []v1.SiteEnvVar
+		msg string
+	}{
+		{[]v1.SiteEnvVar{{Name: "A", Value: ptr.To("x"), SecretKeyRef: &v1.SecretKeyRef{Name: "s", Key: "k"}}}, "either value or secretKeyRef"},
+		{[]v1.SiteEnvVar{{Name: "A"}}, "either value or secretKeyRef"},
+		{[]v1.SiteEnvVar{{Name: "1BAD", Value: ptr.To("x")}}, "spec.site.env[0].name"},
+		{[]v1.SiteEnvVar{{Name: "A", SecretKeyRef: &v1.SecretKeyRef{Name: "Not_A_Name", Key: "k"}}}, "secretKeyRef.name"},
+	} {
+		sub := &v1.Subscription{
+			ObjectMeta: metav1.ObjectMeta{Namespace: tn.ns, Name: "bad"},
+			Spec:       v1.SubscriptionSpec{Plan: "basic", Site: v1.SiteSpec{Template: "static", Env: c.env}},
+		}
+		if err := env.Client.Create(context.Background(), sub); !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), c.msg) {
+			t.Errorf("%+v: %v, want refused saying %q", c.env, err, c.msg)
+		}
+	}
+	ok := &v1.Subscription{
+		ObjectMeta: metav1.ObjectMeta{Namespace: tn.ns, Name: "good"},
+		Spec: v1.SubscriptionSpec{Plan: "basic", Site: v1.SiteSpec{Template: "static", Env: []v1.SiteEnvVar{
+			{Name: "A", Value: ptr.To("x")}, {Name: "B", SecretKeyRef: &v1.SecretKeyRef{Name: "keys", Key: "b.key"}},
+		}}},
+	}
+	if err := env.Client.Create(context.Background(), ok); err != nil {
+		t.Fatal(err)
+	}
+}

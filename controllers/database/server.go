@@ -38,7 +38,7 @@ type adminServers struct {
 	registry bool
 }
 
-// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;create;delete
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;create;update;delete
 
 func (a *adminServers) Server(ctx context.Context) (*mysqladmin.Server, error) {
 	if a.cfg.DatabaseHost == "" {

@@ -19,7 +19,7 @@ import (
 )
 
 // Setup builds the Reconciler (connecting with the admin Secret of the
-// operator namespace) and registers it with mgr.
+// operator namespace) and the TemplateReconciler, and registers them with mgr.
 func Setup(mgr ctrl.Manager, cfg platform.Config, clk clock.Clock) error {
 	r := &Reconciler{
 		Client:    mgr.GetClient(),
@@ -29,7 +29,10 @@ func Setup(mgr ctrl.Manager, cfg platform.Config, clk clock.Clock) error {
 		Recorder:  mgr.GetEventRecorder("landlord-database"),
 		Servers:   &adminServers{reader: mgr.GetAPIReader(), cfg: cfg},
 	}
-	return r.SetupWithManager(mgr)
+	if err := r.SetupWithManager(mgr); err != nil {
+		return err
+	}
+	return (&TemplateReconciler{Client: mgr.GetClient(), Config: cfg}).SetupWithManager(mgr)
 }
 
 // SetupWithManager registers the controller and its watches.
