@@ -327,7 +327,7 @@ func TestProtectedAccountCannotBeDeleted(t *testing.T) {
 
 func TestSamplesAreAccepted(t *testing.T) {
 	ctx := context.Background()
-	for _, ns := range []string{"acct-acme", "acct-globex", "acct-acme--www"} {
+	for _, ns := range []string{"acct-acme", "acct-globex", "acct-acme--www", "acct-acme--docs"} {
 		if err := env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil && !apierrors.IsAlreadyExists(err) {
 			t.Fatal(err)
 		}
