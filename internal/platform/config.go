@@ -105,6 +105,11 @@ type Config struct {
 	DatabaseAdminSecret string
 	// DatabaseSizeInterval is how often each Database's size is measured.
 	DatabaseSizeInterval time.Duration
+	// DatabaseCIDRs are the database server's addresses, canonical CIDRs:
+	// under TenantEgressInternet the tenant NetworkPolicy admits the sites'
+	// pods to them on DatabasePort (they are usually private addresses,
+	// excepted from the internet rule).
+	DatabaseCIDRs []string
 }
 
 // Default is the configuration used when no flag is given.
@@ -206,6 +211,14 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.DatabasePort, "database-port", c.DatabasePort, "Port of the database server.")
 	fs.StringVar(&c.DatabaseSiteHost, "database-site-host", c.DatabaseSiteHost, "Host name of the database server as sites reach it (in Databases' status and Secrets); default: --database-host.")
 	fs.StringVar(&c.DatabaseAdminSecret, "database-admin-secret", c.DatabaseAdminSecret, "Secret in the operator namespace with Landlord's administrative account on the database server (keys username, password).")
+	fs.Func("database-cidrs", "Comma-separated addresses (CIDRs) of the database server: with --tenant-egress=internet, sites' pods may connect to them on --database-port.", func(s string) error {
+		cidrs, err := ParseCIDRs(s)
+		if err != nil {
+			return err
+		}
+		c.DatabaseCIDRs = cidrs
+		return nil
+	})
 	fs.DurationVar(&c.DatabaseSizeInterval, "database-size-interval", c.DatabaseSizeInterval, "How often each Database's size is measured (and compared with the plan's databaseStorage).")
 	fs.DurationVar(&c.TerminationFloor, "termination-floor", c.TerminationFloor, "Least time a site is observed suspended or cancelled before it is terminated, whatever its deadlines say (0: none).")
 }
