@@ -517,3 +517,35 @@ func TestSiteEnvAdmission(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// An account's deletion drops its databases, even a site's under
+// deletionPolicy Retain.
+func TestAccountDeletionDropsDatabases(t *testing.T) {
+	ctx := context.Background()
+	tn := newTenant(t, "acctdel")
+	siteNS := newSite(t, tn, "www", v1.DeletionPolicyRetain, dbLimits(1))
+	db := waitDB(t, newDatabase(t, env.Client, siteNS, "data", ""), phase(v1.DatabaseReady))
+	acct := tn.account.DeepCopy()
+	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(acct), acct); err != nil {
+		t.Fatal(err)
+	}
+	if acct.Spec.DeletionProtection == nil || *acct.Spec.DeletionProtection {
+		acct.Spec.DeletionProtection = ptr.To(false)
+		if err := env.Client.Update(ctx, acct); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := env.Client.Delete(ctx, acct); err != nil {
+		t.Fatal(err)
+	}
+	// The account controller deletes the account's namespaces; it does not run here.
+	if err := env.Client.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: siteNS}}); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, wait, func() error {
+		if d, u := onServer(t, db.Status.Database); d || u {
+			return fmt.Errorf("database %v, user %v still on the server", d, u)
+		}
+		return nil
+	})
+}
