@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"strconv"
 	"testing"
@@ -74,18 +75,28 @@ func TestMain(m *testing.M) {
 				return 1
 			}
 		}
-		mgr, err := e.StartManagerWith(testenv.ManagerOptions{
-			Config: cfg, Clock: clock.NewFake(time.Now()), Controllers: []string{manager.DatabaseController},
-			Workers: manager.DefaultWorkers,
-		})
+		mgr, err := startManager(nil)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "manager:", err)
 			return 1
 		}
-		defer func() { _ = mgr.Stop() }()
+		running = mgr
+		defer func() { _ = running.Stop() }()
 		return m.Run()
 	}()
 	os.Exit(code)
+}
+
+// running is the manager the tests share (the crash test replaces it for a while).
+var running *testenv.Manager
+
+// startManager starts Landlord's Database controllers with the production
+// worker count; wrap, if set, wraps its connection to the API server.
+func startManager(wrap func(http.RoundTripper) http.RoundTripper) (*testenv.Manager, error) {
+	return env.StartManagerWith(testenv.ManagerOptions{
+		Config: cfg, Clock: clock.NewFake(time.Now()), Controllers: []string{manager.DatabaseController},
+		Workers: manager.DefaultWorkers, WrapTransport: wrap,
+	})
 }
 
 type tenant struct {
