@@ -16,6 +16,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -31,15 +32,21 @@ func main() {
 	flag.StringVar(&cfg.OperatorNamespace, "operator-namespace", cfg.OperatorNamespace, "Namespace of Landlord (where the admin Secret goes).")
 	flag.StringVar(&cfg.DatabaseAdminSecret, "admin-secret", cfg.DatabaseAdminSecret, "Name of the admin Secret.")
 	flag.Parse()
-	if err := run(*port, *dir, *kubeconfig, cfg); err != nil {
+	rc, err := clientcmd.BuildConfigFromFlags("", *kubeconfig)
+	if err == nil {
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+		defer stop()
+		err = run(ctx, *port, *dir, rc, cfg, nil)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "localmariadb:", err)
 		os.Exit(1)
 	}
 }
 
-func run(port int, dir, kubeconfig string, cfg platform.Config) error {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
+// run starts the server, writes the admin Secret and serves until ctx ends;
+// ready, if set, is called once the Secret is written.
+func run(ctx context.Context, port int, dir string, rc *rest.Config, cfg platform.Config, ready func()) error {
 	if err := os.RemoveAll(dir); err != nil {
 		return err
 	}
@@ -48,10 +55,6 @@ func run(port int, dir, kubeconfig string, cfg platform.Config) error {
 		return err
 	}
 	defer func() { _ = srv.Stop() }()
-	rc, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
-	if err != nil {
-		return err
-	}
 	c, err := client.New(rc, client.Options{})
 	if err != nil {
 		return err
@@ -65,6 +68,9 @@ func run(port int, dir, kubeconfig string, cfg platform.Config) error {
 		return fmt.Errorf("creating the admin Secret: %w", err)
 	}
 	fmt.Printf("MariaDB on %s (data in %s); admin Secret %s/%s\n", srv.Addr(), dir, cfg.OperatorNamespace, cfg.DatabaseAdminSecret)
+	if ready != nil {
+		ready()
+	}
 	<-ctx.Done()
 	fmt.Println("stopping MariaDB")
 	return nil
