@@ -337,7 +337,7 @@ func (r *Reconciler) reconcileOnServer(ctx context.Context, s *scope) (ctrl.Resu
 	if !have.DatabaseExists {
 		zero := int64(0)
 		s.obs.size = &zero
-		s.log.Info("created the database and its user", "name", s.obs.name)
+		s.log.Info("created the database and its user", "mysqlName", s.obs.name)
 	}
 	s.obs.created = true
 	return ctrl.Result{}, nil

@@ -115,7 +115,7 @@ func (r *Reconciler) applyFate(ctx context.Context, s *scope, srv *mysqladmin.Se
 		if err := srv.Retain(ctx, name, string(s.db.UID)); err != nil {
 			return kernel.Fail(v1.ReasonServerError, err)
 		}
-		s.log.Info("retained the database, its user locked (deletionPolicy Retain)", "name", name)
+		s.log.Info("retained the database, its user locked (deletionPolicy Retain)", "mysqlName", name)
 		return nil
 	}
 	if err := srv.Drop(ctx, name); err != nil {
@@ -124,7 +124,7 @@ func (r *Reconciler) applyFate(ctx context.Context, s *scope, srv *mysqladmin.Se
 	if err := srv.Release(ctx, name, string(s.db.UID)); err != nil {
 		return kernel.Fail(v1.ReasonServerError, err)
 	}
-	s.log.Info("dropped the database and its user", "name", name)
+	s.log.Info("dropped the database and its user", "mysqlName", name)
 	return nil
 }
 
