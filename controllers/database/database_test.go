@@ -549,3 +549,28 @@ func TestAccountDeletionDropsDatabases(t *testing.T) {
 		return nil
 	})
 }
+
+// A converged Database is measured every size interval (2s here) without a
+// write while its size barely moves; a real change of size is written.
+func TestSizeRefreshWritesOnlyWhenItMoves(t *testing.T) {
+	tn := newTenant(t, "size")
+	siteNS := newSite(t, tn, "www", v1.DeletionPolicyDelete, dbLimits(1))
+	db := waitDB(t, newDatabase(t, env.Client, siteNS, "quiet", ""), phase(v1.DatabaseReady))
+	time.Sleep(time.Second) // the first reconciles' writes have landed
+	before := get(t, db)
+	testenv.Consistently(t, 5*time.Second, func() error {
+		if now := get(t, db); now.ResourceVersion != before.ResourceVersion {
+			return fmt.Errorf("written while nothing moved: status %+v", now.Status)
+		}
+		return nil
+	})
+	if err := login(secretOf(t, env.Client, db), "CREATE TABLE t (v INT)"); err != nil {
+		t.Fatal(err)
+	}
+	waitDB(t, db, func(d *v1.Database) error {
+		if d.Status.Size == nil || d.Status.Size.Value() < 16384 {
+			return fmt.Errorf("size %v, want the new table's pages", d.Status.Size)
+		}
+		return nil
+	})
+}

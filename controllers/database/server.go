@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -25,18 +26,22 @@ type Servers interface {
 }
 
 // adminServers connects with the credential in the admin Secret of the
-// operator namespace, read (uncached, by name: no informer of Secrets) on
-// each call, so that a rotated credential is used at once; the pool is kept
-// while the credential stays the same.
+// operator namespace, read uncached and by name (no informer of Secrets) at
+// most every secretTTL, so that a rotated credential is used within it; the
+// pool is kept while the credential stays the same.
 type adminServers struct {
 	reader client.Reader
 	cfg    platform.Config
 
 	mu       sync.Mutex
 	key      mysqladmin.Config
+	readAt   time.Time
 	srv      *mysqladmin.Server
 	registry bool
 }
+
+// secretTTL is how long the admin Secret, once read, is trusted.
+const secretTTL = 30 * time.Second
 
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;create;update;delete
 
@@ -44,6 +49,12 @@ func (a *adminServers) Server(ctx context.Context) (*mysqladmin.Server, error) {
 	if a.cfg.DatabaseHost == "" {
 		return nil, errNoServer
 	}
+	a.mu.Lock()
+	if a.srv != nil && a.registry && time.Since(a.readAt) < secretTTL {
+		defer a.mu.Unlock()
+		return a.srv, nil
+	}
+	a.mu.Unlock()
 	sec := &corev1.Secret{}
 	key := client.ObjectKey{Namespace: a.cfg.OperatorNamespace, Name: a.cfg.DatabaseAdminSecret}
 	if err := a.reader.Get(ctx, key, sec); err != nil {
@@ -71,6 +82,7 @@ func (a *adminServers) Server(ctx context.Context) (*mysqladmin.Server, error) {
 		}
 		a.srv, a.key, a.registry = srv, want, false
 	}
+	a.readAt = time.Now()
 	if !a.registry {
 		if err := a.srv.EnsureRegistry(ctx); err != nil {
 			return nil, err
