@@ -13,9 +13,10 @@ const (
 	// DatabasePrefixLength is the length of an account's prefix, its '_'
 	// separator included ("k3x9qa_").
 	DatabasePrefixLength = 7
-	// MaxDatabaseNameLength is the longest name: MySQL 8 and MariaDB 10.6+
-	// both take user names of up to 32 characters (database names: 64), and
-	// the user is named as the database.
+	// MaxDatabaseNameLength is the longest name: MySQL 8 takes user names of
+	// up to 32 characters (MariaDB 10.11 takes 128; database names are at
+	// most 64 on both), and the user is named as the database, so the
+	// common bound is 32 with the prefix.
 	MaxDatabaseNameLength = 32 - DatabasePrefixLength
 )
 
