@@ -57,6 +57,7 @@ func (f roundTripper) RoundTrip(req *http.Request) (*http.Response, error) { ret
 // Ready with working credentials, exactly one database on the server and one
 // slot; its deletion, crashed at every point too, leaves nothing behind.
 func TestCrashAtEveryWrite(t *testing.T) {
+	needServer(t)
 	ctx := context.Background()
 	_ = running.Stop()
 	defer func() {

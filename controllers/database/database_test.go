@@ -426,6 +426,7 @@ func TestTenantsCannotReadTheAdminCredential(t *testing.T) {
 // the tenants' reach (not deletable, not changeable), while a tenant's own
 // Database is theirs to delete.
 func TestTemplateDatabaseIsCreatedAndProtected(t *testing.T) {
+	needServer(t)
 	ctx := context.Background()
 	tmpl := &v1.SiteTemplate{
 		ObjectMeta: metav1.ObjectMeta{Name: testenv.Name("wordpress")},
