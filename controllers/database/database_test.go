@@ -520,35 +520,49 @@ func TestSiteEnvAdmission(t *testing.T) {
 }
 
 // An account's deletion drops its databases, even a site's under
-// deletionPolicy Retain.
+// deletionPolicy Retain: while the Account is being deleted, and once it is
+// gone (its prefix then comes from the registry on the server).
 func TestAccountDeletionDropsDatabases(t *testing.T) {
-	ctx := context.Background()
-	tn := newTenant(t, "acctdel")
-	siteNS := newSite(t, tn, "www", v1.DeletionPolicyRetain, dbLimits(1))
-	db := waitDB(t, newDatabase(t, env.Client, siteNS, "data", ""), phase(v1.DatabaseReady))
-	acct := tn.account.DeepCopy()
-	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(acct), acct); err != nil {
-		t.Fatal(err)
+	for _, gone := range []bool{false, true} {
+		t.Run(fmt.Sprintf("account gone %v", gone), func(t *testing.T) {
+			ctx := context.Background()
+			tn := newTenant(t, "acctdel")
+			siteNS := newSite(t, tn, "www", v1.DeletionPolicyRetain, dbLimits(1))
+			db := waitDB(t, newDatabase(t, env.Client, siteNS, "data", ""), phase(v1.DatabaseReady))
+			acct := tn.account.DeepCopy()
+			if err := env.Client.Get(ctx, client.ObjectKeyFromObject(acct), acct); err != nil {
+				t.Fatal(err)
+			}
+			acct.Spec.DeletionProtection = ptr.To(false)
+			if gone {
+				acct.Finalizers = nil // nothing holds it: it goes at once
+			}
+			if err := env.Client.Update(ctx, acct); err != nil {
+				t.Fatal(err)
+			}
+			if err := env.Client.Delete(ctx, acct); err != nil {
+				t.Fatal(err)
+			}
+			if gone {
+				testenv.Eventually(t, wait, func() error {
+					if err := env.Client.Get(ctx, client.ObjectKeyFromObject(acct), &v1.Account{}); !apierrors.IsNotFound(err) {
+						return fmt.Errorf("account still there (%v)", err)
+					}
+					return nil
+				})
+			}
+			// The account controller deletes the account's namespaces; it does not run here.
+			if err := env.Client.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: siteNS}}); err != nil {
+				t.Fatal(err)
+			}
+			testenv.Eventually(t, wait, func() error {
+				if d, u := onServer(t, db.Status.Database); d || u {
+					return fmt.Errorf("database %v, user %v still on the server", d, u)
+				}
+				return nil
+			})
+		})
 	}
-	if acct.Spec.DeletionProtection == nil || *acct.Spec.DeletionProtection {
-		acct.Spec.DeletionProtection = ptr.To(false)
-		if err := env.Client.Update(ctx, acct); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := env.Client.Delete(ctx, acct); err != nil {
-		t.Fatal(err)
-	}
-	// The account controller deletes the account's namespaces; it does not run here.
-	if err := env.Client.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: siteNS}}); err != nil {
-		t.Fatal(err)
-	}
-	testenv.Eventually(t, wait, func() error {
-		if d, u := onServer(t, db.Status.Database); d || u {
-			return fmt.Errorf("database %v, user %v still on the server", d, u)
-		}
-		return nil
-	})
 }
 
 // A converged Database is measured every size interval (2s here) without a
