@@ -247,10 +247,14 @@ func (r *Reconciler) reconcileSecret(ctx context.Context, s *scope) (ctrl.Result
 			if maps.EqualFunc(sec.Data, want.Data, bytes.Equal) {
 				return ctrl.Result{}, nil
 			}
-			// Another host or port (a flag changed), or a key added since.
-			sec.Data = want.Data
-			if err := r.Update(ctx, sec); err != nil {
-				return ctrl.Result{}, fmt.Errorf("updating Secret %s: %w", key, err)
+			// Another host or port (a flag changed), or a key added since:
+			// made again with the same password (the manager may get,
+			// create and delete Secrets, not change them).
+			if err := r.Delete(ctx, sec, client.Preconditions{UID: &sec.UID}); err != nil && !apierrors.IsNotFound(err) {
+				return ctrl.Result{}, fmt.Errorf("replacing Secret %s: %w", key, err)
+			}
+			if err := r.Create(ctx, want); err != nil && !apierrors.IsAlreadyExists(err) {
+				return ctrl.Result{}, fmt.Errorf("replacing Secret %s: %w", key, err)
 			}
 			return ctrl.Result{}, nil
 		}

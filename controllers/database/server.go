@@ -43,7 +43,10 @@ type adminServers struct {
 // secretTTL is how long the admin Secret, once read, is trusted.
 const secretTTL = 30 * time.Second
 
-// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;create;update;delete
+// The manager's only rights on Secrets: get by name (the admin Secret, a
+// Database's own), create and delete (a Database's); never list, watch,
+// update or patch (test/manifests).
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;create;delete
 
 func (a *adminServers) Server(ctx context.Context) (*mysqladmin.Server, error) {
 	if a.cfg.DatabaseHost == "" {
