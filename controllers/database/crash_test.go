@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -162,4 +163,49 @@ func get(t *testing.T, db *v1.Database) *v1.Database {
 		t.Fatal(err)
 	}
 	return got
+}
+
+// The provider moves its server to another host name: the Databases'
+// Secrets follow (made again, same password), and the credentials still
+// work.
+func TestSecretsFollowTheServerHost(t *testing.T) {
+	needServer(t)
+	tn := newTenant(t, "host")
+	siteNS := newSite(t, tn, "www", v1.DeletionPolicyDelete, dbLimits(1))
+	db := waitDB(t, newDatabase(t, env.Client, siteNS, "app", ""), phase(v1.DatabaseReady))
+	before := secretOf(t, env.Client, db)
+
+	_ = running.Stop()
+	moved := cfg
+	moved.DatabaseSiteHost = "mysql2.provider.test"
+	m, err := startManagerWith(moved, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = m.Stop()
+		if running, err = startManager(nil); err != nil {
+			t.Fatalf("restarting the shared manager: %v", err)
+		}
+	}()
+	got := waitDB(t, db, func(d *v1.Database) error {
+		if d.Status.Host != moved.DatabaseSiteHost {
+			return fmt.Errorf("status.host %s", d.Status.Host)
+		}
+		return phase(v1.DatabaseReady)(d)
+	})
+	var after *corev1.Secret
+	testenv.Eventually(t, wait, func() error {
+		after = secretOf(t, env.Client, got)
+		if string(after.Data["host"]) != moved.DatabaseSiteHost || string(after.Data["address"]) != fmt.Sprintf("%s:%d", moved.DatabaseSiteHost, srv.Port) {
+			return fmt.Errorf("Secret host %s address %s", after.Data["host"], after.Data["address"])
+		}
+		return nil
+	})
+	if string(after.Data["password"]) != string(before.Data["password"]) {
+		t.Error("the password changed with the host")
+	}
+	if err := login(after, "SELECT 1"); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -93,8 +93,12 @@ var running *testenv.Manager
 // startManager starts Landlord's Database controllers with the production
 // worker count; wrap, if set, wraps its connection to the API server.
 func startManager(wrap func(http.RoundTripper) http.RoundTripper) (*testenv.Manager, error) {
+	return startManagerWith(cfg, wrap)
+}
+
+func startManagerWith(c platform.Config, wrap func(http.RoundTripper) http.RoundTripper) (*testenv.Manager, error) {
 	return env.StartManagerWith(testenv.ManagerOptions{
-		Config: cfg, Clock: clock.NewFake(time.Now()), Controllers: []string{manager.DatabaseController},
+		Config: c, Clock: clock.NewFake(time.Now()), Controllers: []string{manager.DatabaseController},
 		Workers: manager.DefaultWorkers, WrapTransport: wrap,
 	})
 }
