@@ -97,8 +97,9 @@ verify: generate manifests docs chart ## Fail if generated files are stale.
 
 .PHONY: test
 # LANDLORD_REQUIRE_GATEWAY: test/gateway fails, never skips, without Envoy Gateway.
-test: generate manifests control-plane $(KWOK) $(KUSTOMIZE) $(ENVOY_GATEWAY) ## Unit and integration tests (real kube-apiserver + etcd + kube-controller-manager; Envoy Gateway).
-	LANDLORD_REQUIRE_GATEWAY=1 go test $(TEST_PKGS) -count=1 -timeout 30m $(TEST_ARGS)
+# LANDLORD_REQUIRE_MYSQL: the Database tests fail, never skip, without mariadbd.
+test: generate manifests control-plane mariadb $(KWOK) $(KUSTOMIZE) $(ENVOY_GATEWAY) ## Unit and integration tests (real kube-apiserver + etcd + kube-controller-manager; Envoy Gateway; MariaDB).
+	LANDLORD_REQUIRE_GATEWAY=1 LANDLORD_REQUIRE_MYSQL=1 go test $(TEST_PKGS) -count=1 -timeout 30m $(TEST_ARGS)
 	# The cache transform runs on every informer's goroutine at once: its shared state under the race detector.
 	go test -race -count=1 -run 'CacheTransform|Interner' ./internal/manager/
 
@@ -184,7 +185,7 @@ cluster-down: ## Stop the local control plane and remove its state.
 	hack/cluster-down.sh
 
 .PHONY: run-local
-run-local: manifests control-plane $(KWOK) $(KUSTOMIZE) $(ENVOY_GATEWAY) ## Local platform: control plane, CRDs, Envoy Gateway, Landlord, samples; Ctrl-C stops it all.
+run-local: manifests control-plane mariadb $(KWOK) $(KUSTOMIZE) $(ENVOY_GATEWAY) ## Local platform: control plane, CRDs, Envoy Gateway, Landlord, samples; Ctrl-C stops it all.
 	hack/run-local.sh
 
 ##@ Deployment
@@ -253,6 +254,13 @@ test-upgrade: control-plane $(KWOK) $(KUSTOMIZE) ## Upgrade from the previous re
 
 .PHONY: control-plane
 control-plane: $(CONTROL_PLANE_STAMP) ## Build etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl.
+
+.PHONY: mariadb
+mariadb: ## Install Debian's MariaDB server when mariadbd is missing (the Database tests and run-local start private instances of it; nothing runs as a service).
+	@if command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ]; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null 2>&1; then echo "mariadbd is missing and apt-get is not here: install MariaDB 10.6+ (mariadbd, mariadb-install-db)"; exit 1; fi; \
+	SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends mariadb-server
 
 .PHONY: envoy-gateway
 envoy-gateway: $(ENVOY_GATEWAY) ## Build Envoy Gateway's controller (~6 min on 2 idle cores, once per version).

@@ -8,8 +8,10 @@
 #      config/local) and a self-signed wildcard certificate for the base domain
 #   4. a DNS server on loopback that publishes the TXT records of the sample
 #      custom domains (hack/localdns), so they verify as a customer's would
-#   5. Landlord itself, logging here
-#   6. config/samples, applied until everything is accepted
+#   5. a private MariaDB server on loopback (hack/localmariadb: Debian's
+#      mariadbd, data in bin/local/mariadb) for the sites' Databases
+#   6. Landlord itself, logging here
+#   7. config/samples, applied until everything is accepted
 # Ctrl-C stops everything it started and removes bin/local.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,12 +25,13 @@ DNS_PORT=${LANDLORD_DNS_PORT:-15353}
 METRICS_ADDR=${LANDLORD_METRICS_ADDR:-127.0.0.1:18080}
 PROBE_ADDR=${LANDLORD_PROBE_ADDR:-127.0.0.1:18081}
 PAGE_ADDR=${LANDLORD_PAGE_ADDR:-127.0.0.1:18082}
+MYSQL_PORT=${LANDLORD_MYSQL_PORT:-13306}
 
 pids=()
 cleanup() {
   trap - INT TERM EXIT
   echo
-  echo "run-local: stopping Landlord, the DNS server, Envoy Gateway and the control plane"
+  echo "run-local: stopping Landlord, the DNS server, MariaDB, Envoy Gateway and the control plane"
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   hack/envoy-gateway.sh stop >/dev/null || true
@@ -61,10 +64,19 @@ $KUBECTL -n landlord-gateway create secret tls landlord-wildcard-tls --cert=bin/
 
 go build -o "$BIN/manager" ./cmd/manager
 go build -o "$BIN/localdns" ./hack/localdns
+go build -o "$BIN/localmariadb" ./hack/localmariadb
 
 echo "run-local: DNS server for the sample domains on 127.0.0.1:$DNS_PORT"
 "$BIN/localdns" -listen "127.0.0.1:$DNS_PORT" -kubeconfig "$KUBECONFIG" > >(sed -u 's/^/[dns] /') 2>&1 &
 pids+=($!)
+
+echo "run-local: MariaDB for the sites' Databases on 127.0.0.1:$MYSQL_PORT (log: bin/local/mariadb/mariadb.log)"
+"$BIN/localmariadb" -port "$MYSQL_PORT" -dir "$ROOT/bin/local/mariadb" -kubeconfig "$KUBECONFIG" > >(sed -u 's/^/[mariadb] /') 2>&1 &
+pids+=($!)
+for i in $(seq 1 60); do
+  if $KUBECTL -n landlord-system get secret landlord-database-admin >/dev/null 2>&1; then break; fi
+  sleep 1
+done
 
 echo "run-local: starting Landlord"
 # As Landlord's own identity (group landlord:managers), not the admin.
@@ -73,6 +85,7 @@ echo "run-local: starting Landlord"
   --metrics-bind-address "$METRICS_ADDR" --health-probe-bind-address "$PROBE_ADDR" \
   --suspended-page-bind-address "$PAGE_ADDR" \
   --base-domain sites.landlord.localhost \
+  --database-host 127.0.0.1 --database-port "$MYSQL_PORT" \
   --domain-reverify-interval 1m --log-format=console --zap-stacktrace-level=panic ${LANDLORD_ARGS:-} > >(sed -u 's/^/[landlord] /') 2>&1 &
 pids+=($!)
 
@@ -91,6 +104,7 @@ Landlord is running. In another terminal:
   bin/kubectl get subscriptions -A               # phases, paid-through dates, URLs
   bin/kubectl get customdomain -n acct-acme--www www-acme -o yaml   # DNS instructions
   bin/kubectl get gateway,httproute -A -o wide  # as Envoy Gateway reports them
+  bin/kubectl get database -n acct-acme--www wordpress   # a site's MySQL database on the local MariaDB
   curl -s http://$METRICS_ADDR/metrics | grep ^landlord_
 
 Press Ctrl-C to stop everything.

@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 src=$PWD
 timeout=${LANDLORD_TEST_LOCAL_TIMEOUT:-3600}   # seconds for run-local to come up
-ports="15353 18080 18081 18082"
+ports="15353 18080 18081 18082 13306"
 started=$(date +%s)
 elapsed() { echo "$(( $(date +%s) - started ))s"; }
 
@@ -74,6 +74,8 @@ wait_phase subscription acct-acme docs Trialing
 wait_phase subscription acct-globex shop Suspended
 wait_phase membership acct-acme bob-admin Active
 wait_phase customdomain acct-acme--www www-acme Active   # CustomDomains live in the site namespace
+wait_phase database acct-acme--www wordpress Ready       # the WordPress template's database, on the local MariaDB
+wait_phase database acct-acme--docs notes Ready
 $KUBECTL wait subscription/www -n acct-acme --for=condition=Ready --timeout=120s >/dev/null || fail "subscription www is not Ready"
 url=$($KUBECTL get subscription/www -n acct-acme -o jsonpath='{.status.site.url}')
 [[ -n $url ]] || fail "subscription www has no URL"
@@ -91,7 +93,7 @@ for _ in $(seq 1 60); do kill -0 "$pgid" 2>/dev/null || break; sleep 1; done
 kill -0 "$pgid" 2>/dev/null && fail "run-local still running 60s after Ctrl-C"
 grep -q "run-local: stopped" "$log" || fail "run-local did not report a clean stop"
 
-left=$(pgrep -af "$dir/bin/(etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kwok|manager|localdns|localcluster|localgateway|envoy-gateway-v[0-9.]*)" || true)
+left=$(pgrep -af "$dir/bin/(etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kwok|manager|localdns|localmariadb|localcluster|localgateway|envoy-gateway-v[0-9.]*)|mariadbd .*--datadir=$dir/bin/local/" || true)
 [[ -z $left ]] || fail "processes left behind: $left"
 for p in $ports; do
   if ss -ltnH "sport = :$p" | grep -q .; then fail "port $p still open"; fi

@@ -153,6 +153,27 @@ type Limits struct {
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=10000
 	Seats *int32 `json:"seats,omitempty"`
+
+	// databases is how many MySQL/MariaDB Databases the site may have on
+	// the provider's database server (0 = none; default 0).
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=1000
+	Databases *int32 `json:"databases,omitempty"`
+
+	// databaseStorage is how large each of the site's databases may grow
+	// (data and indexes, as the server reports them; default 1Gi). A larger
+	// database's user may read and delete, not write, until it is back under.
+	// +optional
+	// +kubebuilder:validation:XValidation:rule="!string(self).startsWith('-')",message="databaseStorage must not be negative"
+	DatabaseStorage *resource.Quantity `json:"databaseStorage,omitempty"`
+
+	// databaseConnections is how many connections each database user of
+	// the site may hold at once (MAX_USER_CONNECTIONS; default 10).
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=10000
+	DatabaseConnections *int32 `json:"databaseConnections,omitempty"`
 }
 
 // ObjectLimits are counts of objects a site namespace may hold (the

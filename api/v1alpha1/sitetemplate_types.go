@@ -39,6 +39,12 @@ type SiteTemplateSpec struct {
 	// +kubebuilder:validation:MaxItems=64
 	Env []TemplateEnvVar `json:"env,omitempty"`
 
+	// database asks for a MySQL/MariaDB database for every site of this
+	// template: Landlord creates the Database in the site namespace and
+	// sets the site's environment variables from its credentials.
+	// +optional
+	Database *TemplateDatabase `json:"database,omitempty"`
+
 	// readinessPath is the HTTP path of the readiness probe.
 	// +optional
 	// +kubebuilder:default="/"
@@ -60,6 +66,55 @@ type TemplateEnvVar struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=4096
 	Value string `json:"value,omitempty"`
+}
+
+// TemplateDatabase is the database a template's sites get.
+type TemplateDatabase struct {
+	// name is the Database's metadata.name in the site namespace (its name
+	// on the server: <account prefix><name, '-' as '_'>). Default "site".
+	// +optional
+	// +kubebuilder:default=site
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=25
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	Name string `json:"name,omitempty"`
+
+	// env sets the site container's variables from the database's
+	// credentials (read from its Secret), e.g. WORDPRESS_DB_HOST from
+	// Address, WORDPRESS_DB_PASSWORD from Password.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=16
+	Env []DatabaseEnvVar `json:"env,omitempty"`
+}
+
+// DatabaseFact is one fact of a database's credentials.
+// +kubebuilder:validation:Enum=Host;Port;Address;Database;User;Password
+type DatabaseFact string
+
+// Database facts, and the keys of a Database's Secret that hold them.
+const (
+	DatabaseFactHost     DatabaseFact = "Host"     // key host
+	DatabaseFactPort     DatabaseFact = "Port"     // key port
+	DatabaseFactAddress  DatabaseFact = "Address"  // key address: host:port
+	DatabaseFactDatabase DatabaseFact = "Database" // key database
+	DatabaseFactUser     DatabaseFact = "User"     // key username
+	DatabaseFactPassword DatabaseFact = "Password" // key password
+)
+
+// DatabaseEnvVar sets a variable from a fact of the template's database.
+type DatabaseEnvVar struct {
+	// name of the variable.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=128
+	// +kubebuilder:validation:Pattern=`^[A-Za-z_][A-Za-z0-9_]*$`
+	Name string `json:"name"`
+
+	// fact is Host, Port, Address (host:port), Database, User or Password.
+	// +required
+	Fact DatabaseFact `json:"fact"`
 }
 
 // SiteTemplate is a kind of site the provider offers (WordPress, static, ...).

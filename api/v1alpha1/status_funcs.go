@@ -41,3 +41,12 @@ func (d *CustomDomain) SetConditions(c []metav1.Condition) { d.Status.Conditions
 
 // SetObservedGeneration records the generation the status describes.
 func (d *CustomDomain) SetObservedGeneration(g int64) { d.Status.ObservedGeneration = g }
+
+// GetConditions returns the conditions.
+func (d *Database) GetConditions() []metav1.Condition { return d.Status.Conditions }
+
+// SetConditions replaces the conditions.
+func (d *Database) SetConditions(c []metav1.Condition) { d.Status.Conditions = c }
+
+// SetObservedGeneration records the generation the status describes.
+func (d *Database) SetObservedGeneration(g int64) { d.Status.ObservedGeneration = g }

@@ -327,7 +327,7 @@ func TestProtectedAccountCannotBeDeleted(t *testing.T) {
 
 func TestSamplesAreAccepted(t *testing.T) {
 	ctx := context.Background()
-	for _, ns := range []string{"acct-acme", "acct-globex", "acct-acme--www"} {
+	for _, ns := range []string{"acct-acme", "acct-globex", "acct-acme--www", "acct-acme--docs"} {
 		if err := env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil && !apierrors.IsAlreadyExists(err) {
 			t.Fatal(err)
 		}
@@ -352,7 +352,7 @@ func TestSamplesAreAccepted(t *testing.T) {
 			kinds[o.GetKind()] = true
 		}
 	}
-	for _, k := range []string{"Plan", "SiteTemplate", "Account", "Membership", "Team", "Subscription", "CustomDomain"} {
+	for _, k := range []string{"Plan", "SiteTemplate", "Account", "Membership", "Team", "Subscription", "CustomDomain", "Database"} {
 		if !kinds[k] {
 			t.Errorf("config/samples has no %s", k)
 		}

@@ -2,7 +2,7 @@
 -- Reads the Ready condition Landlord maintains, after checking that Landlord
 -- has observed the object's latest generation.
 --   Ready=True                          -> Healthy
---   Suspended=True (Account, Subscription) -> Suspended
+--   Suspended=True (Account, Subscription), Locked=True (Database) -> Suspended
 --   Ready=False, reason Progressing     -> Progressing
 --   Ready=False, any other reason       -> Degraded (the message says why)
 local hs = {}
@@ -22,7 +22,7 @@ local suspended = nil
 for _, c in ipairs(obj.status.conditions) do
   if c.type == "Ready" then
     ready = c
-  elseif c.type == "Suspended" and c.status == "True" then
+  elseif (c.type == "Suspended" or c.type == "Locked") and c.status == "True" then
     suspended = c
   end
 end

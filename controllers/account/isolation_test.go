@@ -47,6 +47,7 @@ func kinds(ns string) []struct {
 			Subject: v1.Subject{Kind: v1.SubjectUser, Name: "intruder"}, Role: v1.RoleViewer}}, &v1.MembershipList{}},
 		{&v1.CustomDomain{ObjectMeta: meta("probe"), Spec: v1.CustomDomainSpec{Hostname: "probe.example.com"}},
 			&v1.CustomDomainList{}},
+		{&v1.Database{ObjectMeta: meta("probe")}, &v1.DatabaseList{}},
 		{&rbacv1.RoleBinding{ObjectMeta: meta("probe"), RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "landlord-tenant-viewer"},
 			Subjects: []rbacv1.Subject{{Kind: "User", APIGroup: rbacv1.GroupName, Name: "intruder"}}}, &rbacv1.RoleBindingList{}},
 		{&networkingv1.NetworkPolicy{ObjectMeta: meta("probe")}, &networkingv1.NetworkPolicyList{}},

@@ -171,6 +171,24 @@ func (p Portal) AddDomain(ctx context.Context, account, name, site, hostname str
 	return d, nil
 }
 
+// AddDatabase gives a site a MySQL database: the Database is created in the
+// site's namespace; its status (once Landlord has reconciled it) names the
+// database, the user and the Secret with the credentials.
+func (p Portal) AddDatabase(ctx context.Context, account, site, name string) (*v1.Database, error) {
+	var s v1.Subscription
+	if err := p.Client.Get(ctx, client.ObjectKey{Namespace: p.namespace(account), Name: site}, &s); err != nil {
+		return nil, fmt.Errorf("reading site %s/%s: %w", account, site, err)
+	}
+	if s.Status.Site.Namespace == "" {
+		return nil, fmt.Errorf("adding database %s: the namespace of site %s/%s is not provisioned yet", name, account, site)
+	}
+	d := &v1.Database{ObjectMeta: metav1.ObjectMeta{Namespace: s.Status.Site.Namespace, Name: name}}
+	if err := p.Client.Create(ctx, d); err != nil {
+		return nil, fmt.Errorf("adding database %s: %w", name, err)
+	}
+	return d, nil
+}
+
 // AccountPage is what a control panel shows on a customer's account page.
 type AccountPage struct {
 	Account   string
@@ -178,7 +196,19 @@ type AccountPage struct {
 	Suspended *v1.Suspension
 	Sites     []SiteRow
 	Domains   []DomainRow
+	Databases []DatabaseRow
 	Members   []MemberRow
+}
+
+// DatabaseRow is one MySQL database of a site; the password is in the
+// Secret SecretName of the site's namespace, never in status.
+type DatabaseRow struct {
+	Name, Site, Database, User, Host, SecretName string
+	Port                                         int32
+	Size                                         string
+	Phase                                        v1.DatabasePhase
+	// Problem is the Ready condition's message when it is not ready.
+	Problem string
 }
 
 // SiteRow is one subscription: the "membership overview" of a hosting panel.
@@ -247,6 +277,21 @@ func (p Portal) ReadAccountPage(ctx context.Context, account string) (*AccountPa
 		for _, d := range domains.Items {
 			page.Domains = append(page.Domains, DomainRow{Hostname: d.Status.Hostname, Site: s.Name,
 				Instructions: d.Status.Instructions, Phase: d.Status.Phase, Primary: d.Spec.Primary})
+		}
+		var dbs v1.DatabaseList
+		if err := p.Client.List(ctx, &dbs, client.InNamespace(s.Status.Site.Namespace)); err != nil {
+			return nil, fmt.Errorf("listing databases of %s/%s: %w", account, s.Name, err)
+		}
+		for _, d := range dbs.Items {
+			row := DatabaseRow{Name: d.Name, Site: s.Name, Database: d.Status.Database, User: d.Status.User,
+				Host: d.Status.Host, Port: d.Status.Port, SecretName: d.Status.SecretName, Phase: d.Status.Phase}
+			if d.Status.Size != nil {
+				row.Size = d.Status.Size.String()
+			}
+			if c := findCondition(d.Status.Conditions, v1.ConditionReady); c != nil && c.Status != metav1.ConditionTrue {
+				row.Problem = c.Message
+			}
+			page.Databases = append(page.Databases, row)
 		}
 	}
 

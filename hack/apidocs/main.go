@@ -18,7 +18,7 @@ import (
 )
 
 // kinds are documented in this order; other structs follow as "types".
-var kinds = []string{"Plan", "SiteTemplate", "Account", "Membership", "Team", "Subscription", "CustomDomain", "DomainClaim"}
+var kinds = []string{"Plan", "SiteTemplate", "Account", "Membership", "Team", "Subscription", "CustomDomain", "Database", "DomainClaim"}
 
 type typeDoc struct {
 	name    string

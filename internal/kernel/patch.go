@@ -99,6 +99,8 @@ func statusOf(obj Object) any {
 		return o.Status
 	case *v1.Team:
 		return o.Status
+	case *v1.Database:
+		return o.Status
 	}
 	panic(fmt.Sprintf("kernel: %T has no known status", obj))
 }
@@ -216,5 +218,7 @@ func restoreStatus(obj, kept client.Object) {
 		o.Status = kept.(*v1.CustomDomain).Status
 	case *v1.Team:
 		o.Status = kept.(*v1.Team).Status
+	case *v1.Database:
+		o.Status = kept.(*v1.Database).Status
 	}
 }

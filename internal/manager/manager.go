@@ -26,6 +26,7 @@ import (
 	hostingv1alpha1 "github.com/landlord-dev/landlord/api/v1alpha1"
 	"github.com/landlord-dev/landlord/controllers/account"
 	"github.com/landlord-dev/landlord/controllers/customdomain"
+	"github.com/landlord-dev/landlord/controllers/database"
 	"github.com/landlord-dev/landlord/controllers/membership"
 	"github.com/landlord-dev/landlord/controllers/subscription"
 	"github.com/landlord-dev/landlord/controllers/team"
@@ -77,7 +78,8 @@ func Options(scheme *runtime.Scheme, cfg platform.Config) ctrl.Options {
 				&rbacv1.RoleBinding{}:           managed,
 				// Teams' Roles (get on their Subscriptions).
 				&rbacv1.Role{}: managed,
-				// Custom-domain slots (controllers/customdomain/gate.go).
+				// Custom-domain and database slots (controllers/customdomain/gate.go,
+				// controllers/database/slots.go).
 				&coordinationv1.Lease{}: managed,
 			},
 		},
@@ -103,6 +105,7 @@ const (
 	SubscriptionController = "subscription"
 	CustomDomainController = "customdomain"
 	TeamController         = "team"
+	DatabaseController     = "database"
 )
 
 // SetupControllers registers Landlord's controllers with mgr: all of them, or
@@ -181,6 +184,11 @@ func SetupControllers(mgr ctrl.Manager, cfg platform.Config, clk clock.Clock, on
 	if enabled(CustomDomainController) {
 		if err := customdomain.Setup(mgr, cfg, clk, apis, optional); err != nil {
 			return fmt.Errorf("setting up the CustomDomain controller: %w", err)
+		}
+	}
+	if enabled(DatabaseController) {
+		if err := database.Setup(mgr, cfg, clk); err != nil {
+			return fmt.Errorf("setting up the Database controller: %w", err)
 		}
 	}
 	return nil

@@ -114,6 +114,26 @@ type Config struct {
 	// two sites could share) on the route of every site whose Subscription
 	// was created before it, beside its new one (LegacyHostname).
 	LegacyHostnamesBefore time.Time
+	// DatabaseHost and DatabasePort are where Landlord reaches the
+	// provider's MySQL or MariaDB server; empty host: no database server
+	// (Databases stay Pending).
+	DatabaseHost string
+	DatabasePort int
+	// DatabaseSiteHost is the server's host name as sites reach it (in
+	// Databases' status and Secrets); empty: DatabaseHost.
+	DatabaseSiteHost string
+	// DatabaseAdminSecret names the Secret in OperatorNamespace holding
+	// Landlord's administrative account on the server (keys username and
+	// password). Only the manager reads it: tenants have no role in the
+	// operator namespace.
+	DatabaseAdminSecret string
+	// DatabaseSizeInterval is how often each Database's size is measured.
+	DatabaseSizeInterval time.Duration
+	// DatabaseCIDRs are the database server's addresses, canonical CIDRs:
+	// under TenantEgressInternet the tenant NetworkPolicy admits the sites'
+	// pods to them on DatabasePort (they are usually private addresses,
+	// excepted from the internet rule).
+	DatabaseCIDRs []string
 }
 
 // Default is the configuration used when no flag is given.
@@ -145,6 +165,9 @@ func Default() Config {
 		TenantMaxTerminationGracePeriodSeconds: DefaultTenantMaxTerminationGracePeriodSeconds,
 		AccountMaxMemberships:                  100,
 		AccountMaxTeams:                        50,
+		DatabasePort:                           3306,
+		DatabaseAdminSecret:                    "landlord-database-admin",
+		DatabaseSizeInterval:                   5 * time.Minute,
 	}
 }
 
@@ -245,6 +268,19 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 		c.TenantPriorityClasses = p
 		return nil
 	})
+	fs.StringVar(&c.DatabaseHost, "database-host", c.DatabaseHost, "Host of the provider's MySQL 8 or MariaDB 10.6+ server for site Databases; empty: none (Databases stay Pending).")
+	fs.IntVar(&c.DatabasePort, "database-port", c.DatabasePort, "Port of the database server.")
+	fs.StringVar(&c.DatabaseSiteHost, "database-site-host", c.DatabaseSiteHost, "Host name of the database server as sites reach it (in Databases' status and Secrets); default: --database-host.")
+	fs.StringVar(&c.DatabaseAdminSecret, "database-admin-secret", c.DatabaseAdminSecret, "Secret in the operator namespace with Landlord's administrative account on the database server (keys username, password).")
+	fs.Func("database-cidrs", "Comma-separated addresses (CIDRs) of the database server: with --tenant-egress=internet, sites' pods may connect to them on --database-port.", func(s string) error {
+		cidrs, err := ParseCIDRs(s)
+		if err != nil {
+			return err
+		}
+		c.DatabaseCIDRs = cidrs
+		return nil
+	})
+	fs.DurationVar(&c.DatabaseSizeInterval, "database-size-interval", c.DatabaseSizeInterval, "How often each Database's size is measured (and compared with the plan's databaseStorage).")
 	fs.DurationVar(&c.TerminationFloor, "termination-floor", c.TerminationFloor, "Least time a site is observed suspended or cancelled before it is terminated, whatever its deadlines say (0: none).")
 	fs.Func("account-max-memberships", "Memberships an account namespace may hold (its ResourceQuota's count; default 100).", func(s string) error {
 		return parseCount(s, &c.AccountMaxMemberships)
@@ -270,6 +306,14 @@ func parseCount(s string, into *int32) error {
 	}
 	*into = int32(n)
 	return nil
+}
+
+// SiteDatabaseHost is the database server's host as sites reach it.
+func (c Config) SiteDatabaseHost() string {
+	if c.DatabaseSiteHost != "" {
+		return c.DatabaseSiteHost
+	}
+	return c.DatabaseHost
 }
 
 // ParseCIDRs parses a comma-separated list of CIDRs into their canonical

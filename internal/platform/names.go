@@ -18,6 +18,9 @@ func SiteName(subscription string) string { return subscription }
 // SiteVolumeName names a subscription's PersistentVolumeClaim.
 func SiteVolumeName(subscription string) string { return subscription + "-data" }
 
+// DatabaseSecretName names the Secret of a Database's credentials.
+func DatabaseSecretName(database string) string { return database + "-mysql" }
+
 // DomainRouteName names the route of a CustomDomain.
 func DomainRouteName(customDomain string) string { return "domain-" + customDomain }
 

@@ -22,6 +22,8 @@ var (
 	// DefaultEphemeralStorage is the scratch disk of a site namespace's pods
 	// together.
 	DefaultEphemeralStorage = resource.MustParse("2Gi")
+	// DefaultDatabaseStorage is how large each of a site's databases may grow.
+	DefaultDatabaseStorage = resource.MustParse("1Gi")
 )
 
 // Default object counts of a site namespace: what the tenant may keep
@@ -45,6 +47,10 @@ const (
 // DefaultSeats is a site's seats when the plan says nothing: how many people
 // the account's Teams may give access to the site.
 const DefaultSeats int32 = 5
+
+// DefaultDatabaseConnections is how many connections each database user of
+// a site may hold when the plan says nothing.
+const DefaultDatabaseConnections int32 = 10
 
 // AddOnNotOfferedError says spec.addOns names an add-on the plan does not offer.
 type AddOnNotOfferedError struct{ Plan, AddOn string }
@@ -76,6 +82,9 @@ func EffectiveLimits(plan *v1.Plan, addOns []v1.AddOnRef) (v1.Limits, error) {
 		addTimes(l.Memory, offered.Limits.Memory, n)
 		addTimes(l.EphemeralStorage, offered.Limits.EphemeralStorage, n)
 		addCount(l.CustomDomains, offered.Limits.CustomDomains, n)
+		addCount(l.Databases, offered.Limits.Databases, n)
+		addTimes(l.DatabaseStorage, offered.Limits.DatabaseStorage, n)
+		addCount(l.DatabaseConnections, offered.Limits.DatabaseConnections, n)
 		if o := offered.Limits.Objects; o != nil {
 			addCount(l.Objects.Pods, o.Pods, n)
 			addCount(l.Objects.Services, o.Services, n)
@@ -110,6 +119,15 @@ func WithDefaults(l v1.Limits) v1.Limits {
 	}
 	if out.CustomDomains == nil {
 		out.CustomDomains = ptr.To[int32](0)
+	}
+	if out.Databases == nil {
+		out.Databases = ptr.To[int32](0)
+	}
+	if out.DatabaseConnections == nil {
+		out.DatabaseConnections = ptr.To(DefaultDatabaseConnections)
+	}
+	if out.DatabaseStorage == nil {
+		out.DatabaseStorage = ptr.To(DefaultDatabaseStorage.DeepCopy())
 	}
 	if out.EphemeralStorage == nil {
 		out.EphemeralStorage = ptr.To(DefaultEphemeralStorage.DeepCopy())

@@ -102,10 +102,7 @@ func Deployment(s Site) *appsv1.Deployment {
 	if readiness == "" {
 		readiness = "/"
 	}
-	var env []corev1.EnvVar
-	for _, e := range t.Env {
-		env = append(env, corev1.EnvVar{Name: e.Name, Value: e.Value})
-	}
+	env := Env(s)
 	replicas := int32(1)
 	if !s.Serving {
 		replicas = 0

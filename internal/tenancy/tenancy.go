@@ -219,8 +219,9 @@ const DNSNamespace = "kube-system"
 
 // EgressRules are the egress rules of the tenant NetworkPolicy, nil when
 // egress is open. Under TenantEgressInternet: DNS (UDP and TCP 53) to
-// kube-system, any pod of the namespace itself, and every IPv4 and IPv6
-// address except PrivateCIDRs and cfg.ClusterCIDRs.
+// kube-system, any pod of the namespace itself, every IPv4 and IPv6
+// address except PrivateCIDRs and cfg.ClusterCIDRs, and the database
+// server (cfg.DatabaseCIDRs, its port only) when there is one.
 func EgressRules(cfg platform.Config) []*networkingv1ac.NetworkPolicyEgressRuleApplyConfiguration {
 	if cfg.TenantEgress != platform.TenantEgressInternet {
 		return nil
@@ -249,7 +250,16 @@ func EgressRules(cfg platform.Config) []*networkingv1ac.NetworkPolicyEgressRuleA
 	internet := networkingv1ac.NetworkPolicyEgressRule().WithTo(
 		networkingv1ac.NetworkPolicyPeer().WithIPBlock(networkingv1ac.IPBlock().WithCIDR("0.0.0.0/0").WithExcept(except4...)),
 		networkingv1ac.NetworkPolicyPeer().WithIPBlock(networkingv1ac.IPBlock().WithCIDR("::/0").WithExcept(except6...)))
-	return []*networkingv1ac.NetworkPolicyEgressRuleApplyConfiguration{dns, ownNamespace, internet}
+	rules := []*networkingv1ac.NetworkPolicyEgressRuleApplyConfiguration{dns, ownNamespace, internet}
+	if len(cfg.DatabaseCIDRs) > 0 {
+		db := networkingv1ac.NetworkPolicyEgressRule().
+			WithPorts(networkingv1ac.NetworkPolicyPort().WithProtocol(corev1.ProtocolTCP).WithPort(intstr.FromInt32(int32(cfg.DatabasePort))))
+		for _, c := range cfg.DatabaseCIDRs {
+			db = db.WithTo(networkingv1ac.NetworkPolicyPeer().WithIPBlock(networkingv1ac.IPBlock().WithCIDR(c)))
+		}
+		rules = append(rules, db)
+	}
+	return rules
 }
 
 func appendNew(list []string, s string) []string {

@@ -402,3 +402,25 @@ func TestAccountQuotaCounts(t *testing.T) {
 		t.Errorf("defaults: %d memberships, %d teams; want 100 and 50", d.AccountMaxMemberships, d.AccountMaxTeams)
 	}
 }
+
+// Under --tenant-egress=internet the database server (a private address,
+// excepted from the internet rule) is reachable on its port, and only there.
+func TestNetworkPolicyAdmitsTheDatabaseServer(t *testing.T) {
+	cfg := platform.Default()
+	cfg.TenantEgress, cfg.DatabaseCIDRs, cfg.DatabasePort = platform.TenantEgressInternet, []string{"10.0.5.7/32"}, 3306
+	spec := BuildNetworkPolicy(account(nil), cfg).Spec
+	if len(spec.Egress) != 4 {
+		t.Fatalf("want 4 egress rules (DNS, own namespace, internet, database), got %d", len(spec.Egress))
+	}
+	db := spec.Egress[3]
+	if len(db.To) != 1 || *db.To[0].IPBlock.CIDR != "10.0.5.7/32" || len(db.To[0].IPBlock.Except) != 0 {
+		t.Errorf("database rule peers %+v, want 10.0.5.7/32", db.To)
+	}
+	if len(db.Ports) != 1 || *db.Ports[0].Protocol != corev1.ProtocolTCP || db.Ports[0].Port.IntValue() != 3306 {
+		t.Errorf("database rule ports %+v, want TCP/3306 only", db.Ports)
+	}
+	cfg.TenantEgress = platform.TenantEgressOpen
+	if spec := BuildNetworkPolicy(account(nil), cfg).Spec; spec.Egress != nil {
+		t.Errorf("open egress has egress rules: %+v", spec.Egress)
+	}
+}

@@ -38,6 +38,9 @@ func TestHealth(t *testing.T) {
 			{"type":"Suspended","status":"True","reason":"NonPayment","message":"payment overdue since 2026-01-01"}]}}`, "Suspended", "payment overdue since 2026-01-01"},
 		{"domain waiting for its DNS record", `{"metadata":{"generation":1},"status":{"observedGeneration":1,
 			"conditions":[{"type":"Ready","status":"False","reason":"RecordMissing","message":"add TXT record"}]}}`, "Degraded", "add TXT record"},
+		{"database locked while its site is suspended", `{"metadata":{"generation":1},"status":{"observedGeneration":1,
+			"conditions":[{"type":"Ready","status":"False","reason":"SiteSuspended","message":"locked"},
+			{"type":"Locked","status":"True","reason":"SiteSuspended","message":"the site is Suspended: the user cannot log in"}]}}`, "Suspended", "the site is Suspended: the user cannot log in"},
 		{"no Ready condition yet", `{"metadata":{"generation":1},"status":{"observedGeneration":1,"conditions":[]}}`, "Progressing", "Waiting for the Ready condition"},
 	}
 	for _, tc := range cases {

@@ -45,6 +45,12 @@ func TestPortalExample(t *testing.T) {
 		return err
 	})
 
+	// A database for the site; this platform has no database server
+	// (--database-host), which its row says.
+	if _, err := p.AddDatabase(ctx, "initech", "tps", "shop"); err != nil {
+		t.Fatal(err)
+	}
+
 	newDate, err := p.Renew(ctx, "initech", "tps", 1)
 	if err != nil {
 		t.Fatal(err)
@@ -64,6 +70,9 @@ func TestPortalExample(t *testing.T) {
 		s := page.Sites[0]
 		if !s.Ready || s.Phase != v1.PhaseActive || s.URL == "" || !s.PaidThrough.Time.Equal(newDate) {
 			return fmt.Errorf("site row %+v", s)
+		}
+		if len(page.Databases) != 1 || page.Databases[0].Phase != v1.DatabasePending || !strings.Contains(page.Databases[0].Problem, "no database server") {
+			return fmt.Errorf("database rows %+v", page.Databases)
 		}
 		if page.Domains[0].Phase != v1.DomainActive {
 			recheckDNS()

@@ -80,8 +80,8 @@ func convert(t *testing.T, u *unstructured.Unstructured, into any) {
 func TestDefaultIncludesEveryCRD(t *testing.T) {
 	objs := kustomizeBuild(t, "config/default")
 	files, _ := filepath.Glob(filepath.Join(env.Root, "config", "crd", "bases", "*.yaml"))
-	if len(files) != 8 { // Plan, SiteTemplate, Account, Membership, Team, Subscription, CustomDomain, DomainClaim
-		t.Fatalf("want 8 CRDs in config/crd/bases, found %d", len(files))
+	if len(files) != 9 { // Plan, SiteTemplate, Account, Membership, Team, Subscription, CustomDomain, Database, DomainClaim
+		t.Fatalf("want 9 CRDs in config/crd/bases, found %d", len(files))
 	}
 	for _, f := range files {
 		b, _ := os.ReadFile(f)
@@ -97,8 +97,9 @@ func TestDefaultIncludesEveryCRD(t *testing.T) {
 
 // The manager's ClusterRole is exactly what controller-gen generated from
 // the controllers' +kubebuilder:rbac markers — nothing added by hand — and
-// holds no wildcard, no Secrets, no Pods but list and delete (a suspension
-// stops bare pods), no escalate or impersonate.
+// holds no wildcard, no Pods but list and delete (a suspension stops bare
+// pods), on Secrets only get, create and delete (the Databases'
+// credentials), no escalate or impersonate.
 func TestManagerHasOnlyDeclaredPrivileges(t *testing.T) {
 	objs := kustomizeBuild(t, "config/default")
 	rendered := find(objs, "ClusterRole", "landlord-manager")
@@ -125,12 +126,22 @@ func TestManagerHasOnlyDeclaredPrivileges(t *testing.T) {
 		}
 		for _, res := range r.Resources {
 			switch {
-			case res == "secrets" || res == "pods/exec":
+			case res == "pods/exec":
 				t.Errorf("the manager does not use %s, but is granted %v on them", res, r.Verbs)
 			case res == "pods" && !slices.Equal(r.Verbs, []string{"delete", "list"}):
 				// A suspension lists the site namespace's pods and deletes the
 				// bare ones (controllers/subscription/workloads.go): nothing more.
 				t.Errorf("the manager only lists and deletes pods (a suspension), but is granted %v on them", r.Verbs)
+			}
+			// Secrets: only by name, for the database server's admin
+			// credential and the Databases' credentials (controllers/database):
+			// never listed or watched (no Secret informer), never changed.
+			if res == "secrets" {
+				for _, v := range r.Verbs {
+					if !slices.Contains([]string{"get", "create", "delete"}, v) {
+						t.Errorf("the manager may get, create and delete Secrets by name, no more; it is granted %s", v)
+					}
+				}
 			}
 		}
 		for _, v := range r.Verbs {

@@ -182,6 +182,10 @@ var forbiddenThings = []forbidden{
 		return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: tn.siteNS, Name: testenv.Name("forged"),
 			Labels: map[string]string{v1.ManagedByLabel: v1.ManagedByValue}}}
 	}), editors, labelsLandlord},
+	{"MTB-PL1-BC-CPI-2", "label an own Database as Landlord's (a template's, which tenants cannot delete)", create(func(tn tenant) client.Object {
+		return &v1.Database{ObjectMeta: metav1.ObjectMeta{Namespace: tn.siteNS, Name: testenv.Name("forged"),
+			Labels: map[string]string{v1.ManagedByLabel: v1.ManagedByValue}}}
+	}), writers, labelsLandlord},
 	// MTB-PL1-CC-TI-1 "Block modification of resource quotas".
 	{"MTB-PL1-CC-TI-1", "patch the site quota", patchOf(&corev1.ResourceQuota{}, quota, `{"spec":{"hard":{"limits.cpu":"100"}}}`), nobody, ""},
 	{"MTB-PL1-CC-TI-1", "delete the site quota", deleteOf(&corev1.ResourceQuota{}, quota), nobody, ""},
