@@ -80,6 +80,8 @@ func TestFinalizersAreLandlords(t *testing.T) {
 				Spec: v1.TeamSpec{Role: v1.TeamRoleViewer, Members: []v1.TeamMember{{Subject: user("y@example.com")}}}},
 			&v1.CustomDomain{ObjectMeta: metav1.ObjectMeta{Namespace: a.siteNS, Name: testenv.Name(prefix)},
 				Spec: v1.CustomDomainSpec{Hostname: testenv.Name(prefix) + ".example.com"}},
+			&v1.Database{ObjectMeta: metav1.ObjectMeta{Namespace: a.siteNS, Name: testenv.Name(prefix)},
+				Spec: v1.DatabaseSpec{Name: "fin"}},
 		}
 	}
 	waitEnforced(t, "finalizer", func() error {
