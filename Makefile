@@ -10,6 +10,8 @@ HELM_VERSION           ?= v3.22.0
 ENVOY_GATEWAY_VERSION  ?= v1.9.1
 # The Kubernetes version is pinned in hack/tools/go.mod; this stamps the binaries.
 KUBE_VERSION           ?= v1.37.1
+# The CNI plugins of the real node; also pinned in hack/cni/go.mod.
+CNI_PLUGINS_VERSION    ?= v1.10.0
 
 # The image config/manager names; deploy and build-installer substitute IMG
 # for it on the way out, so the tree is never edited.
@@ -46,6 +48,8 @@ HELM           := $(BIN)/helm-$(HELM_VERSION)
 ENVOY_GATEWAY  := $(BIN)/envoy-gateway-$(ENVOY_GATEWAY_VERSION)
 CHART          := charts/landlord
 CONTROL_PLANE_STAMP := $(BIN)/.control-plane-$(KUBE_VERSION)
+KUBELET_STAMP  := $(BIN)/.kubelet-$(KUBE_VERSION)
+CNI_STAMP      := $(BIN)/.cni-$(CNI_PLUGINS_VERSION)
 # Scripts and tests take their tools from here, never by a versioned name.
 export LANDLORD_KUSTOMIZE := $(KUSTOMIZE)
 export LANDLORD_KUBECTL := $(KUBECTL)
@@ -260,6 +264,27 @@ envoy-gateway: $(ENVOY_GATEWAY) ## Build Envoy Gateway's controller (~6 min on 2
 .PHONY: kubectl
 kubectl: $(KUBECTL_STAMP) ## Build kubectl alone (install, deploy: no control plane needed).
 
+.PHONY: node
+node: $(KUBELET_STAMP) $(CNI_STAMP) node-packages ## The real node (internal/node): kubelet, CNI plugins; containerd, runc from Debian (apt-get, as root).
+
+# Debian's containerd 1.6 and runc, not containerd 2.x built from its Go
+# module: they install in seconds, where containerd 2 would add minutes of
+# build on 2 cores to every fresh clone and CI run (90 minutes for all), and
+# runc would need cgo and libseccomp's headers besides. The kubelet logs that
+# containerd 1.6 does not answer the CRI RuntimeConfig call and falls back
+# to its own cgroup driver setting (cgroupfs here); a later kubelet that
+# requires the call needs containerd 2.x. Without root nothing is installed:
+# the tests that need the node then skip (they need root anyway).
+NODE_PACKAGES := containerd:containerd containerd-shim-runc-v2:containerd runc:runc ctr:containerd nsenter:util-linux ip:iproute2 mount:mount
+.PHONY: node-packages
+node-packages:
+	@missing=""; for p in $(NODE_PACKAGES); do PATH=$$PATH:/usr/sbin:/sbin command -v $${p%%:*} >/dev/null || missing="$$missing $${p#*:}"; done; \
+	missing=$$(tr ' ' '\n' <<<"$$missing" | sort -u | xargs); \
+	if [[ -z $$missing ]]; then exit 0; fi; \
+	if [[ $$(id -u) != 0 ]]; then echo "node: not root, not installing $$missing (the real-node tests will skip)"; exit 0; fi; \
+	echo "node: apt-get install $$missing"; \
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null
+
 # Versioned stamps, not file times: a fresh checkout (newer go.mod) must not
 # rebuild binaries that are already there for this version.
 $(CONTROL_PLANE_STAMP): | $(KUBECTL_STAMP)
@@ -276,6 +301,22 @@ $(KUBECTL_STAMP):
 	mkdir -p $(BIN)
 	if [[ -f $(CONTROL_PLANE_STAMP) && -x $(KUBECTL) ]]; then :; else \
 		cd hack/tools && go build -ldflags '$(KUBE_LDFLAGS)' -o $(BIN)/ k8s.io/kubernetes/cmd/kubectl; fi
+	touch $@
+
+# The kubelet, from the same module and version as the control plane (after
+# it: the build cache is warm, so it takes about a minute).
+$(KUBELET_STAMP): | $(CONTROL_PLANE_STAMP)
+	mkdir -p $(BIN)
+	cd hack/tools && go build -ldflags '$(KUBE_LDFLAGS)' -o $(BIN)/ k8s.io/kubernetes/cmd/kubelet
+	touch $@
+
+CNI_PLUGINS := ipam/host-local main/bridge main/loopback meta/portmap
+$(CNI_STAMP):
+	grep -q '^require github.com/containernetworking/plugins $(CNI_PLUGINS_VERSION)$$' hack/cni/go.mod || \
+		{ echo "hack/cni/go.mod does not pin github.com/containernetworking/plugins $(CNI_PLUGINS_VERSION)"; exit 1; }
+	mkdir -p $(BIN)/cni
+	cd hack/cni && CGO_ENABLED=0 go build -ldflags '-s -w' -o $(BIN)/cni/ \
+		$(foreach p,$(CNI_PLUGINS),github.com/containernetworking/plugins/plugins/$(p))
 	touch $@
 
 # From its own tools module (its Kubernetes and Gateway API versions are not
