@@ -275,7 +275,7 @@ node: $(KUBELET_STAMP) $(CNI_STAMP) node-packages ## The real node (internal/nod
 # to its own cgroup driver setting (cgroupfs here); a later kubelet that
 # requires the call needs containerd 2.x. Without root nothing is installed:
 # the tests that need the node then skip (they need root anyway).
-NODE_PACKAGES := containerd:containerd containerd-shim-runc-v2:containerd runc:runc ctr:containerd nsenter:util-linux ip:iproute2 mount:mount
+NODE_PACKAGES := busybox:busybox-static containerd:containerd containerd-shim-runc-v2:containerd runc:runc ctr:containerd nsenter:util-linux ip:iproute2 mount:mount
 .PHONY: node-packages
 node-packages:
 	@missing=""; for p in $(NODE_PACKAGES); do PATH=$$PATH:/usr/sbin:/sbin command -v $${p%%:*} >/dev/null || missing="$$missing $${p#*:}"; done; \

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"debug/elf"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 )
 
@@ -36,13 +38,23 @@ type Image struct {
 	// Package is the Go package (relative to the repository root) whose
 	// static binary is the image's entrypoint, /<base name of Package>.
 	Package string
+	// Busybox adds Debian's static busybox (package busybox-static) as
+	// /bin/busybox with /bin/sh, tar, cat, ls and friends: a Developer's
+	// `kubectl exec` and `kubectl cp` (which runs tar) need them.
+	Busybox bool
 }
 
 // Images are the images every node imports.
 var Images = []Image{
 	{Ref: PauseImage, Package: "./hack/nodeimages/pause"},
-	{Ref: StaticSiteImage, Package: "./hack/nodeimages/static-site"},
+	{Ref: StaticSiteImage, Package: "./hack/nodeimages/static-site", Busybox: true},
 }
+
+// BusyboxPath is where Debian's busybox-static installs its binary.
+const BusyboxPath = "/bin/busybox"
+
+// busyboxApplets are the commands linked to /bin/busybox in an image.
+var busyboxApplets = []string{"sh", "tar", "cat", "ls", "mkdir", "rm", "cp", "mv", "echo", "head", "tail", "tr", "wc", "sleep", "id", "env", "ps"}
 
 // BuildArchive builds img's binary (static: CGO off) from the repository at
 // repo and writes it as a docker-archive ("docker save" format, which
@@ -60,7 +72,18 @@ func BuildArchive(ctx context.Context, repo, dir string, img Image) (string, err
 	if err != nil {
 		return "", err
 	}
-	archive, err := DockerArchive(img.Ref, runtime.GOARCH, "/"+name, data)
+	var extra []File
+	if img.Busybox {
+		bb, err := staticBusybox()
+		if err != nil {
+			return "", err
+		}
+		extra = append(extra, File{Path: BusyboxPath, Mode: 0o755, Data: bb})
+		for _, a := range busyboxApplets {
+			extra = append(extra, File{Path: "/bin/" + a, Link: "busybox"})
+		}
+	}
+	archive, err := DockerArchive(img.Ref, runtime.GOARCH, "/"+name, data, extra...)
 	if err != nil {
 		return "", err
 	}
@@ -68,22 +91,61 @@ func BuildArchive(ctx context.Context, repo, dir string, img Image) (string, err
 	return out, os.WriteFile(out, archive, 0o644)
 }
 
+// staticBusybox reads BusyboxPath and checks that it is statically linked
+// (no ELF interpreter): an image here has no libc.
+func staticBusybox() ([]byte, error) {
+	f, err := elf.Open(BusyboxPath)
+	if err != nil {
+		return nil, fmt.Errorf("%s (Debian's busybox-static; run 'make node'): %w", BusyboxPath, err)
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			return nil, fmt.Errorf("%s is dynamically linked: install Debian's busybox-static ('make node')", BusyboxPath)
+		}
+	}
+	return os.ReadFile(BusyboxPath)
+}
+
+// File is a file or, with Link, a symbolic link in an image.
+type File struct {
+	Path string // absolute
+	Mode int64
+	Data []byte
+	Link string
+}
+
 // DockerArchive is a docker-archive holding one image ref: one layer with
-// the binary at entrypoint (mode 0755) and /tmp, run as ImageUser. Fixed
-// times: the same binary gives the same bytes.
-func DockerArchive(ref, arch, entrypoint string, binary []byte) ([]byte, error) {
+// the binary at entrypoint (mode 0755), the extra files and /tmp, run as
+// ImageUser. Fixed times: the same inputs give the same bytes.
+func DockerArchive(ref, arch, entrypoint string, binary []byte, extra ...File) ([]byte, error) {
 	var layer bytes.Buffer
 	lw := tar.NewWriter(&layer)
 	epoch := time.Unix(0, 0).UTC()
-	for _, h := range []*tar.Header{
-		{Typeflag: tar.TypeDir, Name: "tmp/", Mode: 0o1777, ModTime: epoch},
-		{Typeflag: tar.TypeReg, Name: entrypoint[1:], Mode: 0o755, Size: int64(len(binary)), ModTime: epoch},
-	} {
+	files := append([]File{{Path: entrypoint, Mode: 0o755, Data: binary}}, extra...)
+	dirs := map[string]bool{"tmp/": true}
+	headers := []*tar.Header{{Typeflag: tar.TypeDir, Name: "tmp/", Mode: 0o1777, ModTime: epoch}}
+	for _, f := range files {
+		if d := strings.TrimPrefix(filepath.Dir(f.Path), "/"); d != "" && !dirs[d+"/"] {
+			dirs[d+"/"] = true
+			headers = append(headers, &tar.Header{Typeflag: tar.TypeDir, Name: d + "/", Mode: 0o755, ModTime: epoch})
+		}
+	}
+	for _, h := range headers {
+		if err := lw.WriteHeader(h); err != nil {
+			return nil, err
+		}
+	}
+	for _, f := range files {
+		h := &tar.Header{Typeflag: tar.TypeReg, Name: strings.TrimPrefix(f.Path, "/"), Mode: f.Mode, Size: int64(len(f.Data)), ModTime: epoch}
+		if f.Link != "" {
+			h = &tar.Header{Typeflag: tar.TypeSymlink, Name: strings.TrimPrefix(f.Path, "/"), Linkname: f.Link, Mode: 0o777, ModTime: epoch}
+		}
 		if err := lw.WriteHeader(h); err != nil {
 			return nil, err
 		}
 		if h.Typeflag == tar.TypeReg {
-			if _, err := lw.Write(binary); err != nil {
+			if _, err := lw.Write(f.Data); err != nil {
 				return nil, err
 			}
 		}

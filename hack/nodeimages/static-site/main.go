@@ -9,10 +9,13 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"log"
 	"net/http"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 )
 
@@ -30,8 +33,20 @@ func main() {
 			files.ServeHTTP(w, r)
 		}),
 	}
+	// SIGTERM (the kubelet stopping the pod: suspension, a rollout) ends it
+	// at once, as nginx does, instead of after the grace period.
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
+	go func() {
+		<-stop
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	}()
 	log.Printf("serving %s on %s", *root, *listen)
-	log.Fatal(srv.ListenAndServe())
+	if err := srv.ListenAndServe(); err != http.ErrServerClosed {
+		log.Fatal(err)
+	}
 }
 
 func env(name, def string) string {
