@@ -101,8 +101,11 @@ verify: generate manifests docs chart ## Fail if generated files are stale.
 
 .PHONY: test
 # LANDLORD_REQUIRE_GATEWAY: test/gateway fails, never skips, without Envoy Gateway.
-test: generate manifests control-plane $(KWOK) $(KUSTOMIZE) $(ENVOY_GATEWAY) ## Unit and integration tests (real kube-apiserver + etcd + kube-controller-manager; Envoy Gateway).
-	LANDLORD_REQUIRE_GATEWAY=1 go test $(TEST_PKGS) -count=1 -timeout 30m $(TEST_ARGS)
+# LANDLORD_REQUIRE_NODE (as root): test/node fails, never skips, without a
+# real node; not root, it skips (kwok's fake node serves the other suites).
+test: generate manifests control-plane node $(KWOK) $(KUSTOMIZE) $(ENVOY_GATEWAY) ## Unit and integration tests (real kube-apiserver + etcd + kube-controller-manager; Envoy Gateway; a real node as root).
+	LANDLORD_REQUIRE_GATEWAY=1 LANDLORD_REQUIRE_NODE=$$([[ $$(id -u) == 0 ]] && echo 1 || true) \
+		go test $(TEST_PKGS) -count=1 -timeout 30m $(TEST_ARGS)
 	# The cache transform runs on every informer's goroutine at once: its shared state under the race detector.
 	go test -race -count=1 -run 'CacheTransform|Interner' ./internal/manager/
 

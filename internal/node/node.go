@@ -95,7 +95,7 @@ type Node struct {
 
 // Preflight says why a node cannot run here, or nil: it needs root, the
 // kubelet and CNI plugins in binDir (make node), containerd, runc, ctr,
-// nsenter and ip on PATH (make node installs them with apt-get).
+// nsenter, ip and busybox on PATH (make node installs them with apt-get).
 func Preflight(binDir string) error {
 	if os.Geteuid() != 0 {
 		return errors.New("a real node needs root (namespaces, mounts, cgroups)")
@@ -106,7 +106,7 @@ func Preflight(binDir string) error {
 			missing = append(missing, filepath.Join(binDir, f))
 		}
 	}
-	for _, p := range []string{"containerd", "containerd-shim-runc-v2", "runc", "ctr", "nsenter", "ip", "mount"} {
+	for _, p := range []string{"containerd", "containerd-shim-runc-v2", "runc", "ctr", "nsenter", "ip", "mount", "busybox"} {
 		if _, err := exec.LookPath(p); err != nil {
 			missing = append(missing, p)
 		}
