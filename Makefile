@@ -191,7 +191,7 @@ cluster-down: ## Stop the local control plane and remove its state.
 	hack/cluster-down.sh
 
 .PHONY: run-local
-run-local: manifests control-plane $(KWOK) $(KUSTOMIZE) $(ENVOY_GATEWAY) ## Local platform: control plane, CRDs, Envoy Gateway, Landlord, samples; Ctrl-C stops it all.
+run-local: manifests control-plane node $(KWOK) $(KUSTOMIZE) $(ENVOY_GATEWAY) ## Local platform: control plane, a node (real as root, else kwok), CRDs, Envoy Gateway, Landlord, samples; Ctrl-C stops it all.
 	hack/run-local.sh
 
 ##@ Deployment
