@@ -190,3 +190,5 @@ func must(t testing.TB, err error) {
 		t.Fatal(err)
 	}
 }
+
+func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }

@@ -60,7 +60,7 @@ func newSite(t *testing.T, account string) site {
 			Spec: v1.MembershipSpec{Subject: v1.Subject{Kind: v1.SubjectUser, Name: s.developer}, Role: v1.RoleDeveloper}},
 		{ObjectMeta: metav1.ObjectMeta{Namespace: s.accountNS, Name: "support"},
 			Spec: v1.MembershipSpec{Subject: v1.Subject{Kind: v1.SubjectGroup, Name: cfg.SupportGroup}, Role: v1.RoleSupport,
-				ExpiresAt: &metav1.Time{Time: clk.Now().Add(7 * 24 * time.Hour)}}},
+				ExpiresAt: &metav1.Time{Time: clk.Now().Add(24 * time.Hour)}}},
 	} {
 		eventually(t, wait, func() error { return env.Client.Create(ctx, m.DeepCopy()) })
 	}
