@@ -142,7 +142,10 @@ func token() string {
 // and the file is intact on the volume; once renewed the same file is
 // served again; after a switch to another template (the pod rolls) too.
 func TestDevelopersFileSurvivesSuspensionRenewalAndTemplateSwitch(t *testing.T) {
+	start := time.Now()
+	step := func(what string) { t.Logf("%5.1fs %s", time.Since(start).Seconds(), what) }
 	s := newSite(t, "acme")
+	step("site ready")
 	content := "Welcome to acme, page " + token()
 
 	pod := readyPod(t, s.ns, s.sub)
@@ -152,16 +155,19 @@ func TestDevelopersFileSurvivesSuspensionRenewalAndTemplateSwitch(t *testing.T) 
 		t.Fatalf("the Developer's exec into %s/%s: %v: %s", s.ns, pod.Name, err, out)
 	}
 	s.serves(t, content)
+	step("the Developer's page served")
 
 	// Past paidThrough and the grace period: suspended, scaled to zero.
 	clk.Step(2*time.Hour + time.Second)
 	s.waitPhase(t, v1.PhaseSuspended)
+	step("suspended")
 	noPods(t, s.ns, s.sub)
+	step("no pods")
 	got, err := s.volumeFile(t, "index.html")
 	if err != nil || strings.TrimSpace(got) != content {
 		t.Fatalf("the suspended site's volume holds index.html = %q (%v), want %q", got, err, content)
 	}
-	if out, err := kubectl("--as", s.developer, "-n", s.ns, "port-forward", "service/"+platform.SiteName(s.sub), ":80"); err == nil {
+	if out, err := kubectl("--as", s.developer, "-n", s.ns, "port-forward", "--pod-running-timeout=5s", "service/"+platform.SiteName(s.sub), ":80"); err == nil {
 		t.Fatalf("port-forward to a suspended site succeeded: %s", out)
 	}
 
@@ -171,11 +177,14 @@ func TestDevelopersFileSurvivesSuspensionRenewalAndTemplateSwitch(t *testing.T) 
 	sub.Spec.PaidThrough = &metav1.Time{Time: clk.Now().Add(30 * 24 * time.Hour)}
 	must(t, env.Client.Update(ctx, &sub))
 	s.waitPhase(t, v1.PhaseActive)
+	step("renewed")
 	renewed := readyPod(t, s.ns, s.sub)
+	step("a new pod ready")
 	if renewed.UID == pod.UID {
 		t.Fatalf("the site's pod %s survived its suspension", pod.Name)
 	}
 	s.serves(t, content)
+	step("the page served again")
 
 	// Another template: a new pod, the same volume.
 	must(t, env.Client.Get(ctx, client.ObjectKey{Namespace: s.accountNS, Name: s.sub}, &sub))
@@ -190,5 +199,7 @@ func TestDevelopersFileSurvivesSuspensionRenewalAndTemplateSwitch(t *testing.T) 
 		}
 		return fmt.Errorf("the ready pod %s does not run template static-v2 yet", p.Name)
 	})
+	step("the new template's pod ready")
 	s.serves(t, content)
+	step("the page served by the new template")
 }
