@@ -299,7 +299,7 @@ func (n *Node) waitReady(ctx context.Context, cs kubernetes.Interface) error {
 		for _, c := range n.children {
 			if c.exited() {
 				last = c.name + " exited (see " + n.LogPath(c.name) + ")"
-				return errors.New(last)
+				return permanent{errors.New(last)}
 			}
 		}
 		node, err := cs.CoreV1().Nodes().Get(ctx, n.Name, metav1.GetOptions{})
@@ -322,7 +322,7 @@ func (n *Node) waitReady(ctx context.Context, cs kubernetes.Interface) error {
 		return errors.New(last)
 	})
 	if err != nil {
-		return fmt.Errorf("node %s not Ready and untainted within %s (last: %s; logs in %s)", n.Name, n.opts.ReadyTimeout, last, n.layout.path("logs"))
+		return fmt.Errorf("node %s not Ready and untainted (last: %s; logs in %s, removed by Stop unless it is Options.Log's too)", n.Name, last, n.layout.path("logs"))
 	}
 	return nil
 }
@@ -429,6 +429,10 @@ func (n *Node) stop() error {
 	return errors.Join(errs...)
 }
 
+// permanent is an error waitFor returns at once.
+type permanent struct{ error }
+
+// waitFor polls f until it returns nil, a permanent error or timeout passes.
 func waitFor(timeout time.Duration, f func() error) error {
 	deadline := time.Now().Add(timeout)
 	for {
@@ -436,7 +440,8 @@ func waitFor(timeout time.Duration, f func() error) error {
 		if err == nil {
 			return nil
 		}
-		if time.Now().After(deadline) {
+		var p permanent
+		if errors.As(err, &p) || time.Now().After(deadline) {
 			return err
 		}
 		time.Sleep(200 * time.Millisecond)
