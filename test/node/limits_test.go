@@ -3,6 +3,10 @@ package node
 import (
 	"strings"
 	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // The plan's memory limit is the kernel's: the site container's memory
@@ -25,4 +29,37 @@ func TestMemoryLimitIsEnforcedByTheNode(t *testing.T) {
 	}
 	// The site itself is still there.
 	readyPod(t, s.ns, s.sub)
+}
+
+// The site container's ephemeral-storage limit (the site namespace's
+// LimitRange default) is the kubelet's: a container that writes past it in
+// its own filesystem gets its pod evicted, and the site comes back in a new
+// pod.
+func TestEphemeralStorageLimitEvictsThePod(t *testing.T) {
+	s := newSite(t, "umbrella")
+	pod := readyPod(t, s.ns, s.sub)
+	limit := pod.Spec.Containers[0].Resources.Limits[corev1.ResourceEphemeralStorage]
+	if limit.Cmp(resource.MustParse("512Mi")) != 0 {
+		t.Fatalf("the site container's ephemeral-storage limit = %s, want the LimitRange's 512Mi", limit.String())
+	}
+	// 600 MB into the container's own filesystem; the exec may end with the pod.
+	_, _ = kubectl("--as", s.developer, "-n", s.ns, "exec", pod.Name, "-c", "site", "--",
+		"sh", "-c", "head -c 600000000 /dev/zero > /tmp/fill; sleep 60")
+	eventually(t, wait, func() error {
+		var p corev1.Pod
+		// An evicted pod stays, Failed, with the kubelet's reason.
+		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: s.ns, Name: pod.Name}, &p); err != nil {
+			return err
+		}
+		if p.Status.Reason != "Evicted" {
+			return errorf("pod %s: phase %s reason %q, not evicted yet", p.Name, p.Status.Phase, p.Status.Reason)
+		}
+		if !strings.Contains(p.Status.Message, "ephemeral local storage") {
+			t.Errorf("pod %s evicted for %q, want its ephemeral local storage", p.Name, p.Status.Message)
+		}
+		return nil
+	})
+	if again := readyPod(t, s.ns, s.sub); again.UID == pod.UID {
+		t.Fatalf("the evicted pod %s is still the site's ready pod", pod.Name)
+	}
 }
