@@ -261,7 +261,7 @@ func (n *Node) Start(ctx context.Context, kubeconfig []byte) error {
 		return err
 	}
 	if err := waitFor(30*time.Second, func() error { return n.ctr(ctx, "version") }); err != nil {
-		return fmt.Errorf("containerd did not answer on %s: %w", n.layout.ContainerdSocket(), err)
+		return fmt.Errorf("containerd did not answer on %s: %w\n--- containerd:\n%s", n.layout.ContainerdSocket(), err, n.logTail("containerd"))
 	}
 	for _, img := range Images {
 		archive, err := BuildArchive(ctx, controlplane.RepoRoot(), n.layout.path("images"), img)
@@ -322,7 +322,7 @@ func (n *Node) waitReady(ctx context.Context, cs kubernetes.Interface) error {
 		return errors.New(last)
 	})
 	if err != nil {
-		return fmt.Errorf("node %s not Ready and untainted (last: %s; logs in %s, removed by Stop unless it is Options.Log's too)", n.Name, last, n.layout.path("logs"))
+		return fmt.Errorf("node %s not Ready and untainted (last: %s)\n--- containerd:\n%s\n--- kubelet:\n%s", n.Name, last, n.logTail("containerd"), n.logTail("kubelet"))
 	}
 	return nil
 }
@@ -378,8 +378,19 @@ func (c *child) exited() bool {
 	}
 }
 
-// LogPath is the log file of "containerd" or "kubelet".
+// LogPath is the log file of "containerd" or "kubelet" (removed by Stop).
 func (n *Node) LogPath(name string) string { return n.layout.path("logs", name+".log") }
+
+// logTail is the last lines of a process's log, for an error that Stop
+// will outlive.
+func (n *Node) logTail(name string) string {
+	b, _ := os.ReadFile(n.LogPath(name))
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > 15 {
+		lines = lines[len(lines)-15:]
+	}
+	return strings.Join(lines, "\n")
+}
 
 // Stop kills every process of the node (its PID namespace's first process:
 // the kernel kills the rest, containers included), which takes its mounts
