@@ -196,6 +196,10 @@ func NamespaceScript(n Network, readyFile string) string {
 		fmt.Sprintf("ip link add name %s type bridge", n.Bridge),
 		fmt.Sprintf("ip addr add %s/%d dev %s", n.NodeIP, n.Prefix, n.Bridge),
 		fmt.Sprintf("ip link set %s up", n.Bridge),
+		// Packets between pods on the bridge traverse iptables, where the
+		// policy controller filters them (the default of a new namespace,
+		// made explicit).
+		"echo 1 > /proc/sys/net/bridge/bridge-nf-call-iptables",
 		"echo ready > " + readyFile,
 		"exec sleep infinity",
 	}, "\n") + "\n"

@@ -101,12 +101,12 @@ func Preflight(binDir string) error {
 		return errors.New("a real node needs root (namespaces, mounts, cgroups)")
 	}
 	var missing []string
-	for _, f := range []string{"kubelet", "cni/bridge", "cni/host-local", "cni/loopback", "cni/portmap"} {
+	for _, f := range []string{"kubelet", "kube-router", "cni/bridge", "cni/host-local", "cni/loopback", "cni/portmap"} {
 		if _, err := os.Stat(filepath.Join(binDir, f)); err != nil {
 			missing = append(missing, filepath.Join(binDir, f))
 		}
 	}
-	for _, p := range []string{"containerd", "containerd-shim-runc-v2", "runc", "ctr", "nsenter", "ip", "mount", "busybox"} {
+	for _, p := range []string{"containerd", "containerd-shim-runc-v2", "runc", "ctr", "nsenter", "ip", "mount", "busybox", "iptables", "iptables-save", "iptables-restore", "ipset"} {
 		if _, err := exec.LookPath(p); err != nil {
 			missing = append(missing, p)
 		}
@@ -290,7 +290,10 @@ func (n *Node) Start(ctx context.Context, kubeconfig []byte) error {
 		return err
 	}
 	n.volumes = startVolumeFixer(cs)
-	return n.waitReady(ctx, cs)
+	if err := n.waitReady(ctx, cs); err != nil {
+		return err
+	}
+	return n.startPolicyController(ctx)
 }
 
 func (n *Node) waitReady(ctx context.Context, cs kubernetes.Interface) error {

@@ -29,13 +29,17 @@ const wait = 2 * time.Minute
 
 // kubectl runs the pinned kubectl against the control plane (as the admin,
 // or as whom --as names) and returns its output.
-func kubectl(args ...string) (string, error) {
+func kubectl(args ...string) (string, error) { return kubectlIn("", args...) }
+
+// kubectlIn is kubectl with stdin.
+func kubectlIn(stdin string, args ...string) (string, error) {
 	bin := os.Getenv("LANDLORD_KUBECTL")
 	if bin == "" {
 		bin = filepath.Join(controlplane.BinDir(), "kubectl")
 	}
 	cmd := exec.Command(bin, append([]string{"--kubeconfig", env.CP.KubeconfigPath}, args...)...)
 	var out bytes.Buffer
+	cmd.Stdin = strings.NewReader(stdin)
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
 	return out.String(), err

@@ -27,18 +27,24 @@ const dataPath = "/usr/share/nginx/html"
 // site is an account with a Developer, consented Support, and one site on
 // the real node.
 type site struct {
-	account, accountNS, ns, sub, developer string
+	account, accountNS, ns, sub, plan, developer string
 }
 
 // newSite creates the provider's plan and static template (once), then an
 // account with a Developer and a Support Membership, and a static site
 // paid for an hour with an hour's grace; it returns once the site's pod is
 // Running and Ready on the real node.
-func newSite(t *testing.T, account string) site {
+func newSite(t *testing.T, account string) site { return newSiteOn(t, account, "real") }
+
+// newSiteOn is newSite on plan "real" or "small" (a tenth of a core, so
+// that tests with many sites fit on the node beside the others).
+func newSiteOn(t *testing.T, account, plan string) site {
 	t.Helper()
 	for _, o := range []client.Object{
 		&v1.Plan{ObjectMeta: metav1.ObjectMeta{Name: "real"}, Spec: v1.PlanSpec{
 			Limits: v1.Limits{Storage: q("1Gi"), CPU: q("500m"), Memory: q("64Mi"), EphemeralStorage: q("1Gi")}}},
+		&v1.Plan{ObjectMeta: metav1.ObjectMeta{Name: "small"}, Spec: v1.PlanSpec{
+			Limits: v1.Limits{Storage: q("1Gi"), CPU: q("100m"), Memory: q("64Mi"), EphemeralStorage: q("1Gi")}}},
 		&v1.SiteTemplate{ObjectMeta: metav1.ObjectMeta{Name: "static"}, Spec: v1.SiteTemplateSpec{
 			Image: node.StaticSiteImage, Port: 8080, DataPath: dataPath, ReadinessPath: "/"}},
 		// The same server with another setting: switching to it rolls the pod.
@@ -50,7 +56,7 @@ func newSite(t *testing.T, account string) site {
 			t.Fatal(err)
 		}
 	}
-	s := site{account: account, accountNS: cfg.AccountNamespace(account), sub: "www", developer: "dev@" + account + ".test"}
+	s := site{account: account, accountNS: cfg.AccountNamespace(account), sub: "www", plan: plan, developer: "dev@" + account + ".test"}
 	s.ns = cfg.SiteNamespace(account, s.sub)
 	must(t, env.Client.Create(ctx, &v1.Account{ObjectMeta: metav1.ObjectMeta{Name: account}, Spec: v1.AccountSpec{
 		Owner: v1.Subject{Kind: v1.SubjectUser, Name: "owner@" + account + ".test"}, DeletionProtection: ptr.To(false)}}))
@@ -65,7 +71,7 @@ func newSite(t *testing.T, account string) site {
 		eventually(t, wait, func() error { return env.Client.Create(ctx, m.DeepCopy()) })
 	}
 	sub := &v1.Subscription{ObjectMeta: metav1.ObjectMeta{Namespace: s.accountNS, Name: s.sub}, Spec: v1.SubscriptionSpec{
-		Plan: "real", Site: v1.SiteSpec{Template: "static"},
+		Plan: plan, Site: v1.SiteSpec{Template: "static"},
 		PaidThrough: &metav1.Time{Time: clk.Now().Add(time.Hour)}, GracePeriod: &metav1.Duration{Duration: time.Hour},
 		DeletionProtection: ptr.To(false)}}
 	eventually(t, wait, func() error { return env.Client.Create(ctx, sub.DeepCopy()) })
