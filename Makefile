@@ -12,6 +12,9 @@ ENVOY_GATEWAY_VERSION  ?= v1.9.1
 KUBE_VERSION           ?= v1.37.1
 # The CNI plugins of the real node; also pinned in hack/cni/go.mod.
 CNI_PLUGINS_VERSION    ?= v1.10.0
+# kube-router, whose network-policy controller enforces NetworkPolicies on
+# the real node; also pinned in hack/kube-router/go.mod.
+KUBE_ROUTER_VERSION    ?= v2.1.0
 
 # The image config/manager names; deploy and build-installer substitute IMG
 # for it on the way out, so the tree is never edited.
@@ -50,6 +53,7 @@ CHART          := charts/landlord
 CONTROL_PLANE_STAMP := $(BIN)/.control-plane-$(KUBE_VERSION)
 KUBELET_STAMP  := $(BIN)/.kubelet-$(KUBE_VERSION)
 CNI_STAMP      := $(BIN)/.cni-$(CNI_PLUGINS_VERSION)
+KUBE_ROUTER_STAMP := $(BIN)/.kube-router-$(KUBE_ROUTER_VERSION)
 # Scripts and tests take their tools from here, never by a versioned name.
 export LANDLORD_KUSTOMIZE := $(KUSTOMIZE)
 export LANDLORD_KUBECTL := $(KUBECTL)
@@ -268,7 +272,7 @@ envoy-gateway: $(ENVOY_GATEWAY) ## Build Envoy Gateway's controller (~6 min on 2
 kubectl: $(KUBECTL_STAMP) ## Build kubectl alone (install, deploy: no control plane needed).
 
 .PHONY: node
-node: $(KUBELET_STAMP) $(CNI_STAMP) node-packages ## The real node (internal/node): kubelet, CNI plugins; containerd, runc from Debian (apt-get, as root).
+node: $(KUBELET_STAMP) $(CNI_STAMP) $(KUBE_ROUTER_STAMP) node-packages ## The real node (internal/node): kubelet, CNI plugins, kube-router's policy controller; containerd, runc, iptables, ipset from Debian (apt-get, as root).
 
 # Debian's containerd 1.6 and runc, not containerd 2.x built from its Go
 # module: they install in seconds, where containerd 2 would add minutes of
@@ -277,8 +281,11 @@ node: $(KUBELET_STAMP) $(CNI_STAMP) node-packages ## The real node (internal/nod
 # containerd 1.6 does not answer the CRI RuntimeConfig call and falls back
 # to its own cgroup driver setting (cgroupfs here); a later kubelet that
 # requires the call needs containerd 2.x. Without root nothing is installed:
-# the tests that need the node then skip (they need root anyway).
-NODE_PACKAGES := busybox:busybox-static containerd:containerd containerd-shim-runc-v2:containerd runc:runc ctr:containerd nsenter:util-linux ip:iproute2 mount:mount
+# the tests that need the node then skip (they need root anyway). iptables
+# (its nf_tables backend, Debian's default) and ipset are what kube-router's
+# policy controller writes its rules and address sets with.
+NODE_PACKAGES := busybox:busybox-static containerd:containerd containerd-shim-runc-v2:containerd runc:runc ctr:containerd nsenter:util-linux ip:iproute2 mount:mount \
+	iptables:iptables iptables-save:iptables iptables-restore:iptables ipset:ipset
 .PHONY: node-packages
 node-packages:
 	@missing=""; for p in $(NODE_PACKAGES); do PATH=$$PATH:/usr/sbin:/sbin command -v $${p%%:*} >/dev/null || missing="$$missing $${p#*:}"; done; \
@@ -320,6 +327,17 @@ $(CNI_STAMP):
 	mkdir -p $(BIN)/cni
 	cd hack/cni && CGO_ENABLED=0 go build -ldflags '-s -w' -o $(BIN)/cni/ \
 		$(foreach p,$(CNI_PLUGINS),github.com/containernetworking/plugins/plugins/$(p))
+	touch $@
+
+# kube-router from its own tools module (its Kubernetes version is not
+# ours); only its network-policy controller runs (internal/node). About five
+# minutes on two cores, once per version.
+$(KUBE_ROUTER_STAMP):
+	grep -q '^require github.com/cloudnativelabs/kube-router/v2 $(KUBE_ROUTER_VERSION)$$' hack/kube-router/go.mod || \
+		{ echo "hack/kube-router/go.mod does not pin github.com/cloudnativelabs/kube-router/v2 $(KUBE_ROUTER_VERSION)"; exit 1; }
+	mkdir -p $(BIN)
+	cd hack/kube-router && CGO_ENABLED=0 go build -ldflags '-s -w' -o $(BIN)/kube-router \
+		github.com/cloudnativelabs/kube-router/v2/cmd/kube-router
 	touch $@
 
 # From its own tools module (its Kubernetes and Gateway API versions are not

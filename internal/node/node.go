@@ -1,7 +1,9 @@
 // Package node runs a real Kubernetes node on this machine for the local
 // platform (make run-local) and the end-to-end tests (test/node): the
 // kubelet built from the pinned Kubernetes module, Debian's containerd and
-// runc, and the CNI bridge, host-local, loopback and portmap plugins. Pods
+// runc, the CNI bridge, host-local, loopback and portmap plugins, and
+// kube-router's network-policy controller (policy.go), which enforces
+// NetworkPolicies on the packets crossing the node's bridge. Pods
 // really run: their containers start from images built here and imported
 // into the node's containerd (no registry), their files live in real
 // volumes, the kubelet enforces their limits and serves logs, exec and
@@ -59,7 +61,7 @@ const Name = "landlord-node"
 type Options struct {
 	// Name is the node's name; default Name.
 	Name string
-	// BinDir holds the kubelet and cni/ (make node); default
+	// BinDir holds the kubelet, kube-router and cni/ (make node); default
 	// controlplane.BinDir().
 	BinDir string
 	// StateDir holds everything of the node; empty means a temporary
@@ -94,8 +96,9 @@ type Node struct {
 }
 
 // Preflight says why a node cannot run here, or nil: it needs root, the
-// kubelet and CNI plugins in binDir (make node), containerd, runc, ctr,
-// nsenter, ip and busybox on PATH (make node installs them with apt-get).
+// kubelet, kube-router and CNI plugins in binDir (make node), containerd,
+// runc, ctr, nsenter, ip, busybox, iptables and ipset on PATH (make node
+// installs them with apt-get).
 func Preflight(binDir string) error {
 	if os.Geteuid() != 0 {
 		return errors.New("a real node needs root (namespaces, mounts, cgroups)")
@@ -218,8 +221,9 @@ func (n *Node) APIServerArgs() map[string]string {
 }
 
 // Start starts containerd, imports Images, starts the kubelet with
-// kubeconfig (a kubeconfig of the control plane, on loopback) and waits
-// until the node is registered, Ready and untainted.
+// kubeconfig (a kubeconfig of the control plane, on loopback), waits until
+// the node is registered, Ready and untainted, then starts kube-router's
+// policy controller and waits until its chains filter the node's traffic.
 func (n *Node) Start(ctx context.Context, kubeconfig []byte) error {
 	kc, err := clientcmd.Load(kubeconfig)
 	if err != nil {
@@ -381,7 +385,8 @@ func (c *child) exited() bool {
 	}
 }
 
-// LogPath is the log file of "containerd" or "kubelet" (removed by Stop).
+// LogPath is the log file of "containerd", "kubelet" or "kube-router"
+// (removed by Stop).
 func (n *Node) LogPath(name string) string { return n.layout.path("logs", name+".log") }
 
 // logTail is the last lines of a process's log, for an error that Stop
