@@ -36,6 +36,14 @@ func TestConfigsStayInTheStateDirectory(t *testing.T) {
 		{"namespaces", NamespaceScript(DefaultNetwork, "/tmp/node-x/ready"), []string{
 			"mount --make-rprivate /", "mount -t proc proc /proc", "ip link add name landlord0 type bridge",
 			"ip addr add 10.244.0.1/24 dev landlord0", "echo ready > /tmp/node-x/ready",
+			"echo 1 > /proc/sys/net/bridge/bridge-nf-call-iptables",
+		}},
+		// Only the policy controller of kube-router: no routes, no service
+		// proxy, no CNI file beside the bridge's, nothing listening.
+		{"kube-router", strings.Join(PolicyControllerArgs(testLayout, "n1"), "\n"), []string{
+			"--kubeconfig=/tmp/node-x/kubelet.kubeconfig", "--hostname-override=n1", "--run-firewall=true",
+			"--run-router=false", "--run-service-proxy=false", "--run-loadbalancer=false", "--enable-cni=false",
+			"--service-cluster-ip-range=10.96.0.0/16", "--health-port=0", "--metrics-port=0",
 		}},
 	} {
 		for _, w := range tc.want {
