@@ -14,6 +14,10 @@
 // on Landlord's routes: Envoy itself cannot run here, and no ClusterIP is
 // served (no kube-proxy), so no test sends a packet to a Service address.
 //
+// NetworkPolicies are enforced on the node by kube-router's policy
+// controller, and policy_test.go sends real TCP connections between pods
+// on the node's bridge to prove the isolation Landlord writes.
+//
 // It needs root (namespaces, mounts, cgroups) and `make node`; without
 // them it is skipped with the reason, unless LANDLORD_REQUIRE_NODE is set
 // (make test sets it when run as root): then it fails.
