@@ -336,7 +336,8 @@ $(KUBE_ROUTER_STAMP):
 	grep -q '^require github.com/cloudnativelabs/kube-router/v2 $(KUBE_ROUTER_VERSION)$$' hack/kube-router/go.mod || \
 		{ echo "hack/kube-router/go.mod does not pin github.com/cloudnativelabs/kube-router/v2 $(KUBE_ROUTER_VERSION)"; exit 1; }
 	mkdir -p $(BIN)
-	cd hack/kube-router && CGO_ENABLED=0 go build -ldflags '-s -w' -o $(BIN)/kube-router \
+	cd hack/kube-router && CGO_ENABLED=0 go build -o $(BIN)/kube-router \
+		-ldflags '-s -w -X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=$(KUBE_ROUTER_VERSION)' \
 		github.com/cloudnativelabs/kube-router/v2/cmd/kube-router
 	touch $@
 

@@ -125,7 +125,7 @@ for _ in $(seq 1 60); do kill -0 "$pgid" 2>/dev/null || break; sleep 1; done
 kill -0 "$pgid" 2>/dev/null && fail "run-local still running 60s after Ctrl-C"
 grep -q "run-local: stopped" "$log" || fail "run-local did not report a clean stop"
 
-left=$(pgrep -af "$dir/bin/(etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kwok|kubelet|manager|localdns|localcluster|localgateway|envoy-gateway-v[0-9.]*)|$dir/bin/local/node" || true)
+left=$(pgrep -af "$dir/bin/(etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kwok|kubelet|kube-router|manager|localdns|localcluster|localgateway|envoy-gateway-v[0-9.]*)|$dir/bin/local/node" || true)
 [[ -z $left ]] || fail "processes left behind: $left"
 for p in $ports; do
   if ss -ltnH "sport = :$p" | grep -q .; then fail "port $p still open"; fi
