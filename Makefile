@@ -10,6 +10,11 @@ HELM_VERSION           ?= v3.22.0
 ENVOY_GATEWAY_VERSION  ?= v1.9.1
 # The Kubernetes version is pinned in hack/tools/go.mod; this stamps the binaries.
 KUBE_VERSION           ?= v1.37.1
+# The CNI plugins of the real node; also pinned in hack/cni/go.mod.
+CNI_PLUGINS_VERSION    ?= v1.10.0
+# kube-router, whose network-policy controller enforces NetworkPolicies on
+# the real node; also pinned in hack/kube-router/go.mod.
+KUBE_ROUTER_VERSION    ?= v2.1.0
 
 # The image config/manager names; deploy and build-installer substitute IMG
 # for it on the way out, so the tree is never edited.
@@ -46,6 +51,9 @@ HELM           := $(BIN)/helm-$(HELM_VERSION)
 ENVOY_GATEWAY  := $(BIN)/envoy-gateway-$(ENVOY_GATEWAY_VERSION)
 CHART          := charts/landlord
 CONTROL_PLANE_STAMP := $(BIN)/.control-plane-$(KUBE_VERSION)
+KUBELET_STAMP  := $(BIN)/.kubelet-$(KUBE_VERSION)
+CNI_STAMP      := $(BIN)/.cni-$(CNI_PLUGINS_VERSION)
+KUBE_ROUTER_STAMP := $(BIN)/.kube-router-$(KUBE_ROUTER_VERSION)
 # Scripts and tests take their tools from here, never by a versioned name.
 export LANDLORD_KUSTOMIZE := $(KUSTOMIZE)
 export LANDLORD_KUBECTL := $(KUBECTL)
@@ -98,8 +106,11 @@ verify: generate manifests docs chart ## Fail if generated files are stale.
 .PHONY: test
 # LANDLORD_REQUIRE_GATEWAY: test/gateway fails, never skips, without Envoy Gateway.
 # LANDLORD_REQUIRE_MYSQL: the Database tests fail, never skip, without mariadbd.
-test: generate manifests control-plane mariadb $(KWOK) $(KUSTOMIZE) $(ENVOY_GATEWAY) ## Unit and integration tests (real kube-apiserver + etcd + kube-controller-manager; Envoy Gateway; MariaDB).
-	LANDLORD_REQUIRE_GATEWAY=1 LANDLORD_REQUIRE_MYSQL=1 go test $(TEST_PKGS) -count=1 -timeout 30m $(TEST_ARGS)
+# LANDLORD_REQUIRE_NODE (as root): test/node fails, never skips, without a
+# real node; not root, it skips (kwok's fake node serves the other suites).
+test: generate manifests control-plane mariadb node $(KWOK) $(KUSTOMIZE) $(ENVOY_GATEWAY) ## Unit and integration tests (real kube-apiserver + etcd + kube-controller-manager; Envoy Gateway; MariaDB; a real node as root).
+	LANDLORD_REQUIRE_GATEWAY=1 LANDLORD_REQUIRE_MYSQL=1 LANDLORD_REQUIRE_NODE=$$([[ $$(id -u) == 0 ]] && echo 1 || true) \
+		go test $(TEST_PKGS) -count=1 -timeout 30m $(TEST_ARGS)
 	# The cache transform runs on every informer's goroutine at once: its shared state under the race detector.
 	go test -race -count=1 -run 'CacheTransform|Interner' ./internal/manager/
 
@@ -185,7 +196,7 @@ cluster-down: ## Stop the local control plane and remove its state.
 	hack/cluster-down.sh
 
 .PHONY: run-local
-run-local: manifests control-plane mariadb $(KWOK) $(KUSTOMIZE) $(ENVOY_GATEWAY) ## Local platform: control plane, CRDs, Envoy Gateway, Landlord, samples; Ctrl-C stops it all.
+run-local: manifests control-plane mariadb node $(KWOK) $(KUSTOMIZE) $(ENVOY_GATEWAY) ## Local platform: control plane, a node (real as root, else kwok), CRDs, Envoy Gateway, MariaDB, Landlord, samples; Ctrl-C stops it all.
 	hack/run-local.sh
 
 ##@ Deployment
@@ -268,6 +279,30 @@ envoy-gateway: $(ENVOY_GATEWAY) ## Build Envoy Gateway's controller (~6 min on 2
 .PHONY: kubectl
 kubectl: $(KUBECTL_STAMP) ## Build kubectl alone (install, deploy: no control plane needed).
 
+.PHONY: node
+node: $(KUBELET_STAMP) $(CNI_STAMP) $(KUBE_ROUTER_STAMP) node-packages ## The real node (internal/node): kubelet, CNI plugins, kube-router's policy controller; containerd, runc, iptables, ipset from Debian (apt-get, as root).
+
+# Debian's containerd 1.6 and runc, not containerd 2.x built from its Go
+# module: they install in seconds, where containerd 2 would add minutes of
+# build on 2 cores to every fresh clone and CI run (90 minutes for all), and
+# runc would need cgo and libseccomp's headers besides. The kubelet logs that
+# containerd 1.6 does not answer the CRI RuntimeConfig call and falls back
+# to its own cgroup driver setting (cgroupfs here); a later kubelet that
+# requires the call needs containerd 2.x. Without root nothing is installed:
+# the tests that need the node then skip (they need root anyway). iptables
+# (its nf_tables backend, Debian's default) and ipset are what kube-router's
+# policy controller writes its rules and address sets with.
+NODE_PACKAGES := busybox:busybox-static containerd:containerd containerd-shim-runc-v2:containerd runc:runc ctr:containerd nsenter:util-linux ip:iproute2 mount:mount \
+	iptables:iptables iptables-save:iptables iptables-restore:iptables ipset:ipset
+.PHONY: node-packages
+node-packages:
+	@missing=""; for p in $(NODE_PACKAGES); do PATH=$$PATH:/usr/sbin:/sbin command -v $${p%%:*} >/dev/null || missing="$$missing $${p#*:}"; done; \
+	missing=$$(tr ' ' '\n' <<<"$$missing" | sort -u | xargs); \
+	if [[ -z $$missing ]]; then exit 0; fi; \
+	if [[ $$(id -u) != 0 ]]; then echo "node: not root, not installing $$missing (the real-node tests will skip)"; exit 0; fi; \
+	echo "node: apt-get install $$missing"; \
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null
+
 # Versioned stamps, not file times: a fresh checkout (newer go.mod) must not
 # rebuild binaries that are already there for this version.
 $(CONTROL_PLANE_STAMP): | $(KUBECTL_STAMP)
@@ -284,6 +319,34 @@ $(KUBECTL_STAMP):
 	mkdir -p $(BIN)
 	if [[ -f $(CONTROL_PLANE_STAMP) && -x $(KUBECTL) ]]; then :; else \
 		cd hack/tools && go build -ldflags '$(KUBE_LDFLAGS)' -o $(BIN)/ k8s.io/kubernetes/cmd/kubectl; fi
+	touch $@
+
+# The kubelet, from the same module and version as the control plane (after
+# it: the build cache is warm, so it takes about a minute).
+$(KUBELET_STAMP): | $(CONTROL_PLANE_STAMP)
+	mkdir -p $(BIN)
+	cd hack/tools && go build -ldflags '$(KUBE_LDFLAGS)' -o $(BIN)/ k8s.io/kubernetes/cmd/kubelet
+	touch $@
+
+CNI_PLUGINS := ipam/host-local main/bridge main/loopback meta/portmap
+$(CNI_STAMP):
+	grep -q '^require github.com/containernetworking/plugins $(CNI_PLUGINS_VERSION)$$' hack/cni/go.mod || \
+		{ echo "hack/cni/go.mod does not pin github.com/containernetworking/plugins $(CNI_PLUGINS_VERSION)"; exit 1; }
+	mkdir -p $(BIN)/cni
+	cd hack/cni && CGO_ENABLED=0 go build -ldflags '-s -w' -o $(BIN)/cni/ \
+		$(foreach p,$(CNI_PLUGINS),github.com/containernetworking/plugins/plugins/$(p))
+	touch $@
+
+# kube-router from its own tools module (its Kubernetes version is not
+# ours); only its network-policy controller runs (internal/node). About five
+# minutes on two cores, once per version.
+$(KUBE_ROUTER_STAMP):
+	grep -q '^require github.com/cloudnativelabs/kube-router/v2 $(KUBE_ROUTER_VERSION)$$' hack/kube-router/go.mod || \
+		{ echo "hack/kube-router/go.mod does not pin github.com/cloudnativelabs/kube-router/v2 $(KUBE_ROUTER_VERSION)"; exit 1; }
+	mkdir -p $(BIN)
+	cd hack/kube-router && CGO_ENABLED=0 go build -o $(BIN)/kube-router \
+		-ldflags '-s -w -X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=$(KUBE_ROUTER_VERSION)' \
+		github.com/cloudnativelabs/kube-router/v2/cmd/kube-router
 	touch $@
 
 # From its own tools module (its Kubernetes and Gateway API versions are not

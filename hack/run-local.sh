@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # make run-local: the whole platform on this machine, in the foreground.
 #   1. the local control plane (make cluster-up: etcd, kube-apiserver,
-#      kube-controller-manager, kube-scheduler, kwok with one fake node)
+#      kube-controller-manager, kube-scheduler) and a node: as root, a real
+#      one (internal/node: kubelet + containerd in namespaces of its own, so
+#      site pods really run and serve); otherwise, or with LANDLORD_NODE=kwok,
+#      kwok's fake node
 #   2. Landlord's CRDs, tenant roles and admission policies, the Gateway API CRDs
 #   3. Envoy Gateway's controller, out of cluster (hack/envoy-gateway.sh), with
 #      the platform Gateway (config/gateway, with its GatewayClass:
@@ -11,7 +14,8 @@
 #   5. a private MariaDB server on loopback (hack/localmariadb: Debian's
 #      mariadbd, data in bin/local/mariadb) for the sites' Databases
 #   6. Landlord itself, logging here
-#   7. config/samples, applied until everything is accepted
+#   7. config/samples (on the real node config/local/real-node: the static
+#      template with the image built here), applied until everything is accepted
 # Ctrl-C stops everything it started and removes bin/local.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,6 +43,19 @@ cleanup() {
   echo "run-local: stopped"
 }
 trap cleanup INT TERM EXIT
+
+# The real node needs root (namespaces, mounts, cgroups); kwok's needs nothing.
+if [[ -z ${LANDLORD_NODE:-} ]]; then
+  if [[ $(id -u) == 0 ]]; then LANDLORD_NODE=real; else LANDLORD_NODE=kwok; fi
+fi
+export LANDLORD_NODE
+SAMPLES=config/samples
+if [[ $LANDLORD_NODE == real ]]; then
+  SAMPLES=config/local/real-node
+  echo "run-local: a real node (kubelet + containerd; log: bin/local/control-plane.log)"
+else
+  echo "run-local: kwok's fake node (not root, or LANDLORD_NODE=kwok): site pods never really run"
+fi
 
 hack/envoy-gateway.sh stop >/dev/null 2>&1 || true
 hack/cluster-down.sh >/dev/null 2>&1 || true
@@ -89,9 +106,9 @@ echo "run-local: starting Landlord"
   --domain-reverify-interval 1m --log-format=console --zap-stacktrace-level=panic ${LANDLORD_ARGS:-} > >(sed -u 's/^/[landlord] /') 2>&1 &
 pids+=($!)
 
-echo "run-local: applying config/samples"
+echo "run-local: applying $SAMPLES"
 for i in $(seq 1 120); do
-  if "$KUSTOMIZE" build config/samples | $KUBECTL apply --server-side -f - >/dev/null 2>&1; then break; fi
+  if "$KUSTOMIZE" build "$SAMPLES" | $KUBECTL apply --server-side -f - >/dev/null 2>&1; then break; fi
   sleep 1   # the account namespaces appear once Landlord has reconciled the Accounts
 done
 
@@ -106,6 +123,20 @@ Landlord is running. In another terminal:
   bin/kubectl get gateway,httproute -A -o wide  # as Envoy Gateway reports them
   bin/kubectl get database -n acct-acme--www wordpress   # a site's MySQL database on the local MariaDB
   curl -s http://$METRICS_ADDR/metrics | grep ^landlord_
+MSG
+if [[ $LANDLORD_NODE == real ]]; then
+cat <<MSG
+
+The sites run on a real node. Put a page into acct-acme/docs's volume and fetch it:
+
+  bin/kubectl -n acct-acme--docs exec deploy/docs -- sh -c 'echo hello from docs > /usr/share/nginx/html/index.html'
+  bin/kubectl -n acct-acme--docs port-forward service/docs 8088:80 &
+  curl -s http://127.0.0.1:8088/
+  # the suspended page, as the route of a suspended site (acct-globex/shop) sends it:
+  curl -s -H 'Host: shop--globex.sites.landlord.localhost' http://$PAGE_ADDR/
+MSG
+fi
+cat <<MSG
 
 Press Ctrl-C to stop everything.
 MSG

@@ -76,10 +76,44 @@ wait_phase membership acct-acme bob-admin Active
 wait_phase customdomain acct-acme--www www-acme Active   # CustomDomains live in the site namespace
 wait_phase database acct-acme--www wordpress Ready       # the WordPress template's database, on the local MariaDB
 wait_phase database acct-acme--docs notes Ready
-$KUBECTL wait subscription/www -n acct-acme --for=condition=Ready --timeout=120s >/dev/null || fail "subscription www is not Ready"
-url=$($KUBECTL get subscription/www -n acct-acme -o jsonpath='{.status.site.url}')
-[[ -n $url ]] || fail "subscription www has no URL"
-echo "ok: acct-acme/www is Ready at $url"
+node=$(sed -n 2p bin/local/ready)
+if [[ $node == kwok ]]; then
+  $KUBECTL wait subscription/www -n acct-acme --for=condition=Ready --timeout=120s >/dev/null || fail "subscription www is not Ready"
+  url=$($KUBECTL get subscription/www -n acct-acme -o jsonpath='{.status.site.url}')
+  [[ -n $url ]] || fail "subscription www has no URL"
+  echo "ok: acct-acme/www is Ready at $url"
+else
+  # The README tour on the real node: a page a Developer puts into the
+  # static site's volume is served through the site's Service; suspended,
+  # the site has no pod and the suspended page answers; restored, the page
+  # is served again. (acct-acme/www runs the official WordPress image, which
+  # no registry can give here: it is Active but never Ready.)
+  page="hello from docs $RANDOM$RANDOM"
+  $KUBECTL wait subscription/docs -n acct-acme --for=condition=Ready --timeout=180s >/dev/null || fail "subscription docs is not Ready on the real node"
+  $KUBECTL -n acct-acme--docs exec deploy/docs -- sh -c "echo '$page' > /usr/share/nginx/html/index.html" || fail "could not write into docs's volume"
+  serve() { # expected content
+    local pf port got=""
+    $KUBECTL -n acct-acme--docs port-forward --address 127.0.0.1 service/docs :80 >"$log.pf" 2>&1 &
+    pf=$!
+    for _ in $(seq 1 50); do port=$(sed -n 's/^Forwarding from 127.0.0.1:\([0-9]*\) .*/\1/p' "$log.pf"); [[ -n $port ]] && break; sleep 0.2; done
+    [[ -n $port ]] && for _ in $(seq 1 50); do got=$(curl -s "http://127.0.0.1:$port/" || true); [[ $got == "$1" ]] && break; sleep 0.2; done
+    kill "$pf" 2>/dev/null || true; wait "$pf" 2>/dev/null || true
+    [[ $got == "$1" ]] || fail "port-forward to acct-acme--docs/docs served '$got', want '$1' ($(cat "$log.pf"))"
+  }
+  serve "$page"
+  echo "ok: acct-acme/docs serves the page written into its volume, through kubectl port-forward"
+  $KUBECTL patch subscription docs -n acct-acme --type=merge -p '{"spec":{"suspension":{"reason":"Manual"}}}' >/dev/null
+  wait_phase subscription acct-acme docs Suspended
+  $KUBECTL wait pod -n acct-acme--docs -l hosting.landlord.dev/subscription=docs --for=delete --timeout=120s >/dev/null 2>&1 || true
+  [[ -z $($KUBECTL get pods -n acct-acme--docs -o name) ]] || fail "the suspended site still has pods"
+  curl -s -H 'Host: docs--acme.sites.landlord.localhost' "http://127.0.0.1:18082/" | grep -q "This site is suspended" || fail "the suspended page does not answer"
+  echo "ok: suspended, acct-acme/docs has no pod and the suspended page answers"
+  $KUBECTL patch subscription docs -n acct-acme --type=json -p '[{"op":"remove","path":"/spec/suspension"}]' >/dev/null
+  wait_phase subscription acct-acme docs Trialing
+  $KUBECTL wait subscription/docs -n acct-acme --for=condition=Ready --timeout=180s >/dev/null || fail "restored, subscription docs is not Ready"
+  serve "$page"
+  echo "ok: restored, acct-acme/docs serves the same page again"
+fi
 # What make install puts in: the suspended site's route has a Service to point to.
 $KUBECTL get service landlord-suspended-page -n landlord-system >/dev/null || fail "no Service landlord-system/landlord-suspended-page"
 echo "ok: landlord-system/landlord-suspended-page exists"
@@ -93,7 +127,7 @@ for _ in $(seq 1 60); do kill -0 "$pgid" 2>/dev/null || break; sleep 1; done
 kill -0 "$pgid" 2>/dev/null && fail "run-local still running 60s after Ctrl-C"
 grep -q "run-local: stopped" "$log" || fail "run-local did not report a clean stop"
 
-left=$(pgrep -af "$dir/bin/(etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kwok|manager|localdns|localmariadb|localcluster|localgateway|envoy-gateway-v[0-9.]*)|mariadbd .*--datadir=$dir/bin/local/" || true)
+left=$(pgrep -af "$dir/bin/(etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kwok|kubelet|kube-router|manager|localdns|localmariadb|localcluster|localgateway|envoy-gateway-v[0-9.]*)|$dir/bin/local/node|mariadbd .*--datadir=$dir/bin/local/" || true)
 [[ -z $left ]] || fail "processes left behind: $left"
 for p in $ports; do
   if ss -ltnH "sport = :$p" | grep -q .; then fail "port $p still open"; fi

@@ -1,6 +1,7 @@
 //go:build tools
 
-// Package tools pins the control-plane binaries built into bin/ by the Makefile.
+// Package tools pins the control-plane binaries built into bin/ by the Makefile,
+// and the kubelet of the real node (make node).
 package tools
 
 import (
@@ -9,4 +10,5 @@ import (
 	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
 	_ "k8s.io/kubernetes/cmd/kube-scheduler"
 	_ "k8s.io/kubernetes/cmd/kubectl"
+	_ "k8s.io/kubernetes/cmd/kubelet"
 )

@@ -41,6 +41,9 @@ type Options struct {
 	CRDPaths []string
 	// Kwok also starts kube-scheduler and kwok with one fake node.
 	Kwok bool
+	// Scheduler starts kube-scheduler and the node lifecycle controller
+	// without kwok: for a real node (internal/node), which registers itself.
+	Scheduler bool
 	// StateDir keeps etcd data, certificates and the kubeconfig; empty means
 	// temporary directories removed by Stop.
 	StateDir string
@@ -165,7 +168,7 @@ func Start(ctx context.Context, opts Options) (_ *ControlPlane, err error) {
 	// pvc-protection removes the kubernetes.io/pvc-protection finalizer: without
 	// it a namespace holding a PersistentVolumeClaim never finishes deleting.
 	controllers := "garbagecollector,namespace,resourcequota,deployment,replicaset,serviceaccount,pvc-protection"
-	if opts.Kwok {
+	if opts.Kwok || opts.Scheduler {
 		// nodelifecycle removes the not-ready taint the API server puts on a new node.
 		controllers += ",nodelifecycle"
 	}
@@ -193,11 +196,13 @@ func Start(ctx context.Context, opts Options) (_ *ControlPlane, err error) {
 		}
 	}
 
-	if opts.Kwok {
+	if opts.Kwok || opts.Scheduler {
 		if err := cp.spawn(opts, "kube-scheduler",
 			"--kubeconfig="+cp.KubeconfigPath, "--leader-elect=false", "--secure-port=0"); err != nil {
 			return nil, err
 		}
+	}
+	if opts.Kwok {
 		if err := cp.spawn(opts, "kwok",
 			"--kubeconfig="+cp.KubeconfigPath,
 			"--manage-all-nodes=true",

@@ -2,7 +2,7 @@
 // log pipelines; the default) or console, one line a person can read in a
 // terminal:
 //
-//	21:40:56.123 INFO  subscription  acct-acme/www  site is ready  url=http://www-acme.sites.landlord.localhost
+//	21:40:56.123 INFO  subscription  acct-acme/www  site is ready  url=http://www--acme.sites.landlord.localhost
 //
 // time, level, the controller (or logger name), the object being reconciled
 // (the reconciler's key/value: subscription, account, membership, domain, or

@@ -36,6 +36,7 @@ import (
 	hostingv1alpha1 "github.com/landlord-dev/landlord/api/v1alpha1"
 	"github.com/landlord-dev/landlord/internal/clock"
 	"github.com/landlord-dev/landlord/internal/controlplane"
+	"github.com/landlord-dev/landlord/internal/node"
 	"github.com/landlord-dev/landlord/internal/platform"
 )
 
@@ -43,6 +44,10 @@ import (
 type Options struct {
 	// Kwok also runs kube-scheduler and kwok, so that pods run on a fake node.
 	Kwok bool
+	// Node also runs kube-scheduler and a real node (internal/node: the
+	// kubelet with containerd, in namespaces of its own), so that pods
+	// really run. It needs root: check node.Preflight first.
+	Node bool
 	// VolumeProvisioner runs kube-controller-manager's volume binder with a
 	// host-path provisioner and a default StorageClass "standard", so that
 	// site volumes bind (and, with Kwok, site pods run).
@@ -77,6 +82,8 @@ type Env struct {
 	Root string
 	// Manager is the manager Main started (Options.Manager), else nil.
 	Manager *Manager
+	// Node is the real node (Options.Node), else nil.
+	Node *node.Node
 }
 
 // Scheme returns a scheme with the built-in kinds and Landlord's.
@@ -148,34 +155,57 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 			crds = append(crds, p)
 		}
 	}
-	cp, err := controlplane.Start(ctx, controlplane.Options{
+	cpOpts := controlplane.Options{
 		CRDPaths:          crds,
 		Kwok:              opts.Kwok,
 		VolumeProvisioner: opts.VolumeProvisioner,
 		Log:               log,
-	})
+	}
+	var n *node.Node
+	if opts.Node {
+		var err error
+		if n, err = node.New(node.Options{Log: log}); err != nil {
+			return nil, fmt.Errorf("the real node: %w", err)
+		}
+		cpOpts.Scheduler = true
+		cpOpts.APIServerArgs = n.APIServerArgs()
+	}
+	cp, err := controlplane.Start(ctx, cpOpts)
 	if err != nil {
+		if n != nil {
+			_ = n.Stop()
+		}
 		return nil, err
 	}
-	e := &Env{CP: cp, Config: cp.Config, Scheme: Scheme(), Root: root}
+	e := &Env{CP: cp, Config: cp.Config, Scheme: Scheme(), Root: root, Node: n}
 	if e.Client, err = e.newClient(cp.Config); err != nil {
-		_ = cp.Stop()
+		_ = e.Stop()
 		return nil, err
+	}
+	if n != nil {
+		_, kc, err := cp.AddUser("system:node:"+n.Name, "system:nodes", "system:masters")
+		if err == nil {
+			err = n.Start(ctx, kc)
+		}
+		if err != nil {
+			_ = e.Stop()
+			return nil, fmt.Errorf("the real node: %w", err)
+		}
 	}
 	if e.ManagerConfig, _, err = cp.AddUser("landlord-manager", "system:masters", platform.ManagerGroup); err != nil {
-		_ = cp.Stop()
+		_ = e.Stop()
 		return nil, fmt.Errorf("adding the manager's user: %w", err)
 	}
 	e.ManagerConfig.QPS, e.ManagerConfig.Burst = cp.Config.QPS, cp.Config.Burst
 	if !opts.SkipManifests {
 		for _, dir := range ManifestDirs {
 			if err := e.ApplyDir(ctx, filepath.Join(root, dir)); err != nil {
-				_ = cp.Stop()
+				_ = e.Stop()
 				return nil, err
 			}
 		}
 		if err := WaitForMutatingPolicies(ctx, e.Client); err != nil {
-			_ = cp.Stop()
+			_ = e.Stop()
 			return nil, err
 		}
 	}
@@ -231,14 +261,20 @@ func Main(m *testing.M, env **Env, opts Options) {
 			fmt.Fprintln(os.Stderr, "testenv: manager:", err)
 		}
 	}
-	if err := e.CP.Stop(); err != nil {
+	if err := e.Stop(); err != nil {
 		fmt.Fprintln(os.Stderr, "testenv: stopping:", err)
 	}
 	os.Exit(code)
 }
 
-// Stop stops the environment.
-func (e *Env) Stop() error { return e.CP.Stop() }
+// Stop stops the environment: the real node (if any), then the control plane.
+func (e *Env) Stop() error {
+	var errs []error
+	if e.Node != nil {
+		errs = append(errs, e.Node.Stop())
+	}
+	return errors.Join(append(errs, e.CP.Stop())...)
+}
 
 // ApplyDir server-side applies every YAML file in dir (not recursing), in name
 // order, skipping kustomization.yaml.
