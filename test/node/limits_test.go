@@ -45,19 +45,32 @@ func TestEphemeralStorageLimitEvictsThePod(t *testing.T) {
 	// 600 MB into the container's own filesystem; the exec may end with the pod.
 	_, _ = kubectl("--as", s.developer, "-n", s.ns, "exec", pod.Name, "-c", "site", "--",
 		"sh", "-c", "head -c 600000000 /dev/zero > /tmp/fill; sleep 60")
+	// The kubelet says so in an Event on the pod (reason Evicted). It also
+	// marks the pod Failed with that reason, but the container's own exit on
+	// the eviction's SIGTERM can race it into another terminal phase, so the
+	// Event is what is checked.
 	eventually(t, wait, func() error {
-		var p corev1.Pod
-		// An evicted pod stays, Failed, with the kubelet's reason.
-		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: s.ns, Name: pod.Name}, &p); err != nil {
+		var events corev1.EventList
+		if err := env.Client.List(ctx, &events, client.InNamespace(s.ns)); err != nil {
 			return err
 		}
-		if p.Status.Reason != "Evicted" {
-			return errorf("pod %s: phase %s reason %q, not evicted yet", p.Name, p.Status.Phase, p.Status.Reason)
+		for _, e := range events.Items {
+			if e.InvolvedObject.UID != pod.UID || e.Reason != "Evicted" {
+				continue
+			}
+			// "Pod ephemeral local storage usage exceeds ..." or "Container site
+			// exceeded its local ephemeral storage limit ...", as the kubelet
+			// finds the pod's or the container's limit passed first.
+			if !strings.Contains(e.Message, "ephemeral local storage") && !strings.Contains(e.Message, "local ephemeral storage") {
+				t.Errorf("pod %s evicted for %q, want its ephemeral local storage", pod.Name, e.Message)
+			}
+			return nil
 		}
-		if !strings.Contains(p.Status.Message, "ephemeral local storage") {
-			t.Errorf("pod %s evicted for %q, want its ephemeral local storage", p.Name, p.Status.Message)
+		var p corev1.Pod
+		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: s.ns, Name: pod.Name}, &p); err == nil {
+			return errorf("pod %s: phase %s reason %q, no Evicted event yet", p.Name, p.Status.Phase, p.Status.Reason)
 		}
-		return nil
+		return errorf("pod %s: no Evicted event yet", pod.Name)
 	})
 	if again := readyPod(t, s.ns, s.sub); again.UID == pod.UID {
 		t.Fatalf("the evicted pod %s is still the site's ready pod", pod.Name)
