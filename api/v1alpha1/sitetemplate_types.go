@@ -32,6 +32,15 @@ type SiteTemplateSpec struct {
 	// +kubebuilder:validation:XValidation:rule="self.startsWith('/') && !self.contains('..')",message="dataPath must be an absolute path without '..'"
 	DataPath string `json:"dataPath,omitempty"`
 
+	// runAsUser is the user (and group) the site's container runs as, for
+	// an image whose own user is root, which the site's restricted security
+	// context (runAsNonRoot) refuses: e.g. 33 (www-data) for the official
+	// WordPress image. The site volume is given that group too (fsGroup).
+	// Unset, the image's own user runs, and must not be root.
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	RunAsUser *int64 `json:"runAsUser,omitempty"`
+
 	// env is set in the site container.
 	// +optional
 	// +listType=map

@@ -185,6 +185,9 @@ func TestCreateRejectsInvalidInput(t *testing.T) {
 		{"relative data path", func() client.Object {
 			return &v1.SiteTemplate{ObjectMeta: metav1.ObjectMeta{Name: "bad-path"}, Spec: v1.SiteTemplateSpec{Image: "nginx", DataPath: "data"}}
 		}, "dataPath must be an absolute path"},
+		{"root as the site's user", func() client.Object {
+			return &v1.SiteTemplate{ObjectMeta: metav1.ObjectMeta{Name: "root-user"}, Spec: v1.SiteTemplateSpec{Image: "nginx", RunAsUser: ptr.To[int64](0)}}
+		}, "spec.runAsUser: Invalid value: 0"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

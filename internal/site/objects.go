@@ -85,7 +85,7 @@ func RequestOf(pvc *corev1.PersistentVolumeClaim) *resource.Quantity {
 }
 
 // Deployment runs the template's image with the plan's limits, a restricted
-// security context, the volume at dataPath and a readiness probe; one
+// security context (PodSecurityContext), the volume at dataPath and a readiness probe; one
 // replica, or none while not serving.
 func Deployment(s Site) *appsv1.Deployment {
 	t := s.Template.Spec
@@ -122,10 +122,7 @@ func Deployment(s Site) *appsv1.Deployment {
 				Spec: corev1.PodSpec{
 					AutomountServiceAccountToken: ptr.To(false),
 					EnableServiceLinks:           ptr.To(false),
-					SecurityContext: &corev1.PodSecurityContext{
-						RunAsNonRoot:   ptr.To(true),
-						SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
-					},
+					SecurityContext:              PodSecurityContext(t.RunAsUser, port),
 					Containers: []corev1.Container{{
 						Name:  ContainerName,
 						Image: t.Image,
