@@ -43,7 +43,7 @@ import (
 func TestSuspensionStopsTheTenantsWorkloadForReal(t *testing.T) {
 	start := time.Now()
 	step := func(what string) { t.Logf("%5.1fs %s", time.Since(start).Seconds(), what) }
-	s := policySite(t, "initech")
+	s := policySite(t, "wernham-hogg")
 	step("site ready")
 	key := client.ObjectKey{Namespace: s.accountNS, Name: s.sub}
 	// Unpaused before the account goes (cleanups run last first), should the
